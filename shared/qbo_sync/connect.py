@@ -1,0 +1,127 @@
+"""Connecting a contractor's QuickBooks Online company: start, callback, view, disconnect."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from qbo_sync import services
+from qbo_sync.clock import iso_now
+from qbo_sync.connections import CONNECTED, NOT_CONNECTED, Connection
+from qbo_sync.intuit import IntuitAuthError, TokenGrant
+from qbo_sync.qbo import QboClient, QboError
+
+logger = Logger(child=True)
+
+
+class PaymentsNotEnabled(Exception):
+    """Only contractors with invoice payments enabled may connect QuickBooks."""
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    connected: bool
+    reason: str | None = None  # denied | invalid_state | exchange_failed
+
+
+def start_connect(contractor_id: str, payments_enabled: bool, redirect_uri: str) -> str:
+    if not payments_enabled:
+        raise PaymentsNotEnabled(contractor_id)
+    state = services.oauth_states().issue(contractor_id)
+    logger.info("QuickBooks connection started", contractor_id=contractor_id)
+    return services.oauth(redirect_uri).authorization_url(state)
+
+
+def complete_connect(
+    *, state: str, code: str, realm_id: str, error: str, redirect_uri: str
+) -> CallbackOutcome:
+    issued = services.oauth_states().consume(state) if state else None
+    if issued is None:
+        logger.warning("QuickBooks callback refused: unknown, used or expired state")
+        return CallbackOutcome(False, "invalid_state")
+    contractor_id = issued.contractor_id
+    if error:
+        logger.info("QuickBooks consent refused", contractor_id=contractor_id, error=error[:64])
+        return CallbackOutcome(False, "denied")
+    if not code or not realm_id:
+        logger.warning("QuickBooks callback without code or realmId", contractor_id=contractor_id)
+        return CallbackOutcome(False, "exchange_failed")
+    try:
+        grant = services.oauth(redirect_uri).exchange_code(code, realm_id)
+    except IntuitAuthError as failure:
+        logger.warning("QuickBooks code exchange failed", contractor_id=contractor_id, error=str(failure))
+        return CallbackOutcome(False, "exchange_failed")
+    _store_connection(contractor_id, realm_id, grant)
+    logger.info("QuickBooks connected", contractor_id=contractor_id, realm_id=realm_id)
+    return CallbackOutcome(True)
+
+
+def connection_view(contractor_id: str) -> dict[str, Any]:
+    connection = services.connections().get(contractor_id)
+    if connection is None:
+        return {
+            "status": NOT_CONNECTED,
+            "realm_id": None,
+            "company_name": None,
+            "connected_at": None,
+            "last_export_at": None,
+        }
+    return {
+        "status": connection.status,
+        "realm_id": connection.realm_id,
+        "company_name": connection.company_name,
+        "connected_at": connection.connected_at,
+        "last_export_at": connection.last_export_at,
+    }
+
+
+def disconnect(contractor_id: str) -> None:
+    connection = services.connections().get(contractor_id)
+    if connection is None:
+        return
+    try:
+        refresh_token = services.cipher().decrypt(
+            contractor_id, "refresh_token", connection.refresh_token
+        )
+        services.oauth(services.get_settings().oauth_redirect_uri).revoke(refresh_token)
+    except Exception as failure:  # a failed revoke must not keep the tokens alive here
+        logger.warning(
+            "QuickBooks token revoke failed; deleting the tokens anyway",
+            contractor_id=contractor_id,
+            error=type(failure).__name__,
+        )
+    services.connections().delete(contractor_id)
+    logger.info("QuickBooks disconnected", contractor_id=contractor_id)
+
+
+def _store_connection(contractor_id: str, realm_id: str, grant: TokenGrant) -> None:
+    sealed = services.cipher().seal(contractor_id, grant)
+    connection = Connection(
+        contractor_id=contractor_id,
+        realm_id=realm_id,
+        status=CONNECTED,
+        # Microseconds since the epoch: a reconnect always outranks any refresh of the old grant.
+        token_version=time.time_ns() // 1000,
+        connected_at=iso_now(),
+        **sealed,  # type: ignore[arg-type]
+    )
+    connection = Connection(**{**connection.__dict__, "company_name": _company_name(connection, grant)})
+    services.connections().put(connection)
+
+
+def _company_name(connection: Connection, grant: TokenGrant) -> str | None:
+    client = QboClient(
+        services.get_settings().qbo_api_base_url,
+        connection.realm_id,
+        lambda _force: grant.access_token,
+        services.http_session(),
+    )
+    try:
+        return client.company_name()
+    except QboError as failure:
+        # The connection works without a name; the settings page shows the realm id instead.
+        logger.warning("Could not read the QuickBooks company name", error=str(failure))
+        return None

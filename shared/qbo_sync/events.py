@@ -1,0 +1,95 @@
+"""The platform's two event shapes (contracts.md §3 and §4), validated at the edge."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Event(BaseModel):
+    # Unknown fields are ignored (contracts.md: fields may be added).
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Address(_Event):
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Client(_Event):
+    id: NonEmpty
+    display_name: Annotated[str, Field(min_length=1, max_length=500)]
+    company_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    billing_address: Address | None = None
+
+
+class InvoiceLine(_Event):
+    description: str = ""
+    quantity: Decimal = Decimal("1")
+    unit_price: Decimal | None = None
+    amount: Money
+
+
+class Invoice(_Event):
+    id: NonEmpty
+    number: Annotated[str, Field(min_length=1, max_length=21)]
+    revision: Annotated[int, Field(ge=1)]
+    issue_date: date
+    due_date: date | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
+    total: Money
+    memo: str | None = None
+    lines: list[InvoiceLine] = Field(default_factory=list)
+
+    @field_validator("total")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("total must be greater than 0")
+        return value
+
+    @model_validator(mode="after")
+    def _lines_sum_to_total(self) -> Invoice:
+        if self.lines and sum(line.amount for line in self.lines) != self.total:
+            raise ValueError("lines do not add up to the invoice total")
+        return self
+
+
+class InvoiceSent(_Event):
+    schema_version: Literal[1]
+    event_id: NonEmpty
+    contractor_id: NonEmpty
+    sent_at: datetime
+    invoice: Invoice
+    client: Client
+
+
+class PaymentCompleted(_Event):
+    schema_version: Literal[1]
+    payment_id: NonEmpty
+    contractor_id: NonEmpty
+    invoice_id: NonEmpty
+    invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
+    amount: Money
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
+    paid_at: datetime
+    method: Literal["card", "ach", "other"] = "other"
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("amount must be greater than 0")
+        return value

@@ -1,0 +1,124 @@
+"""Intuit's OAuth 2.0 endpoints, through the intuit-oauth package (module `intuitlib`).
+
+`AuthClient` GETs the OpenID discovery document in its constructor, so one client is built per
+container and redirect URI and reused; a lock keeps concurrent callers off its shared attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from qbo_sync.settings import Settings
+
+ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
+CREDENTIALS_MAX_AGE_SECONDS = 300
+
+
+class IntuitAuthError(Exception):
+    """Intuit refused a token request. The message carries Intuit's error code, never a token."""
+
+    def __init__(self, status_code: int, error: str) -> None:
+        super().__init__(f"Intuit token endpoint answered HTTP {status_code}: {error}")
+        self.status_code = status_code
+        self.error = error
+
+
+class InvalidGrant(IntuitAuthError):
+    """The code or refresh token is used, expired or revoked: only the contractor can fix it."""
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def __repr__(self) -> str:  # keeps tokens out of tracebacks and debug logs
+        return f"TokenGrant(expires_in={self.expires_in})"
+
+
+class IntuitOAuth:
+    def __init__(self, settings: Settings, redirect_uri: str) -> None:
+        self._settings = settings
+        self._redirect_uri = redirect_uri
+
+    def authorization_url(self, state: str) -> str:
+        from intuitlib.enums import Scopes
+
+        client = _auth_client(self._settings, self._redirect_uri)
+        with _lock:
+            return str(client.get_authorization_url([Scopes.ACCOUNTING], state_token=state))
+
+    def exchange_code(self, code: str, realm_id: str) -> TokenGrant:
+        return self._token_call(lambda client: client.get_bearer_token(code, realm_id=realm_id))
+
+    def refresh(self, refresh_token: str) -> TokenGrant:
+        return self._token_call(lambda client: client.refresh(refresh_token=refresh_token))
+
+    def revoke(self, token: str) -> None:
+        from intuitlib.exceptions import AuthClientError
+
+        client = _auth_client(self._settings, self._redirect_uri)
+        with _lock:
+            try:
+                client.revoke(token=token)
+            except AuthClientError as error:
+                raise _auth_error(error) from None
+
+    def _token_call(self, call: Any) -> TokenGrant:
+        from intuitlib.exceptions import AuthClientError
+
+        client = _auth_client(self._settings, self._redirect_uri)
+        with _lock:
+            try:
+                call(client)
+            except AuthClientError as error:
+                # `from None`: AuthClientError's own text quotes the raw response.
+                raise _auth_error(error) from None
+            grant = TokenGrant(
+                access_token=str(client.access_token),
+                refresh_token=str(client.refresh_token),
+                expires_in=int(client.expires_in or 3600),
+            )
+            client.access_token = client.refresh_token = None
+            return grant
+
+
+_lock = threading.Lock()
+
+
+def client_credentials(settings: Settings) -> dict[str, str]:
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    settings.require("credentials_secret")
+    value = get_secret(
+        settings.credentials_secret, transform="json", max_age=CREDENTIALS_MAX_AGE_SECONDS
+    )
+    return {"client_id": str(value["client_id"]), "client_secret": str(value["client_secret"])}
+
+
+@cache
+def _auth_client(settings: Settings, redirect_uri: str) -> Any:
+    from intuitlib.client import AuthClient
+
+    credentials = client_credentials(settings)
+    return AuthClient(
+        client_id=credentials["client_id"],
+        client_secret=credentials["client_secret"],
+        redirect_uri=redirect_uri,
+        environment=settings.intuit_environment,
+    )
+
+
+def _auth_error(error: Any) -> IntuitAuthError:
+    code = "unknown_error"
+    try:
+        code = str(json.loads(error.content or b"{}").get("error") or code)
+    except (ValueError, AttributeError):
+        pass
+    kind = InvalidGrant if code == "invalid_grant" else IntuitAuthError
+    return kind(int(error.status_code), code)

@@ -1,0 +1,187 @@
+"""A small QuickBooks Online Accounting API client: speaks QBO entities, queries and faults.
+
+Every POST carries a `requestid`, so QBO answers a repeated request with its first response. That
+is what makes retrying a create safe, here (urllib3's Retry) and across Lambda invocations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+MINOR_VERSION = "75"
+TIMEOUT_SECONDS = (3.05, 20)
+REQUEST_ID_NAMESPACE = uuid.UUID("6f1d7a52-3c1b-4d7e-9a40-0b2a1f4e8c11")
+
+# Throttling (429) and server errors are retried with exponential backoff and jitter, honouring
+# Retry-After; POSTs included because every POST carries a requestid.
+RETRY = Retry(
+    total=4,
+    connect=3,
+    read=3,
+    status=4,
+    backoff_factor=0.5,
+    backoff_jitter=0.25,
+    backoff_max=8,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset({"GET", "POST"}),
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
+
+
+class QboError(Exception):
+    """QBO refused or failed a request. Carries Intuit's fault code and detail, never a token."""
+
+    def __init__(self, status: int, code: str, message: str, detail: str = "", element: str = ""):
+        text = f"QBO HTTP {status} code {code}: {message}"
+        super().__init__(f"{text} ({detail})" if detail else text)
+        self.status, self.code, self.message = status, code, message
+        self.detail, self.element = detail, element
+
+    @property
+    def transient(self) -> bool:
+        return self.status == 429 or self.status >= 500
+
+
+class AuthenticationFailed(QboError):
+    """401: the access token is expired or revoked."""
+
+
+class DuplicateName(QboError):
+    """6240: the DisplayName or Name is taken (for customers: by any customer, vendor or employee)."""
+
+
+class StaleObject(QboError):
+    """5010: the SyncToken sent is not the entity's current one."""
+
+
+class QboUnavailable(QboError):
+    """No usable answer after the retries: a timeout, a connection failure, 429 or 5xx."""
+
+
+_FAULT_TYPES: dict[str, type[QboError]] = {"6240": DuplicateName, "5010": StaleObject}
+
+
+def request_id(*parts: str) -> str:
+    """A deterministic requestid: the same logical write always sends the same one."""
+    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, "\x1f".join(parts)))
+
+
+def quote(value: str) -> str:
+    """A QBO query string literal: single quotes, with backslash and quote escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass
+class QboClient:
+    base_url: str
+    realm_id: str
+    access_token: Callable[[bool], str]  # called with True to force a refresh after a 401
+    session: requests.Session
+
+    def query(self, statement: str) -> list[dict[str, Any]]:
+        entity = statement.split(" from ", 1)[1].split()[0]
+        body = self._send("GET", "query", params={"query": statement})
+        rows = body.get("QueryResponse", {}).get(entity, [])
+        return list(rows)
+
+    def read(self, entity: str, entity_id: str) -> dict[str, Any]:
+        body = self._send("GET", f"{entity.lower()}/{entity_id}")
+        return dict(body[entity])
+
+    def create(self, entity: str, fields: dict[str, Any], requestid: str) -> dict[str, Any]:
+        body = self._send("POST", entity.lower(), json_body=fields, requestid=requestid)
+        return dict(body[entity])
+
+    def update(self, entity: str, fields: dict[str, Any], requestid: str) -> dict[str, Any]:
+        sparse = {"sparse": True, **fields}
+        body = self._send("POST", entity.lower(), json_body=sparse, requestid=requestid)
+        return dict(body[entity])
+
+    def company_name(self) -> str | None:
+        body = self._send("GET", f"companyinfo/{self.realm_id}")
+        info = body.get("CompanyInfo", {})
+        name = info.get("CompanyName") or info.get("LegalName")
+        return str(name) if name else None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        requestid: str | None = None,
+    ) -> dict[str, Any]:
+        query = {**(params or {}), "minorversion": MINOR_VERSION}
+        if requestid:
+            query["requestid"] = requestid
+        url = f"{self.base_url}/v3/company/{self.realm_id}/{path}"
+        payload = _json_ready(json_body) if json_body is not None else None
+        response = self._attempt(method, url, query, payload, force_refresh=False)
+        if response.status_code == 401:
+            response = self._attempt(method, url, query, payload, force_refresh=True)
+        if response.status_code >= 400:
+            raise _fault(response)
+        return dict(response.json())
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        query: dict[str, str],
+        payload: Any,
+        force_refresh: bool,
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {self.access_token(force_refresh)}",
+            "Accept": "application/json",
+        }
+        try:
+            return self.session.request(
+                method, url, params=query, json=payload, headers=headers, timeout=TIMEOUT_SECONDS
+            )
+        except requests.RequestException as error:
+            raise QboUnavailable(0, "network", type(error).__name__) from None
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=RETRY))
+    session.mount("http://", HTTPAdapter(max_retries=RETRY))
+    return session
+
+
+def _fault(response: requests.Response) -> QboError:
+    status = response.status_code
+    try:
+        errors = response.json().get("Fault", {}).get("Error", [{}])
+        first = errors[0] if errors else {}
+    except ValueError:
+        first = {}
+    code = str(first.get("code", status))
+    args = (status, code, str(first.get("Message", response.reason or "")))
+    extra = (str(first.get("Detail", "")), str(first.get("element", "")))
+    if status == 401:
+        return AuthenticationFailed(*args, *extra)
+    if status == 429 or status >= 500:
+        return QboUnavailable(*args, *extra)
+    return _FAULT_TYPES.get(code, QboError)(*args, *extra)
+
+
+def _json_ready(value: Any) -> Any:
+    # QBO wants JSON numbers for money; Decimal keeps cents exact until the wire.
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral() else int(value)
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    return value

@@ -1,0 +1,73 @@
+"""One typed settings object, parsed once per container from the environment (contracts.md §1)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+API_BASE_URLS = {
+    "sandbox": "https://sandbox-quickbooks.api.intuit.com",
+    "production": "https://quickbooks.api.intuit.com",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed: the deployment is wrong, not the event."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    intuit_environment: str
+    qbo_api_base_url: str
+    credentials_secret: str
+    oauth_redirect_uri: str
+    settings_page_url: str
+    contractor_id_claim: str
+    payments_enabled_claim: str
+    connections_table: str
+    oauth_states_table: str
+    mappings_table: str
+    token_key_id: str
+    event_bus_name: str
+    deposit_account_id: str
+
+    @classmethod
+    def from_environment(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        intuit_environment = env.get("INTUIT_ENVIRONMENT") or "sandbox"
+        return cls(
+            intuit_environment=intuit_environment,
+            qbo_api_base_url=_api_base_url(intuit_environment, env.get("QBO_API_BASE_URL", "")),
+            credentials_secret=env.get("INTUIT_CREDENTIALS_SECRET", ""),
+            oauth_redirect_uri=env.get("OAUTH_REDIRECT_URI", ""),
+            settings_page_url=env.get("SETTINGS_PAGE_URL", ""),
+            contractor_id_claim=env.get("CONTRACTOR_ID_CLAIM") or "contractor_id",
+            payments_enabled_claim=env.get("PAYMENTS_ENABLED_CLAIM") or "payments_enabled",
+            connections_table=env.get("CONNECTIONS_TABLE", ""),
+            oauth_states_table=env.get("OAUTH_STATES_TABLE", ""),
+            mappings_table=env.get("MAPPINGS_TABLE", ""),
+            token_key_id=env.get("TOKEN_KEY_ID", ""),
+            event_bus_name=env.get("EVENT_BUS_NAME", ""),
+            deposit_account_id=env.get("DEPOSIT_ACCOUNT_ID", ""),
+        )
+
+    def require(self, *names: str) -> None:
+        missing = [name for name in names if not getattr(self, name)]
+        if missing:
+            listed = ", ".join(name.upper() for name in missing)
+            raise ConfigurationError(f"missing configuration: {listed}")
+
+
+def _api_base_url(intuit_environment: str, explicit: str) -> str:
+    if explicit:
+        return explicit.rstrip("/")
+    if intuit_environment in API_BASE_URLS:
+        return API_BASE_URLS[intuit_environment]
+    # A discovery-document URL names no Accounting API host, so it cannot be guessed.
+    raise ConfigurationError("QBO_API_BASE_URL is required when INTUIT_ENVIRONMENT is a URL")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environment()

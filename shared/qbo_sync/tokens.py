@@ -1,0 +1,127 @@
+"""Tokens at rest and in use: KMS envelope per token, refresh with a lease so rotation is never lost.
+
+Intuit rotates refresh tokens, and a refresh with a superseded token answers `invalid_grant`. If two
+invocations refreshed at once, one would lose the race and could wrongly conclude the connection was
+revoked. So only the holder of a short DynamoDB lease refreshes; the others wait for its write.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from qbo_sync import aws
+from qbo_sync.clock import now
+from qbo_sync.connections import Connection, ConnectionStore, StaleConnection
+from qbo_sync.intuit import IntuitOAuth, InvalidGrant, TokenGrant
+
+EXPIRY_MARGIN_SECONDS = 120
+LEASE_SECONDS = 30
+WAIT_FOR_REFRESH_SECONDS = 15.0
+
+
+class ReauthorizationRequired(Exception):
+    """The contractor must reconnect QuickBooks: Intuit refused the refresh token."""
+
+
+class RefreshInProgress(Exception):
+    """Another invocation holds the refresh lease and has not finished in time: retry later."""
+
+
+class TokenCipher:
+    """KMS encryption bound to the contractor, so one contractor's ciphertext can't pose as another's."""
+
+    def __init__(self, key_id: str) -> None:
+        self._key_id = key_id
+
+    def encrypt(self, contractor_id: str, purpose: str, token: str) -> bytes:
+        response = aws.client("kms").encrypt(
+            KeyId=self._key_id,
+            Plaintext=token.encode(),
+            EncryptionContext=_context(contractor_id, purpose),
+        )
+        return bytes(response["CiphertextBlob"])
+
+    def decrypt(self, contractor_id: str, purpose: str, ciphertext: bytes) -> str:
+        response = aws.client("kms").decrypt(
+            KeyId=self._key_id,
+            CiphertextBlob=ciphertext,
+            EncryptionContext=_context(contractor_id, purpose),
+        )
+        return bytes(response["Plaintext"]).decode()
+
+    def seal(self, contractor_id: str, grant: TokenGrant) -> dict[str, bytes | int]:
+        return {
+            "access_token": self.encrypt(contractor_id, "access_token", grant.access_token),
+            "refresh_token": self.encrypt(contractor_id, "refresh_token", grant.refresh_token),
+            "access_expires_at": int(now()) + grant.expires_in,
+        }
+
+
+class AccessTokens:
+    """Hands out a valid access token for a connection, refreshing it when needed."""
+
+    def __init__(self, store: ConnectionStore, cipher: TokenCipher, oauth: IntuitOAuth) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._oauth = oauth
+        self._plaintext: dict[tuple[str, int], str] = {}
+
+    def current(self, connection: Connection) -> tuple[Connection, str]:
+        if connection.access_expires_at - EXPIRY_MARGIN_SECONDS > now():
+            return connection, self._open(connection)
+        return self.refresh(connection)
+
+    def refresh(self, connection: Connection) -> tuple[Connection, str]:
+        if not connection.usable:
+            raise ReauthorizationRequired(connection.contractor_id)
+        if not self._store.acquire_refresh_lease(connection, LEASE_SECONDS):
+            return self._await_refresh_by_other(connection)
+        refresh_token = self._cipher.decrypt(
+            connection.contractor_id, "refresh_token", connection.refresh_token
+        )
+        try:
+            grant = self._oauth.refresh(refresh_token)
+        except InvalidGrant:
+            self._store.mark_reauthorization_required(connection)
+            raise ReauthorizationRequired(connection.contractor_id) from None
+        sealed = self._cipher.seal(connection.contractor_id, grant)
+        refreshed = replace(connection, **sealed)  # type: ignore[arg-type]
+        try:
+            self._store.replace_tokens(connection, refreshed)
+        except StaleConnection:
+            # Only a reconnect writes without the lease; its tokens are the newest.
+            return self._newer(connection)
+        refreshed = replace(refreshed, token_version=connection.token_version + 1)
+        self._plaintext[(refreshed.contractor_id, refreshed.token_version)] = grant.access_token
+        return refreshed, grant.access_token
+
+    def _await_refresh_by_other(self, seen: Connection) -> tuple[Connection, str]:
+        deadline = time.monotonic() + WAIT_FOR_REFRESH_SECONDS
+        while time.monotonic() < deadline:
+            latest = self._store.get(seen.contractor_id)
+            if latest is None or not latest.usable:
+                raise ReauthorizationRequired(seen.contractor_id)
+            if latest.token_version != seen.token_version:
+                return latest, self._open(latest)
+            time.sleep(0.2)
+        raise RefreshInProgress(seen.contractor_id)
+
+    def _newer(self, seen: Connection) -> tuple[Connection, str]:
+        latest = self._store.get(seen.contractor_id)
+        if latest is None or not latest.usable:
+            raise ReauthorizationRequired(seen.contractor_id)
+        return latest, self._open(latest)
+
+    def _open(self, connection: Connection) -> str:
+        # Decrypted once per token version per container: KMS is billed per call.
+        key = (connection.contractor_id, connection.token_version)
+        if key not in self._plaintext:
+            self._plaintext[key] = self._cipher.decrypt(
+                connection.contractor_id, "access_token", connection.access_token
+            )
+        return self._plaintext[key]
+
+
+def _context(contractor_id: str, purpose: str) -> dict[str, str]:
+    return {"contractor_id": contractor_id, "purpose": purpose}
