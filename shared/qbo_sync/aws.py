@@ -10,4 +10,4 @@ from typing import Any
 def client(service: str) -> Any:
     import boto3  # heavy: imported only when a client is first needed
 
-    return boto3.session.Session().client(service)
+    return boto3.session.Session().client(service)  # type: ignore[call-overload]

@@ -52,7 +52,9 @@ def complete_connect(
     try:
         grant = services.oauth(redirect_uri).exchange_code(code, realm_id)
     except IntuitAuthError as failure:
-        logger.warning("QuickBooks code exchange failed", contractor_id=contractor_id, error=str(failure))
+        logger.warning(
+            "QuickBooks code exchange failed", contractor_id=contractor_id, error=str(failure)
+        )
         return CallbackOutcome(False, "exchange_failed")
     _store_connection(contractor_id, realm_id, grant)
     logger.info("QuickBooks connected", contractor_id=contractor_id, realm_id=realm_id)
@@ -108,7 +110,9 @@ def _store_connection(contractor_id: str, realm_id: str, grant: TokenGrant) -> N
         connected_at=iso_now(),
         **sealed,  # type: ignore[arg-type]
     )
-    connection = Connection(**{**connection.__dict__, "company_name": _company_name(connection, grant)})
+    connection = Connection(
+        **{**connection.__dict__, "company_name": _company_name(connection, grant)}
+    )
     services.connections().put(connection)
 
 

@@ -93,3 +93,7 @@ class PaymentCompleted(_Event):
         if value <= 0:
             raise ValueError("amount must be greater than 0")
         return value
+
+
+def parse_invoice_sent(body: str) -> InvoiceSent:
+    return InvoiceSent.model_validate_json(body)

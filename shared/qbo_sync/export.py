@@ -40,7 +40,9 @@ class ExportResult:
 def export_invoice(message: InvoiceSent) -> ExportResult:
     connection = services.connections().get(message.contractor_id)
     if connection is None:
-        logger.info("Invoice not exported: QuickBooks is not connected", invoice_id=message.invoice.id)
+        logger.info(
+            "Invoice not exported: QuickBooks is not connected", invoice_id=message.invoice.id
+        )
         return ExportResult(SKIPPED)
     if not connection.usable:
         logger.info("Invoice kept until QuickBooks is reconnected", invoice_id=message.invoice.id)
@@ -63,7 +65,9 @@ class InvoiceExporter:
         invoice = message.invoice
         known = self._mappings.exported_invoice(invoice.id)
         if known and known.revision >= invoice.revision:
-            logger.info("Invoice already exported at this revision", qbo_invoice_id=known.qbo_invoice_id)
+            logger.info(
+                "Invoice already exported at this revision", qbo_invoice_id=known.qbo_invoice_id
+            )
             return ExportResult(UNCHANGED, known.qbo_invoice_id)
         customer_id = known.qbo_customer_id if known else self._customer(message.client)
         fields = invoice_fields(message, customer_id, self._item(invoice.id, invoice.number))
@@ -120,11 +124,15 @@ class InvoiceExporter:
             return str(found[0]["Id"])
         # The name belongs to a vendor or employee (DisplayName is unique across all three).
         suffix = f" ({client.id})"
-        return self._create_customer(client, display_name[: MAX_DISPLAY_NAME - len(suffix)] + suffix)
+        return self._create_customer(
+            client, display_name[: MAX_DISPLAY_NAME - len(suffix)] + suffix
+        )
 
     def _create_customer(self, client: Client, display_name: str) -> str:
         fields = customer_fields(client, display_name)
-        created = self._qbo.create("Customer", fields, self._request_id("customer", client.id, display_name))
+        created = self._qbo.create(
+            "Customer", fields, self._request_id("customer", client.id, display_name)
+        )
         return str(created["Id"])
 
     def _item(self, invoice_id: str, invoice_number: str) -> str:

@@ -6,6 +6,7 @@ container and redirect URI and reused; a lock keeps concurrent callers off its s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -116,9 +117,7 @@ def _auth_client(settings: Settings, redirect_uri: str) -> Any:
 
 def _auth_error(error: Any) -> IntuitAuthError:
     code = "unknown_error"
-    try:
+    with contextlib.suppress(ValueError, AttributeError):
         code = str(json.loads(error.content or b"{}").get("error") or code)
-    except (ValueError, AttributeError):
-        pass
     kind = InvalidGrant if code == "invalid_grant" else IntuitAuthError
     return kind(int(error.status_code), code)

@@ -27,7 +27,9 @@ class PaymentResult:
 def record_payment(payment: PaymentCompleted) -> PaymentResult:
     connection = services.connections().get(payment.contractor_id)
     if connection is None:
-        logger.info("Payment not recorded: QuickBooks is not connected", payment_id=payment.payment_id)
+        logger.info(
+            "Payment not recorded: QuickBooks is not connected", payment_id=payment.payment_id
+        )
         return PaymentResult(SKIPPED)
     if not connection.usable:
         return _park(connection, payment, "QuickBooks needs reauthorization")
@@ -57,7 +59,9 @@ def _record(connection: Connection, payment: PaymentCompleted) -> PaymentResult:
     fields = payment_fields(
         payment, invoice.qbo_customer_id, invoice.qbo_invoice_id, get_settings().deposit_account_id
     )
-    requestid = request_id(connection.contractor_id, connection.realm_id, "payment", payment.payment_id)
+    requestid = request_id(
+        connection.contractor_id, connection.realm_id, "payment", payment.payment_id
+    )
     created = services.qbo_client(connection).create("Payment", fields, requestid)
     mappings.remember("payment", payment.payment_id, str(created["Id"]))
     logger.info(
@@ -73,5 +77,7 @@ def _park(connection: Connection, payment: PaymentCompleted, why: str) -> Paymen
     services.mappings(connection).park_payment(
         payment.invoice_id, payment.payment_id, payment.model_dump(mode="json")
     )
-    logger.info(f"Payment parked: {why}", payment_id=payment.payment_id, invoice_id=payment.invoice_id)
+    logger.info(
+        f"Payment parked: {why}", payment_id=payment.payment_id, invoice_id=payment.invoice_id
+    )
     return PaymentResult(PARKED)

@@ -56,7 +56,7 @@ class AuthenticationFailed(QboError):
 
 
 class DuplicateName(QboError):
-    """6240: the DisplayName or Name is taken (for customers: by any customer, vendor or employee)."""
+    """6240: the name is taken (a customer's: by any customer, vendor or employee)."""
 
 
 class StaleObject(QboError):

@@ -60,7 +60,7 @@ def invoice_fields(message: InvoiceSent, customer_id: str, item_id: str) -> dict
         "DocNumber": invoice.number,
         "TxnDate": invoice.issue_date.isoformat(),
         "Line": invoice_lines(invoice, item_id),
-        "PrivateNote": f"Exported by qbo-sync: platform invoice {invoice.id}, revision {invoice.revision}",
+        "PrivateNote": f"qbo-sync: platform invoice {invoice.id}, revision {invoice.revision}",
     }
     if invoice.due_date:
         fields["DueDate"] = invoice.due_date.isoformat()

@@ -1,4 +1,4 @@
-"""Tokens at rest and in use: KMS envelope per token, refresh with a lease so rotation is never lost.
+"""Tokens at rest and in use: KMS per token, refresh under a lease so rotation is never lost.
 
 Intuit rotates refresh tokens, and a refresh with a superseded token answers `invalid_grant`. If two
 invocations refreshed at once, one would lose the race and could wrongly conclude the connection was
@@ -29,7 +29,7 @@ class RefreshInProgress(Exception):
 
 
 class TokenCipher:
-    """KMS encryption bound to the contractor, so one contractor's ciphertext can't pose as another's."""
+    """KMS encryption bound to the contractor: one's ciphertext cannot pose as another's."""
 
     def __init__(self, key_id: str) -> None:
         self._key_id = key_id

@@ -1,0 +1,119 @@
+"""HTTP routes for the settings page: connect, Intuit's callback, and the connection itself."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from qbo_sync.connect import (
+    PaymentsNotEnabled,
+    complete_connect,
+    connection_view,
+    disconnect,
+    start_connect,
+)
+from qbo_sync.settings import get_settings
+
+logger = Logger()
+app = APIGatewayHttpResolver()
+
+
+class NotAuthenticated(Exception):
+    pass
+
+
+@app.get("/quickbooks/connect")
+def connect() -> Response:
+    contractor_id, claims = _contractor()
+    enabled = str(claims.get(get_settings().payments_enabled_claim, "")).lower() == "true"
+    url = start_connect(contractor_id, enabled, _redirect_uri())
+    if "application/json" in (app.current_event.headers.get("accept") or ""):
+        return _json(200, {"authorization_url": url})
+    return Response(302, headers={"Location": url}, body="")
+
+
+@app.get("/quickbooks/callback")
+def callback() -> Response:
+    params = app.current_event.query_string_parameters or {}
+    outcome = complete_connect(
+        state=params.get("state", ""),
+        code=params.get("code", ""),
+        realm_id=params.get("realmId", ""),
+        error=params.get("error", ""),
+        redirect_uri=_redirect_uri(),
+    )
+    query = {"quickbooks": "connected"} if outcome.connected else {}
+    if not outcome.connected:
+        query = {"quickbooks": "error", "reason": outcome.reason or "exchange_failed"}
+    settings_page = get_settings().settings_page_url
+    separator = "&" if "?" in settings_page else "?"
+    location = f"{settings_page}{separator}{urlencode(query)}"
+    return Response(302, headers={"Location": location, "Cache-Control": "no-store"}, body="")
+
+
+@app.get("/quickbooks/connection")
+def get_connection() -> Response:
+    contractor_id, _ = _contractor()
+    return _json(200, connection_view(contractor_id))
+
+
+@app.delete("/quickbooks/connection")
+def delete_connection() -> Response:
+    contractor_id, _ = _contractor()
+    disconnect(contractor_id)
+    return Response(204, body="")
+
+
+@app.exception_handler(NotAuthenticated)
+def _not_authenticated(_: NotAuthenticated) -> Response:
+    return _error(401, "unauthorized", "Sign in to the platform again to manage QuickBooks.")
+
+
+@app.exception_handler(PaymentsNotEnabled)
+def _payments_not_enabled(_: PaymentsNotEnabled) -> Response:
+    return _error(
+        403,
+        "payments_not_enabled",
+        "Turn on invoice payments first: QuickBooks export is for contractors who take payments.",
+    )
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response:
+    return _error(404, "not_found", "There is no such QuickBooks route.")
+
+
+def _contractor() -> tuple[str, dict[str, Any]]:
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.jwt_claim if authorizer else None) or {}
+    contractor_id = claims.get(get_settings().contractor_id_claim)
+    if not contractor_id:
+        raise NotAuthenticated()
+    return str(contractor_id), claims
+
+
+def _redirect_uri() -> str:
+    configured = get_settings().oauth_redirect_uri
+    if configured:
+        return configured
+    # Without a configured URI the callback is this API's own route; see template.yaml.
+    return f"https://{app.current_event.request_context.domain_name}/quickbooks/callback"
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(
+        status, content_types.APPLICATION_JSON, body, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json(status, {"error": code, "message": message})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,42 @@
+"""Consumes payment-completed events from EventBridge and records each payment in QuickBooks."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from qbo_sync.events import PaymentCompleted
+from qbo_sync.payments import record_payment
+
+logger = Logger()
+metrics = Metrics()
+
+METRIC_BY_STATUS = {
+    "recorded": "PaymentsRecorded",
+    "parked": "PaymentsParked",
+    "skipped": "PaymentsSkipped",
+}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        payment = cast(
+            PaymentCompleted,
+            parse(event=event, model=PaymentCompleted, envelope=envelopes.EventBridgeEnvelope),
+        )
+    except ValidationError as invalid:
+        # Retrying cannot fix a malformed event: refuse it once, clearly, and do not raise.
+        fields = sorted({".".join(map(str, e["loc"])) + ": " + e["msg"] for e in invalid.errors()})
+        logger.error("Payment event refused", event_id=event.get("id"), problems=fields)
+        metrics.add_metric(name="PaymentsRefused", unit=MetricUnit.Count, value=1)
+        return {"status": "refused"}
+    logger.append_keys(contractor_id=payment.contractor_id, payment_id=payment.payment_id)
+    result = record_payment(payment)
+    if result.status in METRIC_BY_STATUS:
+        metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
+    return {"status": result.status, "qbo_payment_id": result.qbo_payment_id}
