@@ -1,0 +1,82 @@
+"""Brings up the whole system on this machine: moto (AWS), the Intuit/QBO emulator, the stack
+declared by template.yaml, and the functions wired to them. The demo and the tests share it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.lambda_runtime import LambdaRuntime
+from local.platform import Platform
+from local.qbo_emulator import QboEmulator
+from local.stack import LocalStack, deploy_local_stack
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ID = "qbo-sync-local-client"
+# Not a secret: it only opens the local emulator.
+CLIENT_SECRET = "local-emulator-client-secret"  # noqa: S105
+REDIRECT_URI = "https://api.qbo-sync.local/quickbooks/callback"
+SETTINGS_PAGE_URL = "https://platform.local/settings/accounting"
+AWS_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_METRICS_DISABLED": "false",
+}
+
+
+@dataclass
+class LocalEnvironment:
+    qbo: QboEmulator
+    stack: LocalStack
+    runtime: LambdaRuntime
+    platform: Platform
+
+    def register_intuit_app(self) -> None:
+        """Registers our app at the emulator (after every emulator reset)."""
+        self.qbo.register_app(CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])
+
+
+@contextmanager
+def local_environment(stack_name: str = "qbo-sync-local") -> Iterator[LocalEnvironment]:
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    os.environ.update(AWS_ENVIRONMENT, AWS_ENDPOINT_URL=f"http://{host}:{port}")
+    qbo = QboEmulator()
+    qbo.start()
+    try:
+        stack = deploy_local_stack(
+            template_path=str(PROJECT_ROOT / "template.yaml"),
+            parameters={"SettingsPageUrl": SETTINGS_PAGE_URL, "OAuthRedirectUri": REDIRECT_URI},
+            stack_name=stack_name,
+            extra_environment={
+                "INTUIT_ENVIRONMENT": qbo.discovery_url,
+                "QBO_API_BASE_URL": qbo.api_base_url,
+            },
+        )
+        _store_client_credentials(stack)
+        runtime = LambdaRuntime(stack, project_root=PROJECT_ROOT)
+        env = LocalEnvironment(qbo, stack, runtime, Platform(stack, runtime))
+        env.register_intuit_app()
+        yield env
+    finally:
+        qbo.stop()
+        moto.stop()
+
+
+def _store_client_credentials(stack: LocalStack) -> None:
+    import boto3
+
+    secret = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=stack.resources["IntuitCredentialsSecret"], SecretString=json.dumps(secret)
+    )

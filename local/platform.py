@@ -1,0 +1,75 @@
+"""Plays the contractor platform: a contractor's browser, the invoicing service, the payment system."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from local.lambda_runtime import LambdaRuntime
+from local.stack import LocalStack
+
+OAUTH_FUNCTION = "OAuthFunction"
+
+
+class Platform:
+    def __init__(self, stack: LocalStack, runtime: LambdaRuntime) -> None:
+        self._stack = stack
+        self._runtime = runtime
+
+    def claims(self, contractor_id: str, payments_enabled: bool = True) -> dict[str, str]:
+        # HTTP API's JWT authorizer passes claims as strings.
+        env = self._stack.environment
+        return {
+            env.get("CONTRACTOR_ID_CLAIM", "contractor_id"): contractor_id,
+            env.get("PAYMENTS_ENABLED_CLAIM", "payments_enabled"): str(payments_enabled).lower(),
+        }
+
+    def api(
+        self, method: str, path: str, contractor_id: str | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        claims = self.claims(contractor_id) if contractor_id else None
+        return self._runtime.http(OAUTH_FUNCTION, method, path, claims=claims, **kwargs)
+
+    def connect_quickbooks(self, contractor_id: str) -> str:
+        """Clicks connect, follows Intuit's consent redirect, lands on the callback.
+
+        Returns the settings page URL the browser ends on."""
+        started = self.api("GET", "/quickbooks/connect", contractor_id)
+        authorize_url = started["headers"]["Location"]
+        consent = requests.get(authorize_url, allow_redirects=False, timeout=10)
+        callback = urlsplit(consent.headers["Location"])
+        query = {key: values[0] for key, values in parse_qs(callback.query).items()}
+        landed = self.api("GET", "/quickbooks/callback", None, query=query)
+        return str(landed["headers"]["Location"])
+
+    def send_invoice(self, message: dict[str, Any]) -> None:
+        """The invoicing service publishes invoice-sent (contracts.md §3)."""
+        import boto3
+
+        boto3.client("sqs").send_message(
+            QueueUrl=self._stack.resources["InvoiceSentQueue"],
+            MessageBody=json.dumps(message),
+            MessageGroupId=message["contractor_id"],
+            MessageDeduplicationId=message["event_id"],
+        )
+
+    def complete_payment(self, detail: dict[str, Any]) -> None:
+        """The payment system emits payment-completed on the bus (contracts.md §4)."""
+        import boto3
+
+        parameters = self._stack.parameters
+        response = boto3.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": self._stack.resources["EventBus"],
+                    "Source": parameters["PaymentEventSource"],
+                    "DetailType": parameters["PaymentEventDetailType"],
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"put_events failed: {response['Entries']}")

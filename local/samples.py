@@ -1,0 +1,87 @@
+"""Platform events as the invoicing and payment systems publish them (contracts.md §3, §4)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+
+def invoice_sent(
+    contractor_id: str,
+    number: str,
+    client_name: str,
+    lines: list[tuple[str, str, str]] | None = None,
+    *,
+    total: str | None = None,
+    invoice_id: str | None = None,
+    client_id: str | None = None,
+    revision: int = 1,
+    email: str | None = "client@example.com",
+) -> dict[str, Any]:
+    """An invoice-sent body. `lines` are (description, quantity, unit price)."""
+    body_lines = [
+        {
+            "description": description,
+            "quantity": quantity,
+            "unit_price": price,
+            "amount": str((Decimal(quantity) * Decimal(price)).quantize(Decimal("0.01"))),
+        }
+        for description, quantity, price in (lines or [])
+    ]
+    computed = sum((Decimal(line["amount"]) for line in body_lines), Decimal("0"))
+    return {
+        "schema_version": 1,
+        "event_id": f"evt_{uuid.uuid4().hex[:12]}",
+        "contractor_id": contractor_id,
+        "sent_at": "2026-11-24T15:04:05Z",
+        "invoice": {
+            "id": invoice_id or f"inv_{number}",
+            "number": number,
+            "revision": revision,
+            "issue_date": "2026-11-24",
+            "due_date": "2026-12-24",
+            "currency": "USD",
+            "total": total or str(computed),
+            "memo": f"Invoice {number}",
+            "lines": body_lines,
+        },
+        "client": {
+            "id": client_id or f"cli_{uuid.uuid5(uuid.NAMESPACE_URL, client_name).hex[:8]}",
+            "display_name": client_name,
+            "company_name": None,
+            "email": email,
+            "phone": "+1 555 0100",
+            "billing_address": {
+                "line1": "1 Main St",
+                "line2": None,
+                "city": "Austin",
+                "region": "TX",
+                "postal_code": "78701",
+                "country": "US",
+            },
+        },
+    }
+
+
+def payment_completed(
+    contractor_id: str,
+    invoice_id: str,
+    invoice_number: str,
+    amount: str,
+    *,
+    payment_id: str | None = None,
+    method: str = "card",
+) -> dict[str, Any]:
+    """A payment-completed `detail`."""
+    return {
+        "schema_version": 1,
+        "payment_id": payment_id or f"pay_{uuid.uuid4().hex[:12]}",
+        "contractor_id": contractor_id,
+        "invoice_id": invoice_id,
+        "invoice_number": invoice_number,
+        "amount": amount,
+        "currency": "USD",
+        "paid_at": "2026-11-25T09:00:00Z",
+        "method": method,
+    }
