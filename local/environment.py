@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from local.qbo_emulator import QboEmulator
 from local.stack import LocalStack, deploy_local_stack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The layer's package, importable here as it is in Lambda (/opt/python).
+if str(PROJECT_ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT / "shared"))
 CLIENT_ID = "qbo-sync-local-client"
 # Not a secret: it only opens the local emulator.
 CLIENT_SECRET = "local-emulator-client-secret"  # noqa: S105
