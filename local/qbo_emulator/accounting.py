@@ -1,0 +1,169 @@
+"""The Accounting API's entity operations: create, sparse/full update, read, delete, void,
+query. Validation lives with each entity (names.py, transactions.py); this module applies
+QBO's common rules (unknown properties, SyncToken, Id lookup) and keeps balances settled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import faults, query
+from .company import Company
+from .fields import SYSTEM, check_allowed
+from .jsonio import Json
+from .names import (
+    CUSTOMER_FIELDS,
+    CUSTOMER_READ_ONLY,
+    ITEM_FIELDS,
+    ITEM_READ_ONLY,
+    build_customer,
+    build_item,
+)
+from .transactions import (
+    INVOICE_FIELDS,
+    INVOICE_READ_ONLY,
+    PAYMENT_FIELDS,
+    PAYMENT_READ_ONLY,
+    build_invoice,
+    build_payment,
+    settle,
+    unlink_invoice,
+    void_invoice,
+)
+
+Builder = Callable[[Company, Json, Json | None, float], Json]
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    fields: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+    build: Builder | None = None  # None: the emulator serves it read-only
+    deletable: bool = False
+
+
+SPECS = {
+    spec.name.lower(): spec
+    for spec in (
+        Spec("Customer", CUSTOMER_FIELDS, CUSTOMER_READ_ONLY, build_customer),
+        Spec("Item", ITEM_FIELDS, ITEM_READ_ONLY, build_item),
+        Spec("Invoice", INVOICE_FIELDS, INVOICE_READ_ONLY, build_invoice, deletable=True),
+        Spec("Payment", PAYMENT_FIELDS, PAYMENT_READ_ONLY, build_payment, deletable=True),
+        Spec("Account"),
+        Spec("CompanyInfo"),
+        Spec("Vendor"),
+        Spec("Employee"),
+    )
+}
+
+
+def entity_name(segment: str) -> str | None:
+    spec = SPECS.get(segment.lower())
+    return spec.name if spec else None
+
+
+def unsupported(path: str) -> faults.ApiError:
+    return faults.validation(
+        "500",
+        f"Operation Could not find resource for relative : {path}",
+        "",
+        message="Unsupported Operation",
+    )
+
+
+def _spec(segment: str, path: str) -> Spec:
+    spec = SPECS.get(segment.lower())
+    if spec is None:
+        raise unsupported(path)
+    return spec
+
+
+def read(company: Company, segment: str, entity_id: str, path: str) -> tuple[str, Json]:
+    spec = _spec(segment, path)
+    if spec.name == "CompanyInfo" and entity_id == company.realm_id:
+        return spec.name, company.rows("CompanyInfo")[0]
+    row = company.get(spec.name, entity_id)
+    if row is None:
+        raise faults.not_found(spec.name, entity_id)
+    return spec.name, row
+
+
+def _writable(spec: Spec, row: Json) -> Json:
+    return {k: v for k, v in row.items() if k not in spec.read_only and k not in SYSTEM}
+
+
+def _current(company: Company, spec: Spec, body: Json) -> Json:
+    existing = company.get(spec.name, body["Id"])
+    if existing is None:
+        raise faults.not_found(spec.name, body["Id"])
+    token = body.get("SyncToken")
+    if token is None:
+        raise faults.required("SyncToken")
+    if str(token) != existing["SyncToken"]:
+        raise faults.stale(spec.name, existing["Id"])
+    return existing
+
+
+def write(
+    company: Company, segment: str, body: Any, operation: str | None, path: str, now: float
+) -> tuple[str, Json, bool]:
+    """Returns (entity name, entity as answered, whether it was a create)."""
+    spec = _spec(segment, path)
+    if not isinstance(body, dict):
+        raise faults.bad_value(spec.name, body)
+    if spec.build is None:
+        raise faults.business(f"Writing {spec.name} is not supported by the emulator")
+    if operation in ("delete", "void"):
+        return spec.name, _delete_or_void(company, spec, body, operation, now), False
+    if operation not in (None, "update", "create"):
+        raise unsupported(path)
+    check_allowed(body, spec.fields)
+    if body.get("Id") is None:
+        row = company.insert(spec.name, spec.build(company, _writable(spec, body), None, now), now)
+        settle(company, now)
+        return spec.name, row, True
+    existing = _current(company, spec, body)
+    sparse = body.get("sparse") in (True, "true")
+    fields = (
+        {**_writable(spec, existing), **_writable(spec, body)}
+        if sparse
+        else (_writable(spec, body))
+    )
+    row = company.replace(spec.name, existing, spec.build(company, fields, existing, now), now)
+    settle(company, now)
+    return spec.name, row, False
+
+
+def _delete_or_void(company: Company, spec: Spec, body: Json, operation: str, now: float) -> Json:
+    if not spec.deletable or body.get("Id") is None:
+        raise faults.business(f"{spec.name} can not be {operation}ed; make it inactive instead")
+    existing = _current(company, spec, body)
+    if operation == "void":
+        if spec.name != "Invoice":
+            raise faults.business(f"Voiding a {spec.name} is not supported by the emulator")
+        row = company.replace(
+            spec.name,
+            existing,
+            void_invoice(
+                _writable(spec, existing)
+                | {k: existing[k] for k in ("TotalAmt", "Balance", "LinkedTxn") if k in existing}
+            ),
+            now,
+        )
+        settle(company, now)
+        return row
+    if spec.name == "Invoice":
+        unlink_invoice(company, existing["Id"], now)
+    company.delete(spec.name, existing["Id"])
+    settle(company, now)
+    return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
+
+
+def run_query(company: Company, text: str) -> tuple[str, Json]:
+    parsed = query.parse(text)
+    name = entity_name(parsed.entity)
+    if name is None:
+        raise faults.query_invalid(f"value '{parsed.entity}' is not a valid entity")
+    return name, query.execute(parsed, name, company.rows(name))

@@ -1,0 +1,216 @@
+"""One QBO company (realm): its tables, id sequences, settings and remembered requestids."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .clock import local_date, meta_time
+from .jsonio import Json
+
+ENTITIES = (
+    "Customer",
+    "Vendor",
+    "Employee",
+    "Item",
+    "Account",
+    "Invoice",
+    "Payment",
+    "CompanyInfo",
+)
+# QBO numbers people (customers, vendors, employees) from one sequence and transactions from
+# another, so an Invoice and a Payment never share an Id; a client that mixes up kinds of ids
+# fails here as it would there.
+SEQUENCE = {
+    "Customer": "name",
+    "Vendor": "name",
+    "Employee": "name",
+    "Invoice": "txn",
+    "Payment": "txn",
+}
+USD = {"value": "USD", "name": "United States Dollar"}
+
+_DEFAULT_ACCOUNTS = (
+    ("Services", "Income", "ServiceFeeIncome", "Revenue"),
+    ("Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue"),
+    ("Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
+    ("Checking", "Bank", "Checking", "Asset"),
+    ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
+)
+# A new QBO company ships with these two service items; their names are taken from the start.
+_DEFAULT_ITEMS = ("Services", "Hours")
+
+
+@dataclass
+class Settings:
+    warn_duplicate_doc_number: bool = False  # QBO's default lets duplicate DocNumbers through
+    custom_txn_numbers: bool = False  # off: QBO numbers invoices that arrive without DocNumber
+
+
+@dataclass
+class Replay:
+    status: int
+    body: bytes
+    content_type: str
+
+
+class Company:
+    def __init__(self, realm_id: str, name: str, now: float) -> None:
+        self.realm_id = realm_id
+        self.name = name
+        self.settings = Settings()
+        self.tables: dict[str, dict[str, Json]] = {entity: {} for entity in ENTITIES}
+        self._sequences: dict[str, int] = {}
+        self._doc_number = 1000
+        self.replays: dict[str, Replay] = {}
+        self._seed(now)
+
+    def _seed(self, now: float) -> None:
+        for name, kind, subtype, classification in _DEFAULT_ACCOUNTS:
+            self.insert(
+                "Account",
+                {
+                    "Name": name,
+                    "FullyQualifiedName": name,
+                    "AccountType": kind,
+                    "AccountSubType": subtype,
+                    "Classification": classification,
+                    "Active": True,
+                    "SubAccount": False,
+                    "CurrentBalance": Decimal("0"),
+                    "CurrentBalanceWithSubAccounts": Decimal("0"),
+                    "CurrencyRef": dict(USD),
+                },
+                now,
+            )
+        income = self.ref("Account", self.find("Account", "Name", "Services"))
+        for name in _DEFAULT_ITEMS:
+            self.insert(
+                "Item",
+                {
+                    "Name": name,
+                    "FullyQualifiedName": name,
+                    "Active": True,
+                    "Type": "Service",
+                    "Taxable": False,
+                    "UnitPrice": Decimal("0"),
+                    "TrackQtyOnHand": False,
+                    "IncomeAccountRef": income,
+                },
+                now,
+            )
+        self.insert(
+            "CompanyInfo",
+            {
+                "CompanyName": self.name,
+                "LegalName": self.name,
+                "Country": "US",
+                "CompanyStartDate": local_date(now),
+                "FiscalYearStartMonth": "January",
+                "SupportedLanguages": "en",
+                "Email": {"Address": "owner@example.com"},
+                "CompanyAddr": {
+                    "Id": "1",
+                    "Line1": "1 Main St",
+                    "City": "Austin",
+                    "CountrySubDivisionCode": "TX",
+                    "PostalCode": "78701",
+                    "Country": "USA",
+                },
+            },
+            now,
+        )
+
+    # --- storage ---------------------------------------------------------------------
+
+    def next_id(self, entity: str) -> str:
+        sequence = SEQUENCE.get(entity, entity)
+        self._sequences[sequence] = self._sequences.get(sequence, 0) + 1
+        return str(self._sequences[sequence])
+
+    def next_doc_number(self) -> str:
+        self._doc_number += 1
+        return str(self._doc_number)
+
+    def insert(self, entity: str, row: Json, now: float) -> Json:
+        stamp = meta_time(now)
+        stored = {
+            "Id": self.next_id(entity),
+            "SyncToken": "0",
+            **row,
+            "domain": "QBO",
+            "sparse": False,
+            "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
+        }
+        self.tables[entity][stored["Id"]] = stored
+        return stored
+
+    def replace(self, entity: str, old: Json, row: Json, now: float) -> Json:
+        stored = {
+            "Id": old["Id"],
+            "SyncToken": str(int(old["SyncToken"]) + 1),
+            **row,
+            "domain": "QBO",
+            "sparse": False,
+            "MetaData": {
+                "CreateTime": old["MetaData"]["CreateTime"],
+                "LastUpdatedTime": meta_time(now),
+            },
+        }
+        self.tables[entity][stored["Id"]] = stored
+        return stored
+
+    def touch(self, entity: str, row: Json, now: float) -> None:
+        """A change QBO makes on its own (a payment applied to an invoice) is still a change:
+        the SyncToken moves, and a client holding the old one gets a stale-object error."""
+        row["SyncToken"] = str(int(row["SyncToken"]) + 1)
+        row["MetaData"]["LastUpdatedTime"] = meta_time(now)
+
+    def delete(self, entity: str, entity_id: str) -> None:
+        del self.tables[entity][entity_id]
+
+    def get(self, entity: str, entity_id: object) -> Json | None:
+        return self.tables[entity].get(str(entity_id))
+
+    def rows(self, entity: str) -> list[Json]:
+        return list(self.tables[entity].values())
+
+    def snapshot(self, entity: str) -> list[Json]:
+        return copy.deepcopy(self.rows(entity))
+
+    def find(self, entity: str, field: str, value: str) -> Json:
+        return next(r for r in self.rows(entity) if r.get(field) == value)
+
+    def ref(self, entity: str, row: Json) -> Json:
+        name = row.get("DisplayName") or row.get("Name") or row.get("DocNumber") or ""
+        return {"value": row["Id"], "name": name}
+
+    def name_holder(self, display_name: str, exclude: str | None) -> Json | None:
+        """DisplayName is unique across customers, vendors and employees, active or not."""
+        wanted = display_name.lower()
+        for entity in ("Customer", "Vendor", "Employee"):
+            for row in self.rows(entity):
+                if row["Id"] != exclude and str(row.get("DisplayName", "")).lower() == wanted:
+                    return row
+        return None
+
+    def item_holder(self, name: str, exclude: str | None) -> Json | None:
+        wanted = name.lower()
+        return next(
+            (
+                r
+                for r in self.rows("Item")
+                if r["Id"] != exclude and str(r.get("Name", "")).lower() == wanted
+            ),
+            None,
+        )
+
+    def undeposited_funds(self) -> Json:
+        return self.ref("Account", self.find("Account", "AccountSubType", "UndepositedFunds"))
+
+
+def company_info_id(company: Company) -> str:
+    rows: list[Any] = company.rows("CompanyInfo")
+    return str(rows[0]["Id"])

@@ -1,0 +1,205 @@
+"""QboEmulator: the public face used by tests and the local demo."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from .clock import Clock
+from .names import add_person
+from .server import Router, _Server, make_server
+from .state import Consent, RequestRecord, State
+
+
+class QboEmulator:
+    """Intuit OAuth 2.0 and the QBO Accounting API on 127.0.0.1, for tests and the demo."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._state = State(Clock())
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> QboEmulator:
+        if self._server is not None:
+            return self
+        self._server = make_server(self.host, self.port, Router(self._state, lambda: self.base_url))
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="qbo-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> QboEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def discovery_url(self) -> str:
+        return self.base_url + "/.well-known/openid_configuration"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def register_app(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
+        with self._state.lock:
+            self._state.oauth.register_app(client_id, client_secret, redirect_uris)
+
+    def create_company(
+        self, name: str = "Demo Contracting LLC", realm_id: str | None = None
+    ) -> str:
+        return self._state.create_company(name, realm_id)
+
+    def consent(self, realm_id: str | None = None, approve: bool = True) -> None:
+        with self._state.lock:
+            if realm_id is not None:
+                self._state.company(realm_id)
+            self._state.consent = Consent(realm_id, approve)
+
+    def company_settings(
+        self,
+        realm_id: str,
+        *,
+        warn_duplicate_doc_number: bool | None = None,
+        custom_txn_numbers: bool | None = None,
+    ) -> None:
+        with self._state.lock:
+            settings = self._state.company(realm_id).settings
+            if warn_duplicate_doc_number is not None:
+                settings.warn_duplicate_doc_number = warn_duplicate_doc_number
+            if custom_txn_numbers is not None:
+                settings.custom_txn_numbers = custom_txn_numbers
+
+    def add_vendor(self, realm_id: str, display_name: str) -> str:
+        return self._add_person(realm_id, "Vendor", display_name)
+
+    def add_employee(self, realm_id: str, display_name: str) -> str:
+        return self._add_person(realm_id, "Employee", display_name)
+
+    def _add_person(self, realm_id: str, entity: str, display_name: str) -> str:
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            try:
+                return add_person(company, entity, display_name, self._state.clock.now())
+            except Exception as exc:  # an ApiError: a test set up an impossible company
+                raise ValueError(f"cannot add {entity} {display_name!r}: {exc}") from exc
+
+    # --- inspection ----------------------------------------------------------------------
+
+    def entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
+        """Current stored state; money fields are Decimal."""
+        with self._state.lock:
+            return self._state.company(realm_id).snapshot(entity)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._state.lock:
+            return list(self._state.requests)
+
+    def count_requests(
+        self, realm_id: str | None = None, kind: str = "api", method: str | None = None
+    ) -> int:
+        return sum(
+            1
+            for r in self.requests
+            if r.kind == kind
+            and (realm_id is None or r.realm_id == realm_id)
+            and (method is None or r.method == method.upper())
+        )
+
+    def peak_concurrency(self, realm_id: str) -> int:
+        """Most API requests that were in flight at once for the realm."""
+        with self._state.lock:
+            return self._state.limiter.peak(realm_id)
+
+    def reset(self) -> None:
+        self._state.reset()
+
+    # --- time ----------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._state.clock.now
+
+    @clock.setter
+    def clock(self, source: Callable[[], float]) -> None:
+        self._state.clock.source = source
+        self._state.clock.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        with self._state.lock:
+            self._state.clock.advance(seconds)
+
+    # --- knobs ---------------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        return self._state.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._state.latency = seconds
+
+    def fail_next(
+        self, count: int, status: int = 503, realm_id: str | None = None, kind: str = "api"
+    ) -> None:
+        with self._state.lock:
+            self._state.chaos.fail_next(count, status, realm_id, kind)
+
+    def fault_rate(
+        self,
+        probability: float,
+        statuses: tuple[int, ...] = (429, 500, 503),
+        seed: int | None = None,
+    ) -> None:
+        with self._state.lock:
+            self._state.chaos.fault_rate(probability, statuses, seed)
+
+    def timeout_next(self, count: int, seconds: float) -> None:
+        with self._state.lock:
+            self._state.chaos.timeout_next(count, seconds)
+
+    def enforce_rate_limits(self, enabled: bool = True, time_scale: float = 1.0) -> None:
+        with self._state.lock:
+            self._state.limiter.configure(enabled, time_scale)
+
+    def expire_access_tokens(self, realm_id: str | None = None) -> None:
+        with self._state.lock:
+            self._state.oauth.expire_access_tokens(realm_id, self._state.clock.now())
+
+    def revoke_refresh_tokens(self, realm_id: str | None = None) -> None:
+        with self._state.lock:
+            self._state.oauth.revoke_grants(realm_id)
+
+    def crash_after_commit_next(self, count: int = 1) -> None:
+        with self._state.lock:
+            self._state.chaos.crash_after_commit_next(count)

@@ -1,0 +1,148 @@
+"""Intuit's Fault bodies. Messages and codes follow what QBO returns so client code that
+maps faults to decisions is exercised against the real shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .jsonio import Json
+
+MESSAGES = {
+    "610": "Object Not Found",
+    "2010": "Request has invalid or unsupported property",
+    "2020": "Required param missing, need to supply the required value for the API",
+    "2050": "String length is either shorter or longer than supported by specification",
+    "2500": "Invalid Reference Id",
+    "4000": "Error parsing query",
+    "4001": "Invalid query",
+    "5010": "Stale Object Error",
+    "6000": "A business validation error has occurred while processing your request",
+    "6070": "Amount is not equal to UnitPrice * Qty",
+    "6140": "Duplicate Document Number Error",
+    "6240": "Duplicate Name Exists Error",
+}
+
+INACTIVE_DETAIL = (
+    "Something you're trying to use has been made inactive. "
+    "Check the fields with accounts, customers, items, vendors or employees."
+)
+
+
+class ApiError(Exception):
+    """A fault answer: raised anywhere in request handling, rendered once by the API layer."""
+
+    def __init__(
+        self,
+        status: int,
+        fault_type: str,
+        errors: list[Json],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(errors[0].get("Message", fault_type) if errors else fault_type)
+        self.status = status
+        self.fault_type = fault_type
+        self.errors = errors
+        self.headers = headers or {}
+
+    def body(self, time_text: str) -> Json:
+        return {"Fault": {"Error": self.errors, "type": self.fault_type}, "time": time_text}
+
+
+def validation(code: str, detail: str, element: str = "", message: str | None = None) -> ApiError:
+    error: dict[str, Any] = {
+        "Message": message or MESSAGES.get(code, "Validation error"),
+        "Detail": detail,
+        "code": code,
+        "element": element,
+    }
+    return ApiError(400, "ValidationFault", [error])
+
+
+def required(element: str) -> ApiError:
+    return validation("2020", f"Required parameter {element} is missing in the request", element)
+
+
+def too_long(element: str, value: str, limit: int) -> ApiError:
+    detail = (
+        "String length specified does not match the supported length. "
+        f"Min:0 Max:{limit} supplied length:{len(value)}"
+    )
+    return validation("2050", detail, element)
+
+
+def business(detail: str, element: str = "") -> ApiError:
+    return validation("6000", f"Business Validation Error: {detail}", element)
+
+
+def invalid_reference(element: str, value: object) -> ApiError:
+    return validation("2500", f"Invalid Reference Id : {element} {value} does not exist", element)
+
+
+def not_found(entity: str, entity_id: object) -> ApiError:
+    detail = f"Object Not Found : {INACTIVE_DETAIL}"
+    return validation("610", detail, "", message=f"Object Not Found ({entity} Id={entity_id})")
+
+
+def inactive(element: str) -> ApiError:
+    return validation("610", f"Object Not Found : {INACTIVE_DETAIL}", element)
+
+
+def unsupported_property(name: str) -> ApiError:
+    detail = f'Property Name:Unrecognized field "{name}" specified is unsupported or invalid'
+    return validation("2010", detail, name)
+
+
+def bad_value(element: str, value: object) -> ApiError:
+    detail = f"Property Name:{element} value {value!r} specified is unsupported or invalid"
+    return validation("2010", detail, element)
+
+
+def stale(entity: str, entity_id: str) -> ApiError:
+    detail = (
+        "Stale Object Error : You and root were working on this at the same time. "
+        "root finished before you did, so your work was not saved."
+    )
+    return validation("5010", detail, "", message="Stale Object Error")
+
+
+def authentication(code: str = "3200") -> ApiError:
+    if code == "100":
+        # Intuit answers a token used against another company with the general failure.
+        error = {
+            "Message": "General Authentication Error",
+            "Detail": "AuthenticationErrorGeneral: SRV-110-Authentication Failure , "
+            "statusCode: 401",
+            "code": "100",
+        }
+    else:
+        error = {
+            "Message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+            "code": "3200",
+        }
+    return ApiError(401, "AuthenticationFault", [error])
+
+
+def throttled(retry_after: int) -> ApiError:
+    error = {
+        "Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        "code": "003001",
+    }
+    return ApiError(429, "ThrottlingFault", [error], {"Retry-After": str(retry_after)})
+
+
+def system_error() -> ApiError:
+    error = {
+        "Message": "An application error has occurred while processing your request",
+        "Detail": "System Failure Error: An unexpected error occurred while accessing or saving "
+        "your data. Please wait a few minutes and try again.",
+        "code": "10000",
+    }
+    return ApiError(500, "SystemFault", [error])
+
+
+def query_parse(detail: str) -> ApiError:
+    return validation("4000", f"QueryParserError: {detail}")
+
+
+def query_invalid(detail: str) -> ApiError:
+    return validation("4001", f"QueryValidationError: {detail}")
