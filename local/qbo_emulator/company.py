@@ -39,8 +39,9 @@ _DEFAULT_ACCOUNTS = (
     ("Checking", "Bank", "Checking", "Asset"),
     ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
 )
-# A new QBO company ships with these two service items; their names are taken from the start.
-_DEFAULT_ITEMS = ("Services", "Hours")
+# New US QBO companies appear to ship with these service items (unverified, so opt-in):
+# when present, their names are taken from the start.
+DEFAULT_ITEMS = ("Services", "Hours")
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Replay:
 
 
 class Company:
-    def __init__(self, realm_id: str, name: str, now: float) -> None:
+    def __init__(self, realm_id: str, name: str, now: float, default_items: bool = False) -> None:
         self.realm_id = realm_id
         self.name = name
         self.settings = Settings()
@@ -65,9 +66,9 @@ class Company:
         self._sequences: dict[str, int] = {}
         self._doc_number = 1000
         self.replays: dict[str, Replay] = {}
-        self._seed(now)
+        self._seed(now, DEFAULT_ITEMS if default_items else ())
 
-    def _seed(self, now: float) -> None:
+    def _seed(self, now: float, items: tuple[str, ...]) -> None:
         for name, kind, subtype, classification in _DEFAULT_ACCOUNTS:
             self.insert(
                 "Account",
@@ -86,7 +87,7 @@ class Company:
                 now,
             )
         income = self.ref("Account", self.find("Account", "Name", "Services"))
-        for name in _DEFAULT_ITEMS:
+        for name in items:
             self.insert(
                 "Item",
                 {

@@ -8,7 +8,8 @@ from types import TracebackType
 from typing import Any
 
 from .clock import Clock
-from .names import add_person
+from .faults import ApiError
+from .names import add_person, build_customer
 from .server import Router, _Server, make_server
 from .state import Consent, RequestRecord, State
 
@@ -75,9 +76,14 @@ class QboEmulator:
             self._state.oauth.register_app(client_id, client_secret, redirect_uris)
 
     def create_company(
-        self, name: str = "Demo Contracting LLC", realm_id: str | None = None
+        self,
+        name: str = "Demo Contracting LLC",
+        realm_id: str | None = None,
+        *,
+        default_items: bool = False,
     ) -> str:
-        return self._state.create_company(name, realm_id)
+        """default_items=True also seeds the "Services" and "Hours" items."""
+        return self._state.create_company(name, realm_id, default_items)
 
     def consent(self, realm_id: str | None = None, approve: bool = True) -> None:
         with self._state.lock:
@@ -105,13 +111,24 @@ class QboEmulator:
     def add_employee(self, realm_id: str, display_name: str) -> str:
         return self._add_person(realm_id, "Employee", display_name)
 
+    def add_customer(self, realm_id: str, display_name: str, **fields: Any) -> str:
+        """A customer that was in QBO before the integration connected; returns its Id."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            now = self._state.clock.now()
+            try:
+                built = build_customer(company, {"DisplayName": display_name, **fields}, None, now)
+            except ApiError as exc:
+                raise ValueError(f"cannot add Customer {display_name!r}: {exc.errors}") from exc
+            return str(company.insert("Customer", built, now)["Id"])
+
     def _add_person(self, realm_id: str, entity: str, display_name: str) -> str:
         with self._state.lock:
             company = self._state.company(realm_id)
             try:
                 return add_person(company, entity, display_name, self._state.clock.now())
-            except Exception as exc:  # an ApiError: a test set up an impossible company
-                raise ValueError(f"cannot add {entity} {display_name!r}: {exc}") from exc
+            except ApiError as exc:  # a test set up a company QBO would not allow
+                raise ValueError(f"cannot add {entity} {display_name!r}: {exc.errors}") from exc
 
     # --- inspection ----------------------------------------------------------------------
 
@@ -126,7 +143,11 @@ class QboEmulator:
             return list(self._state.requests)
 
     def count_requests(
-        self, realm_id: str | None = None, kind: str = "api", method: str | None = None
+        self,
+        realm_id: str | None = None,
+        kind: str = "api",
+        method: str | None = None,
+        path_suffix: str | None = None,
     ) -> int:
         return sum(
             1
@@ -134,7 +155,14 @@ class QboEmulator:
             if r.kind == kind
             and (realm_id is None or r.realm_id == realm_id)
             and (method is None or r.method == method.upper())
+            and (path_suffix is None or r.path.endswith(path_suffix))
         )
+
+    def issued_tokens(self, realm_id: str | None = None) -> list[str]:
+        """Every access and refresh token ever issued (for the realm), to check none leaks."""
+        with self._state.lock:
+            issued = self._state.oauth.issued
+            return [token for realm, token in issued if realm_id is None or realm == realm_id]
 
     def peak_concurrency(self, realm_id: str) -> int:
         """Most API requests that were in flight at once for the realm."""
@@ -143,6 +171,7 @@ class QboEmulator:
 
     def reset(self) -> None:
         self._state.reset()
+        self._state.clock.offset = 0.0
 
     # --- time ----------------------------------------------------------------------------
 

@@ -107,6 +107,7 @@ class OAuthServer:
         self.codes: dict[str, AuthCode] = {}
         self.grants_by_refresh: dict[str, Grant] = {}
         self.access_tokens: dict[str, AccessToken] = {}
+        self.issued: list[tuple[str, str]] = []  # (realm id, token): every token ever handed out
 
     def register_app(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
         self.apps[client_id] = App(client_id, client_secret, list(redirect_uris))
@@ -217,6 +218,7 @@ class OAuthServer:
         self.grants_by_refresh[grant.refresh_token] = grant
         access = "eyJ" + secrets.token_urlsafe(96)
         self.access_tokens[access] = AccessToken(grant, now + ACCESS_LIFETIME)
+        self.issued += [(grant.realm_id, grant.refresh_token), (grant.realm_id, access)]
         payload: dict[str, object] = {
             "token_type": "bearer",
             "access_token": access,
