@@ -31,8 +31,9 @@ class QboEmulator:
             return self
         self._server = make_server(self.host, self.port, Router(self._state, lambda: self.base_url))
         self.port = self._server.server_address[1]
+        # A short poll interval keeps stop() (and so every test fixture) fast.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="qbo-emulator", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="qbo-emulator", daemon=True
         )
         self._thread.start()
         return self
@@ -217,9 +218,19 @@ class QboEmulator:
         with self._state.lock:
             self._state.chaos.timeout_next(count, seconds)
 
-    def enforce_rate_limits(self, enabled: bool = True, time_scale: float = 1.0) -> None:
+    def enforce_rate_limits(
+        self,
+        enabled: bool = True,
+        time_scale: float = 1.0,
+        *,
+        per_minute: int = 500,
+        per_second: int = 10,
+        concurrent: int = 10,
+    ) -> None:
+        """Intuit's per-realm limits. time_scale shrinks both windows; the counts can be
+        changed so a test can isolate one limit (the defaults are Intuit's)."""
         with self._state.lock:
-            self._state.limiter.configure(enabled, time_scale)
+            self._state.limiter.configure(enabled, time_scale, (per_minute, per_second, concurrent))
 
     def expire_access_tokens(self, realm_id: str | None = None) -> None:
         with self._state.lock:

@@ -26,11 +26,15 @@ class RateLimiter:
     def __init__(self) -> None:
         self.enabled = False
         self.time_scale = 1.0
+        self.limits = (PER_MINUTE, PER_SECOND, CONCURRENT)
         self._realms: dict[str, _Realm] = {}
 
-    def configure(self, enabled: bool, time_scale: float) -> None:
+    def configure(
+        self, enabled: bool, time_scale: float, limits: tuple[int, int, int] | None = None
+    ) -> None:
         self.enabled = enabled
         self.time_scale = time_scale
+        self.limits = limits or (PER_MINUTE, PER_SECOND, CONCURRENT)
         for realm in self._realms.values():
             realm.admitted.clear()
 
@@ -49,14 +53,15 @@ class RateLimiter:
 
     def _wait(self, realm: _Realm, now: float) -> int | None:
         minute, second = 60.0 * self.time_scale, 1.0 * self.time_scale
+        per_minute, per_second, concurrent = self.limits
         while realm.admitted and realm.admitted[0] <= now - minute:
             realm.admitted.popleft()
-        if realm.in_flight >= CONCURRENT:
+        if realm.in_flight >= concurrent:
             return 1
         recent = [t for t in realm.admitted if t > now - second]
-        if len(recent) >= PER_SECOND:
+        if len(recent) >= per_second:
             return max(1, math.ceil(recent[0] + second - now))
-        if len(realm.admitted) >= PER_MINUTE:
+        if len(realm.admitted) >= per_minute:
             return max(1, math.ceil(realm.admitted[0] + minute - now))
         return None
 

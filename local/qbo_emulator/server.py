@@ -120,6 +120,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, delayed ACKs add ~40 ms.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
