@@ -21,7 +21,9 @@ INVOICES = [
         "Jane O'Neil",
         [("Cabinets", "1", "1000.00"), ("Install", "4", "58.64")],
     ),
-    samples.invoice_sent(CONTRACTOR, "1043", "Riverside Dental, LLC", [("Tile work", "12", "45.50")]),
+    samples.invoice_sent(
+        CONTRACTOR, "1043", "Riverside Dental, LLC", [("Tile work", "12", "45.50")]
+    ),
     samples.invoice_sent(CONTRACTOR, "1044", "Jane O'Neil", [("Paint touch-up", "2.5", "40.00")]),
 ]
 # Invoice 1043 is paid in two parts; 1044's payment arrives before the invoice is exported.
@@ -55,7 +57,8 @@ def run(env: LocalEnvironment) -> int:
     for message in INVOICES:
         env.platform.send_invoice(message)
         invoice = message["invoice"]
-        print(f"    invoice {invoice['number']} for {message['client']['display_name']}: {invoice['total']}")
+        client = message["client"]["display_name"]
+        print(f"    invoice {invoice['number']} for {client}: {invoice['total']}")
     result = env.runtime.poll_sqs("InvoiceSentFunction")
     print(f"    consumer: {result.succeeded} exported, {result.failed} failed")
 
@@ -87,7 +90,8 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
         all_paid = all_paid and status == "Paid"
         customer = customers.get(invoice["CustomerRef"]["value"], "?")
         total = Decimal(str(invoice["TotalAmt"]))
-        print(f"    {invoice['DocNumber']:<8} {customer:<24} {total:>10.2f} {balance:>10.2f}  {status}")
+        number = invoice["DocNumber"]
+        print(f"    {number:<8} {customer:<24} {total:>10.2f} {balance:>10.2f}  {status}")
     expected = {message["invoice"]["number"] for message in INVOICES}
     exported = {str(invoice["DocNumber"]) for invoice in invoices}
     return 0 if exported == expected and all_paid else 1
@@ -96,7 +100,14 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
 def main() -> int:
     started = time.monotonic()
     step("Starting AWS emulation (moto), the Intuit/QuickBooks emulator and the template's stack")
-    with local_environment() as env:
+    verbose = "--verbose" in sys.argv[1:]
+    # The functions' JSON logs and metrics would bury the story; --verbose shows them.
+    quiet = (
+        {}
+        if verbose
+        else {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    )
+    with local_environment(overrides=quiet) as env:
         status = run(env)
     print(f"==> done in {time.monotonic() - started:.1f}s" + ("" if status == 0 else " (FAILED)"))
     return status

@@ -4,6 +4,7 @@ declared by template.yaml, and the functions wired to them. The demo and the tes
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ if str(PROJECT_ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared"))
 CLIENT_ID = "qbo-sync-local-client"
 # Not a secret: it only opens the local emulator.
-CLIENT_SECRET = "local-emulator-client-secret"  # noqa: S105
+CLIENT_SECRET = "local-emulator-client-secret"
 REDIRECT_URI = "https://api.qbo-sync.local/quickbooks/callback"
 SETTINGS_PAGE_URL = "https://platform.local/settings/accounting"
 AWS_ENVIRONMENT = {
@@ -31,7 +32,6 @@ AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "POWERTOOLS_METRICS_DISABLED": "false",
 }
 
 
@@ -48,8 +48,13 @@ class LocalEnvironment:
 
 
 @contextmanager
-def local_environment(stack_name: str = "qbo-sync-local") -> Iterator[LocalEnvironment]:
+def local_environment(
+    stack_name: str = "qbo-sync-local", overrides: dict[str, str] | None = None
+) -> Iterator[LocalEnvironment]:
+    """`overrides` replace function environment values (say, a quieter log level)."""
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
@@ -65,6 +70,7 @@ def local_environment(stack_name: str = "qbo-sync-local") -> Iterator[LocalEnvir
             extra_environment={
                 "INTUIT_ENVIRONMENT": qbo.discovery_url,
                 "QBO_API_BASE_URL": qbo.api_base_url,
+                **(overrides or {}),
             },
         )
         _store_client_credentials(stack)

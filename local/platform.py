@@ -1,4 +1,4 @@
-"""Plays the contractor platform: a contractor's browser, the invoicing service, the payment system."""
+"""Plays the platform: a contractor's browser, the invoicing service, the payment system."""
 
 from __future__ import annotations
 

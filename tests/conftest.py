@@ -1,4 +1,4 @@
-"""The whole system on 127.0.0.1 for the tests: moto, the Intuit/QBO emulator, template.yaml's stack."""
+"""The whole system on 127.0.0.1: moto, the Intuit/QBO emulator, template.yaml's stack."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 METRIC_BY_STATUS = {
     "exported": "InvoicesExported",
+    "unchanged": "InvoicesAlreadyExported",
     "updated": "InvoicesUpdated",
     "skipped": "InvoicesSkipped",
     "pending": "InvoicesPending",
@@ -30,12 +31,12 @@ def record_handler(record: SQSRecord) -> None:
     message = parse_invoice_sent(record.body)
     logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
     result = export_invoice(message)
-    if result.status in METRIC_BY_STATUS:
-        metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context
+# clear_state: keys appended for one record must not label the next invocation's logs.
+@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -16,13 +16,15 @@ metrics = Metrics()
 
 METRIC_BY_STATUS = {
     "recorded": "PaymentsRecorded",
+    "already_recorded": "PaymentsAlreadyRecorded",
     "parked": "PaymentsParked",
     "skipped": "PaymentsSkipped",
 }
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context
+# clear_state: keys appended for one record must not label the next invocation's logs.
+@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         payment = cast(
@@ -37,6 +39,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"status": "refused"}
     logger.append_keys(contractor_id=payment.contractor_id, payment_id=payment.payment_id)
     result = record_payment(payment)
-    if result.status in METRIC_BY_STATUS:
-        metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
     return {"status": result.status, "qbo_payment_id": result.qbo_payment_id}
