@@ -1,0 +1,46 @@
+"""Each sample in events/ (for `sam local invoke`) is a valid event for its handler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.environment import LocalEnvironment
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def _load(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / name).read_text()))
+
+
+@pytest.mark.parametrize(
+    ("sample", "status"),
+    [
+        ("connect.json", 302),
+        ("callback.json", 302),
+        ("connection_get.json", 200),
+        ("connection_delete.json", 204),
+    ],
+)
+def test_http_samples_are_served_by_the_oauth_function(
+    env: LocalEnvironment, sample: str, status: int
+) -> None:
+    response = env.runtime.invoke("OAuthFunction", _load(sample))
+
+    assert response["statusCode"] == status
+
+
+def test_invoice_sent_sample_is_accepted_by_the_consumer(env: LocalEnvironment) -> None:
+    response = env.runtime.invoke("InvoiceSentFunction", _load("invoice_sent.json"))
+
+    assert response == {"batchItemFailures": []}
+
+
+def test_payment_completed_sample_is_accepted_by_the_consumer(env: LocalEnvironment) -> None:
+    response = env.runtime.invoke("PaymentCompletedFunction", _load("payment_completed.json"))
+
+    assert response["status"] == "skipped"  # ctr_123 has not connected QuickBooks in this test
