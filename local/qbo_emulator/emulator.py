@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from .accounting import entity_name
 from .clock import Clock
 from .faults import ApiError
 from .names import add_person, build_customer
@@ -135,8 +136,11 @@ class QboEmulator:
 
     def entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
         """Current stored state; money fields are Decimal."""
+        name = entity_name(entity)
+        if name is None:
+            raise KeyError(f"unknown entity {entity!r}")
         with self._state.lock:
-            return self._state.company(realm_id).snapshot(entity)
+            return self._state.company(realm_id).snapshot(name)
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -115,7 +116,15 @@ class Router:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops SYNs under a burst; the client then retries a second
+    # later, which would hide the very concurrency the rate limits are about.
+    request_queue_size = 128
     router: Router
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that timed out or hung up is part of the scenarios, not an emulator bug.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -132,6 +132,12 @@ def test_amount_must_equal_qty_times_unit_price(api: Api) -> None:
     )
 
     assert (response.status_code, fault(response)["code"]) == (400, "6070")
+    # The product is rounded half-up to the cent before comparing: 1.5 x 33.33 = 49.995.
+    rounded = {
+        "CustomerRef": {"value": customer_id},
+        "Line": [sales_line(item_id, "50.00", "1.5", "33.33")],
+    }
+    assert api.post("invoice", rounded).status_code == 200
 
 
 def test_invoice_references_and_doc_number_length(api: Api) -> None:
