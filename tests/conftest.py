@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,3 +55,24 @@ def contractor(platform: Platform, realm: str) -> str:
 
 def by_doc_number(qbo: QboEmulator, realm: str) -> dict[str, dict[str, Any]]:
     return {invoice["DocNumber"]: invoice for invoice in qbo.entities(realm, "Invoice")}
+
+
+class LogCapture:
+    """Every log record the functions emitted during a test, with its structured keys."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        self._caplog = caplog
+
+    def records(self, message: str | None = None) -> list[dict[str, Any]]:
+        found = [dict(r.__dict__, message=r.getMessage()) for r in self._caplog.records]
+        return [r for r in found if message is None or r["message"] == message]
+
+    def text(self) -> str:
+        """All of it as one string, to search for what must never be logged."""
+        return "\n".join(repr(record) for record in self.records())
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> LogCapture:
+    caplog.set_level(logging.DEBUG)
+    return LogCapture(caplog)

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from local import samples
 from local.environment import LocalEnvironment
-from local.platform import Platform
 from local.qbo_emulator import QboEmulator
-from tests.conftest import by_doc_number
+from tests.conftest import LogCapture, by_doc_number
 
 CONSUMER = "InvoiceSentFunction"
 
@@ -69,7 +68,9 @@ def test_existing_quickbooks_customer_with_the_same_name_is_reused(
 ) -> None:
     existing = qbo.add_customer(realm, "Jane O'Neil")
 
-    env.platform.send_invoice(samples.invoice_sent(contractor, "9", "Jane O'Neil", [("X", "1", "5.00")]))
+    env.platform.send_invoice(
+        samples.invoice_sent(contractor, "9", "Jane O'Neil", [("X", "1", "5.00")])
+    )
     env.runtime.poll_sqs(CONSUMER)
 
     assert by_doc_number(qbo, realm)["9"]["CustomerRef"]["value"] == existing
@@ -139,3 +140,19 @@ def test_invalid_message_fails_alone_and_other_contractors_still_export(
 
     assert result.failed == 1
     assert set(by_doc_number(qbo, realm)) == {"30"}
+
+
+def test_unknown_schema_version_is_refused_with_the_field_named(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, logs: LogCapture
+) -> None:
+    message = samples.invoice_sent(contractor, "31", "Ann", [("A", "1", "1.00")])
+    message["schema_version"] = 2
+    env.platform.send_invoice(message)
+
+    result = env.runtime.poll_sqs(CONSUMER, max_batches=1)
+
+    assert result.failed == 1
+    assert qbo.entities(realm, "Invoice") == []
+    refused = logs.records("Invoice-sent message refused")
+    assert len(refused) == 1
+    assert refused[0]["problems"] == ["schema_version: Input should be 1"]

@@ -9,8 +9,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.events import parse_invoice_sent
+from qbo_sync.events import parse_invoice_sent, validation_problems
 from qbo_sync.export import export_invoice
 
 logger = Logger()
@@ -28,7 +29,14 @@ METRIC_BY_STATUS = {
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = parse_invoice_sent(record.body)
+    try:
+        message = parse_invoice_sent(record.body)
+    except ValidationError as invalid:
+        problems = validation_problems(invalid)
+        logger.error(
+            "Invoice-sent message refused", message_id=record.message_id, problems=problems
+        )
+        raise
     logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
     result = export_invoice(message)
     metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.events import PaymentCompleted
+from qbo_sync.events import PaymentCompleted, validation_problems
 from qbo_sync.payments import record_payment
 
 logger = Logger()
@@ -33,8 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     except ValidationError as invalid:
         # Retrying cannot fix a malformed event: refuse it once, clearly, and do not raise.
-        fields = sorted({".".join(map(str, e["loc"])) + ": " + e["msg"] for e in invalid.errors()})
-        logger.error("Payment event refused", event_id=event.get("id"), problems=fields)
+        problems = validation_problems(invalid)
+        logger.error("Payment event refused", event_id=event.get("id"), problems=problems)
         metrics.add_metric(name="PaymentsRefused", unit=MetricUnit.Count, value=1)
         return {"status": "refused"}
     logger.append_keys(contractor_id=payment.contractor_id, payment_id=payment.payment_id)

@@ -6,7 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
@@ -95,5 +102,11 @@ class PaymentCompleted(_Event):
         return value
 
 
+def validation_problems(error: ValidationError) -> list[str]:
+    """Which field and why, for a log line a person can act on; never the offending values."""
+    return sorted({".".join(map(str, e["loc"])) + ": " + e["msg"] for e in error.errors()})
+
+
 def parse_invoice_sent(body: str) -> InvoiceSent:
+    """An SQS body is a JSON string; invalid JSON is a ValidationError like any other problem."""
     return InvoiceSent.model_validate_json(body)
