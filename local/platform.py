@@ -14,6 +14,27 @@ from local.stack import LocalStack
 OAUTH_FUNCTION = "OAuthFunction"
 
 
+class Browser:
+    """Keeps the cookies our API sets, as a browser would for the API's domain."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def receive(self, response: dict[str, Any]) -> dict[str, Any]:
+        for cookie in response.get("cookies", []):
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            if "max-age=0" in cookie.lower().replace(" ", ""):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response
+
+    def headers(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+
+
 class Platform:
     def __init__(self, stack: LocalStack, runtime: LambdaRuntime) -> None:
         self._stack = stack
@@ -37,13 +58,24 @@ class Platform:
         """Clicks connect, follows Intuit's consent redirect, lands on the callback.
 
         Returns the settings page URL the browser ends on."""
-        started = self.api("GET", "/quickbooks/connect", contractor_id)
-        authorize_url = started["headers"]["Location"]
+        browser = Browser()
+        started = browser.receive(self.api("GET", "/quickbooks/connect", contractor_id))
+        query = self.consent(started["headers"]["Location"])
+        landed = self.callback(query, browser)
+        return str(landed["headers"]["Location"])
+
+    def consent(self, authorize_url: str) -> dict[str, str]:
+        """The contractor at Intuit's consent page; returns the query Intuit redirects back with."""
         consent = requests.get(authorize_url, allow_redirects=False, timeout=10)
         callback = urlsplit(consent.headers["Location"])
-        query = {key: values[0] for key, values in parse_qs(callback.query).items()}
-        landed = self.api("GET", "/quickbooks/callback", None, query=query)
-        return str(landed["headers"]["Location"])
+        return {key: values[0] for key, values in parse_qs(callback.query).items()}
+
+    def callback(self, query: dict[str, str], browser: Browser) -> dict[str, Any]:
+        """Intuit redirects `browser` to our callback."""
+        response = self.api(
+            "GET", "/quickbooks/callback", None, query=query, headers=browser.headers()
+        )
+        return browser.receive(response)
 
     def send_invoice(self, message: dict[str, Any]) -> None:
         """The invoicing service publishes invoice-sent (contracts.md §3)."""

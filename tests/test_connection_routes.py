@@ -6,10 +6,10 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
-import requests
+import pytest
 
-from local.environment import LocalEnvironment
-from local.platform import Platform
+from local.environment import CLIENT_SECRET, LocalEnvironment
+from local.platform import Browser, Platform
 from local.qbo_emulator import QboEmulator
 
 
@@ -17,15 +17,28 @@ def _query(url: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
+def _status(platform: Platform, contractor_id: str) -> dict[str, object]:
+    return dict(json.loads(platform.api("GET", "/quickbooks/connection", contractor_id)["body"]))
+
+
+def _start(platform: Platform, contractor_id: str) -> tuple[Browser, dict[str, str]]:
+    """A contractor clicks Connect and approves at Intuit: their browser, and Intuit's answer."""
+    browser = Browser()
+    started = browser.receive(platform.api("GET", "/quickbooks/connect", contractor_id))
+    return browser, platform.consent(started["headers"]["Location"])
+
+
 def test_connect_redirects_to_intuit_consent_with_accounting_scope(platform: Platform) -> None:
     response = platform.api("GET", "/quickbooks/connect", "ctr_123")
 
     assert response["statusCode"] == 302
-    location = response["headers"]["Location"]
-    params = _query(location)
+    params = _query(response["headers"]["Location"])
     assert params["scope"] == "com.intuit.quickbooks.accounting"
     assert params["response_type"] == "code"
     assert len(params["state"]) >= 22  # at least 128 bits, url-safe
+    (cookie,) = response["cookies"]
+    for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/quickbooks/callback"):
+        assert attribute.lower() in cookie.lower()
 
 
 def test_connect_answers_json_when_the_page_asks_for_it(platform: Platform) -> None:
@@ -35,6 +48,7 @@ def test_connect_answers_json_when_the_page_asks_for_it(platform: Platform) -> N
 
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["authorization_url"].startswith("http")
+    assert response["cookies"]
 
 
 def test_connect_is_refused_when_payments_are_not_enabled(env: LocalEnvironment) -> None:
@@ -60,7 +74,7 @@ def test_callback_stores_encrypted_tokens_and_reports_the_company(
     landed = platform.connect_quickbooks("ctr_123")
 
     assert landed == "https://platform.local/settings/accounting?quickbooks=connected"
-    view = json.loads(platform.api("GET", "/quickbooks/connection", "ctr_123")["body"])
+    view = _status(platform, "ctr_123")
     assert view["status"] == "connected"
     assert view["realm_id"] == realm
     assert view["company_name"] == "Alder & Sons Contracting"
@@ -68,61 +82,124 @@ def test_callback_stores_encrypted_tokens_and_reports_the_company(
     assert "access_token" not in view and "refresh_token" not in view
     stored = boto3.client("dynamodb").scan(TableName=env.stack.resources["ConnectionsTable"])
     raw = json.dumps(stored["Items"], default=str)
-    for token in env.qbo.issued_tokens(realm):
+    tokens = env.qbo.issued_tokens(realm)
+    assert tokens
+    for token in tokens:
         assert token not in raw
 
 
 def test_refused_consent_redirects_with_denied_and_stores_nothing(
-    env: LocalEnvironment, platform: Platform, qbo: QboEmulator, realm: str
+    platform: Platform, qbo: QboEmulator, realm: str
 ) -> None:
     qbo.consent(realm, approve=False)
 
     landed = platform.connect_quickbooks("ctr_123")
 
     assert _query(landed) == {"quickbooks": "error", "reason": "denied"}
-    view = json.loads(platform.api("GET", "/quickbooks/connection", "ctr_123")["body"])
-    assert view["status"] == "not_connected"
+    assert _status(platform, "ctr_123")["status"] == "not_connected"
 
 
 def test_callback_with_forged_state_is_refused(platform: Platform, realm: str) -> None:
-    landed = platform.api(
-        "GET",
-        "/quickbooks/callback",
-        None,
-        query={"code": "anything", "state": "forged-state-value", "realmId": realm},
-    )
+    browser, answer = _start(platform, "ctr_123")
+
+    landed = platform.callback({**answer, "state": "forged-state-value"}, browser)
 
     assert _query(landed["headers"]["Location"])["reason"] == "invalid_state"
+    assert _status(platform, "ctr_123")["status"] == "not_connected"
 
 
 def test_callback_state_is_single_use(platform: Platform, realm: str) -> None:
-    started = platform.api("GET", "/quickbooks/connect", "ctr_123")
-    consent = requests.get(started["headers"]["Location"], allow_redirects=False, timeout=10)
-    query = _query(consent.headers["Location"])
+    browser, answer = _start(platform, "ctr_123")
+    cookie_jar = dict(browser.cookies)
 
-    first = platform.api("GET", "/quickbooks/callback", None, query=query)
-    second = platform.api("GET", "/quickbooks/callback", None, query=query)
+    first = platform.callback(answer, browser)
+    browser.cookies = cookie_jar  # a replay brings the old cookie back too
+    second = platform.callback(answer, browser)
 
     assert _query(first["headers"]["Location"])["quickbooks"] == "connected"
     assert _query(second["headers"]["Location"])["reason"] == "invalid_state"
 
 
+def test_state_is_spent_even_when_its_first_callback_failed(platform: Platform, realm: str) -> None:
+    browser, answer = _start(platform, "ctr_123")
+    cookie_jar = dict(browser.cookies)
+
+    failed = platform.callback({**answer, "code": "not-a-code-intuit-issued"}, browser)
+    browser.cookies = cookie_jar
+    retried = platform.callback(answer, browser)  # now with the real code
+
+    assert _query(failed["headers"]["Location"])["reason"] == "exchange_failed"
+    assert _query(retried["headers"]["Location"])["reason"] == "invalid_state"
+    assert _status(platform, "ctr_123")["status"] == "not_connected"
+
+
+def test_state_older_than_ten_minutes_is_refused(
+    platform: Platform, realm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qbo_sync.oauth_states as oauth_states
+
+    browser, answer = _start(platform, "ctr_123")
+    issued_at = oauth_states.now()
+    monkeypatch.setattr(oauth_states, "now", lambda: issued_at + 601)
+
+    landed = platform.callback(answer, browser)
+
+    assert _query(landed["headers"]["Location"])["reason"] == "invalid_state"
+    assert _status(platform, "ctr_123")["status"] == "not_connected"
+
+
+def test_victims_company_cannot_be_linked_to_an_attackers_account(
+    platform: Platform, qbo: QboEmulator, realm: str
+) -> None:
+    # The attacker starts a flow and lures the victim into approving its authorization URL.
+    attacker_browser = Browser()
+    started = attacker_browser.receive(platform.api("GET", "/quickbooks/connect", "ctr_attacker"))
+    answer = platform.consent(started["headers"]["Location"])  # the victim approves their company
+    victim_browser = Browser()
+
+    landed = platform.callback(answer, victim_browser)
+
+    assert _query(landed["headers"]["Location"])["reason"] == "invalid_state"
+    assert _status(platform, "ctr_attacker")["status"] == "not_connected"
+
+
+def test_attackers_company_cannot_be_linked_to_a_victims_account(
+    platform: Platform, qbo: QboEmulator, realm: str
+) -> None:
+    attacker_company = qbo.create_company("Attacker Books")
+    qbo.consent(attacker_company)
+    _, attacker_answer = _start(platform, "ctr_attacker")  # the attacker approves, stops before
+    victim_browser, _ = _start(platform, "ctr_victim")  # the victim is mid-flow of their own
+
+    landed = platform.callback(attacker_answer, victim_browser)  # lured onto the attacker's link
+
+    assert _query(landed["headers"]["Location"])["reason"] == "invalid_state"
+    assert _status(platform, "ctr_victim")["status"] == "not_connected"
+    assert _status(platform, "ctr_attacker")["status"] == "not_connected"
+
+
 def test_callback_with_a_code_intuit_refuses_reports_exchange_failed(
     platform: Platform, realm: str
 ) -> None:
-    started = platform.api("GET", "/quickbooks/connect", "ctr_123")
-    state = _query(started["headers"]["Location"])["state"]
+    browser, answer = _start(platform, "ctr_123")
 
-    landed = platform.api(
-        "GET",
-        "/quickbooks/callback",
-        None,
-        query={"code": "not-a-code-intuit-issued", "state": state, "realmId": realm},
-    )
+    landed = platform.callback({**answer, "code": "not-a-code-intuit-issued"}, browser)
 
     assert _query(landed["headers"]["Location"])["reason"] == "exchange_failed"
-    view = json.loads(platform.api("GET", "/quickbooks/connection", "ctr_123")["body"])
-    assert view["status"] == "not_connected"
+    assert _status(platform, "ctr_123")["status"] == "not_connected"
+
+
+def test_connecting_another_company_replaces_the_connection(
+    platform: Platform, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    second = qbo.create_company("Second Books")
+    qbo.consent(second)
+
+    landed = platform.connect_quickbooks(contractor)
+
+    assert landed.endswith("quickbooks=connected")
+    view = _status(platform, contractor)
+    assert (view["realm_id"], view["company_name"]) == (second, "Second Books")
 
 
 def test_disconnect_revokes_at_intuit_and_forgets_the_tokens(
@@ -131,6 +208,36 @@ def test_disconnect_revokes_at_intuit_and_forgets_the_tokens(
     response = platform.api("DELETE", "/quickbooks/connection", contractor)
 
     assert response["statusCode"] == 204
-    view = json.loads(platform.api("GET", "/quickbooks/connection", contractor)["body"])
-    assert view["status"] == "not_connected"
+    assert _status(platform, contractor)["status"] == "not_connected"
     assert qbo.count_requests(kind="oauth", path_suffix="/revoke") == 1
+
+
+def test_disconnect_forgets_the_tokens_even_when_intuit_revoke_fails(
+    platform: Platform, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    qbo.fail_next(1, status=503, kind="oauth")
+
+    response = platform.api("DELETE", "/quickbooks/connection", contractor)
+
+    assert response["statusCode"] == 204
+    assert _status(platform, contractor)["status"] == "not_connected"
+
+
+def test_logs_never_contain_tokens_codes_or_the_client_secret(
+    env: LocalEnvironment, platform: Platform, qbo: QboEmulator, realm: str, logs: object
+) -> None:
+    from local import samples
+
+    browser, answer = _start(platform, "ctr_123")
+    platform.callback(answer, browser)
+    qbo.expire_access_tokens(realm)  # forces a refresh: more tokens pass through
+    env.platform.send_invoice(samples.invoice_sent("ctr_123", "1", "Ann", [("A", "1", "1.00")]))
+    env.runtime.poll_sqs("InvoiceSentFunction")
+    platform.api("DELETE", "/quickbooks/connection", "ctr_123")
+
+    captured = logs.text()  # type: ignore[attr-defined]
+    secrets = [*qbo.issued_tokens(realm), answer["code"], CLIENT_SECRET]
+    assert len(secrets) >= 5
+    assert captured
+    for secret in secrets:
+        assert secret not in captured

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.connect import (
     PaymentsNotEnabled,
@@ -16,10 +17,13 @@ from qbo_sync.connect import (
     disconnect,
     start_connect,
 )
+from qbo_sync.oauth_states import STATE_LIFETIME_SECONDS
 from qbo_sync.settings import get_settings
 
 logger = Logger()
 app = APIGatewayHttpResolver()
+CALLBACK_PATH = "/quickbooks/callback"
+BINDING_COOKIE = "qbo_sync_connect"
 
 
 class NotAuthenticated(Exception):
@@ -30,17 +34,19 @@ class NotAuthenticated(Exception):
 def connect() -> Response:
     contractor_id, claims = _contractor()
     enabled = str(claims.get(get_settings().payments_enabled_claim, "")).lower() == "true"
-    url = start_connect(contractor_id, enabled, _redirect_uri())
+    started = start_connect(contractor_id, enabled, _redirect_uri())
+    cookies = [_binding_cookie(started.browser_binding, STATE_LIFETIME_SECONDS)]
     if "application/json" in (app.current_event.headers.get("accept") or ""):
-        return _json(200, {"authorization_url": url})
-    return Response(302, headers={"Location": url}, body="")
+        return _json(200, {"authorization_url": started.authorization_url}, cookies)
+    return Response(302, headers={"Location": started.authorization_url}, cookies=cookies)
 
 
-@app.get("/quickbooks/callback")
+@app.get(CALLBACK_PATH)
 def callback() -> Response:
     params = app.current_event.query_string_parameters or {}
     outcome = complete_connect(
         state=params.get("state", ""),
+        browser_binding=_cookie(BINDING_COOKIE),
         code=params.get("code", ""),
         realm_id=params.get("realmId", ""),
         error=params.get("error", ""),
@@ -52,7 +58,8 @@ def callback() -> Response:
     settings_page = get_settings().settings_page_url
     separator = "&" if "?" in settings_page else "?"
     location = f"{settings_page}{separator}{urlencode(query)}"
-    return Response(302, headers={"Location": location, "Cache-Control": "no-store"}, body="")
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    return Response(302, headers=headers, cookies=[_binding_cookie("", 0)])
 
 
 @app.get("/quickbooks/connection")
@@ -101,13 +108,33 @@ def _redirect_uri() -> str:
     if configured:
         return configured
     # Without a configured URI the callback is this API's own route; see template.yaml.
-    return f"https://{app.current_event.request_context.domain_name}/quickbooks/callback"
+    return f"https://{app.current_event.request_context.domain_name}{CALLBACK_PATH}"
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(
-        status, content_types.APPLICATION_JSON, body, headers={"Cache-Control": "no-store"}
+def _binding_cookie(value: str, max_age: int) -> Cookie:
+    # SameSite=Lax: sent on Intuit's top-level redirect to the callback, never on cross-site posts.
+    return Cookie(
+        name=BINDING_COOKIE,
+        value=value,
+        path=CALLBACK_PATH,
+        secure=True,
+        http_only=True,
+        max_age=max_age,
+        same_site=SameSite.LAX_MODE,
     )
+
+
+def _cookie(name: str) -> str:
+    for cookie in app.current_event.cookies or []:
+        key, _, value = cookie.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    return ""
+
+
+def _json(status: int, body: dict[str, Any], cookies: list[Cookie] | None = None) -> Response:
+    headers = {"Cache-Control": "no-store"}
+    return Response(status, content_types.APPLICATION_JSON, body, headers, cookies)
 
 
 def _error(status: int, code: str, message: str) -> Response:

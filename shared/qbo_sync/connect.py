@@ -27,18 +27,28 @@ class CallbackOutcome:
     reason: str | None = None  # denied | invalid_state | exchange_failed
 
 
-def start_connect(contractor_id: str, payments_enabled: bool, redirect_uri: str) -> str:
+@dataclass(frozen=True)
+class ConnectStart:
+    authorization_url: str
+    browser_binding: str  # goes into a cookie; the callback must bring it back
+
+    def __repr__(self) -> str:
+        return "ConnectStart(...)"
+
+
+def start_connect(contractor_id: str, payments_enabled: bool, redirect_uri: str) -> ConnectStart:
     if not payments_enabled:
         raise PaymentsNotEnabled(contractor_id)
-    state = services.oauth_states().issue(contractor_id)
+    issued = services.oauth_states().issue(contractor_id)
     logger.info("QuickBooks connection started", contractor_id=contractor_id)
-    return services.oauth(redirect_uri).authorization_url(state)
+    url = services.oauth(redirect_uri).authorization_url(issued.state)
+    return ConnectStart(url, issued.browser_binding)
 
 
 def complete_connect(
-    *, state: str, code: str, realm_id: str, error: str, redirect_uri: str
+    *, state: str, browser_binding: str, code: str, realm_id: str, error: str, redirect_uri: str
 ) -> CallbackOutcome:
-    issued = services.oauth_states().consume(state) if state else None
+    issued = services.oauth_states().consume(state, browser_binding) if state else None
     if issued is None:
         logger.warning("QuickBooks callback refused: unknown, used or expired state")
         return CallbackOutcome(False, "invalid_state")
