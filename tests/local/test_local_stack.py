@@ -151,6 +151,8 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "GET /quickbooks/callback": None,
         "GET /quickbooks/connection": "PlatformJwt",
         "DELETE /quickbooks/connection": "PlatformJwt",
+        "GET /quickbooks/exports": "PlatformJwt",
+        "POST /quickbooks/exports/{invoice_id}/retry": "PlatformJwt",
     }
     assert stack.functions["OAuthFunction"].code_uri == "functions/oauth/"
     assert stack.functions["OAuthFunction"].handler == "app.lambda_handler"
