@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.events import PaymentCompleted, validation_problems
-from qbo_sync.payments import record_payment
+from qbo_sync.payments import PaymentNotRecorded, record_payment
 
 logger = Logger()
 metrics = Metrics()
@@ -19,6 +19,7 @@ METRIC_BY_STATUS = {
     "already_recorded": "PaymentsAlreadyRecorded",
     "parked": "PaymentsParked",
     "skipped": "PaymentsSkipped",
+    "failed": "PaymentFailures",
 }
 
 
@@ -36,8 +37,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         problems = validation_problems(invalid)
         logger.error("Payment event refused", event_id=event.get("id"), problems=problems)
         metrics.add_metric(name="PaymentsRefused", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
         return {"status": "refused"}
-    logger.append_keys(contractor_id=payment.contractor_id, payment_id=payment.payment_id)
-    result = record_payment(payment)
+    logger.append_keys(
+        contractor_id=payment.contractor_id,
+        payment_id=payment.payment_id,
+        invoice_id=payment.invoice_id,
+    )
+    try:
+        result = record_payment(payment)
+    except PaymentNotRecorded as error:
+        # Raised on purpose: Lambda retries the event, then sends it to the dead-letter queue.
+        logger.error("Payment not recorded; it will be retried", reason=str(error))
+        metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
     return {"status": result.status, "qbo_payment_id": result.qbo_payment_id}

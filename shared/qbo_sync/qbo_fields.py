@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from decimal import Decimal
 from typing import Any
@@ -89,22 +91,39 @@ def invoice_lines(invoice: Invoice, item_id: str) -> list[dict[str, Any]]:
     return lines
 
 
+def payment_ref(payment_id: str) -> str:
+    """PaymentRefNum holds 21 characters: a longer id keeps its start and gains a digest of the
+    whole, so two ids that share their first 21 characters still get different references."""
+    if len(payment_id) <= MAX_PAYMENT_REF:
+        return payment_id
+    digest = base64.b32encode(hashlib.sha256(payment_id.encode()).digest()).decode()[:8]
+    return f"{payment_id[: MAX_PAYMENT_REF - 9]}~{digest}"
+
+
 def payment_fields(
-    payment: PaymentCompleted, customer_id: str, qbo_invoice_id: str, deposit_account_id: str
+    payment: PaymentCompleted,
+    customer_id: str,
+    qbo_invoice_id: str,
+    deposit_account_id: str,
+    applied: Decimal | None = None,
 ) -> dict[str, Any]:
+    """`applied`: how much of the payment goes to the invoice (default: all of it); QBO keeps the
+    rest of TotalAmt as the customer's unapplied credit."""
+    applied = payment.amount if applied is None else applied
     fields: dict[str, Any] = {
         "CustomerRef": {"value": customer_id},
         "TotalAmt": payment.amount,
         "TxnDate": payment.paid_at.date().isoformat(),
-        "PaymentRefNum": payment.payment_id[:MAX_PAYMENT_REF],
-        "PrivateNote": f"qbo-sync payment {payment.payment_id} ({payment.method})",
-        "Line": [
-            {
-                "Amount": payment.amount,
-                "LinkedTxn": [{"TxnId": qbo_invoice_id, "TxnType": "Invoice"}],
-            }
-        ],
+        "PaymentRefNum": payment_ref(payment.payment_id),
+        "PrivateNote": (
+            f"qbo-sync: platform payment {payment.payment_id} ({payment.method}) "
+            f"of invoice {payment.invoice_number}"
+        ),
     }
+    if applied > 0:  # nothing left open: the whole payment is credit, linked to nothing
+        fields["Line"] = [
+            {"Amount": applied, "LinkedTxn": [{"TxnId": qbo_invoice_id, "TxnType": "Invoice"}]}
+        ]
     if deposit_account_id:
         fields["DepositToAccountRef"] = {"value": deposit_account_id}
     return fields

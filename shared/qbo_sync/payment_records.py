@@ -1,0 +1,324 @@
+"""PaymentLedger: per invoice, what is known about its payments and their QBO counterparts.
+
+One item per platform invoice in the mapping table (pk = contractor id,
+sk = "<realm>#payments#<invoice id>"), so that one conditional write claims a payment and returns
+everything the payment needs: the QBO invoice and customer, what the invoice is owed, what has been
+applied to it so far, and the state of this payment's earlier attempts.
+
+Attributes: invoice_id, qbo_invoice_id, qbo_customer_id, due (what the client owes on the invoice,
+when known), applied (the sum of the Payment lines recorded against it), parked (a string set of
+the payment ids waiting for the invoice or a reconnect), and one map per payment,
+"payment:<payment id>" = {status, amount, detail, attempt, lease_until, qbo_payment_id, applied,
+maybe_in_qbo, reason, updated_at}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from qbo_sync import aws
+from qbo_sync.clock import iso_now
+from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+
+PARKED, RECORDING, RECORDED, FAILED = "parked", "recording", "recorded", "failed"
+CLAIMED, BUSY = "claimed", "busy"
+_ENTRY = "payment:"
+
+# An attempt may start when nobody holds the payment, or its last holder's lease has run out.
+_CLAIMABLE = (
+    "attribute_not_exists(#p) OR #p.#st IN (:parked, :failed) "
+    "OR (#p.#st = :recording AND #p.lease_until < :now)"
+)
+
+
+@dataclass(frozen=True)
+class PaymentEntry:
+    payment_id: str
+    status: str
+    amount: Decimal
+    detail: dict[str, Any]
+    qbo_payment_id: str | None = None
+    applied: Decimal | None = None
+    lease_until: int = 0
+    maybe_in_qbo: bool = False
+    reason: dict[str, str] | None = None
+    updated_at: str | None = None
+
+    def waiting(self, now: float) -> bool:
+        """Parked, or left mid-way by an attempt that died."""
+        return self.status == PARKED or (self.status == RECORDING and self.lease_until < now)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    invoice_id: str
+    qbo_invoice_id: str | None = None
+    qbo_customer_id: str | None = None
+    due: Decimal | None = None
+    applied: Decimal = Decimal("0")
+    parked: frozenset[str] = frozenset()
+    entries: dict[str, PaymentEntry] = field(default_factory=dict)
+
+    @property
+    def open_balance(self) -> Decimal | None:
+        return None if self.due is None else max(self.due - self.applied, Decimal("0"))
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str  # CLAIMED, RECORDED (by an earlier attempt) or BUSY (another attempt holds it)
+    ledger: Ledger
+    previous: PaymentEntry | None  # this payment's entry before the claim
+
+
+class PaymentLedger:
+    def __init__(self, table: str, contractor_id: str, realm_id: str) -> None:
+        self._table = table
+        self._pk = contractor_id
+        self._realm = realm_id
+
+    def claim(self, invoice_id: str, payment_id: str, entry: dict[str, Any], now: float) -> Claim:
+        """Starts an attempt (entry has status RECORDING, its attempt id and lease)."""
+        try:
+            response = self._update(
+                invoice_id,
+                payment_id,
+                "SET #p = :entry, invoice_id = :invoice, updated_at = :at",
+                condition=_CLAIMABLE,
+                values={":entry": entry, ":invoice": invoice_id, **_claimable_values(now)},
+                names={"#st": "status"},
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Exception as error:
+            if not is_conditional_failure(error):
+                raise
+            ledger = _ledger(invoice_id, getattr(error, "response", {}).get("Item", {}))
+            previous = ledger.entries.get(payment_id)
+            done = previous is not None and previous.status == RECORDED
+            return Claim(RECORDED if done else BUSY, ledger, previous)
+        ledger = _ledger(invoice_id, response.get("Attributes", {}))
+        return Claim(CLAIMED, ledger, ledger.entries.get(payment_id))
+
+    def park(
+        self,
+        invoice_id: str,
+        payment_id: str,
+        entry: dict[str, Any],
+        *,
+        attempt: str | None,
+        now: float,
+    ) -> bool:
+        """Parks the payment: by the holder of `attempt`, or by anyone when it is claimable.
+
+        False when that did not hold (another attempt holds or recorded it)."""
+        condition, values = (
+            ("#p.attempt = :attempt", {":attempt": attempt})
+            if attempt
+            else (_CLAIMABLE, _claimable_values(now))
+        )
+        try:
+            self._update(
+                invoice_id,
+                payment_id,
+                "SET #p = :entry, invoice_id = :invoice, updated_at = :at ADD parked :ids",
+                condition=condition,
+                values={":entry": entry, ":invoice": invoice_id, ":ids": {payment_id}, **values},
+                names={"#st": "status"} if not attempt else {},
+            )
+        except Exception as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def release(
+        self, invoice_id: str, payment_id: str, entry: dict[str, Any], attempt: str
+    ) -> bool:
+        """Ends an attempt that did not record the payment (entry: PARKED or FAILED)."""
+        try:
+            self._update(
+                invoice_id,
+                payment_id,
+                "SET #p = :entry, updated_at = :at",
+                condition="#p.attempt = :attempt",
+                values={":entry": entry, ":attempt": attempt},
+            )
+        except Exception as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def recorded(
+        self,
+        invoice_id: str,
+        payment_id: str,
+        entry: dict[str, Any],
+        *,
+        attempt: str,
+        qbo_invoice_id: str,
+        qbo_customer_id: str,
+        due: Decimal | None,
+        unpark: bool,
+    ) -> Decimal | None:
+        """Writes down a recorded payment; returns what is now applied to the invoice, or None
+        if this attempt had lost the payment to another (whose result is the same QBO Payment)."""
+        update = (
+            "SET #p = :entry, updated_at = :at, "
+            "qbo_invoice_id = if_not_exists(qbo_invoice_id, :qbo_invoice), "
+            "qbo_customer_id = if_not_exists(qbo_customer_id, :qbo_customer)"
+        )
+        values: dict[str, Any] = {
+            ":entry": entry,
+            ":attempt": attempt,
+            ":qbo_invoice": qbo_invoice_id,
+            ":qbo_customer": qbo_customer_id,
+            ":applied": entry["applied"],
+        }
+        if due is not None:
+            update += ", due = :due"
+            values[":due"] = due
+        update += " ADD applied :applied"
+        if unpark:
+            update += " DELETE parked :ids"
+            values[":ids"] = {payment_id}
+        try:
+            response = self._update(
+                invoice_id,
+                payment_id,
+                update,
+                condition="#p.attempt = :attempt",
+                values=values,
+                ReturnValues="UPDATED_NEW",
+            )
+        except Exception as error:
+            if is_conditional_failure(error):
+                return None
+            raise
+        return Decimal(from_item(response["Attributes"])["applied"])
+
+    def attach_invoice(
+        self, invoice_id: str, qbo_invoice_id: str, qbo_customer_id: str, due: Decimal | None
+    ) -> Ledger:
+        """After an export: the invoice's QBO ids and what it is owed (None: unknown, because
+        the invoice may have changed)."""
+        update = (
+            "SET invoice_id = :invoice, qbo_invoice_id = :qbo_invoice, "
+            "qbo_customer_id = :qbo_customer, updated_at = :at"
+        )
+        values: dict[str, Any] = {
+            ":invoice": invoice_id,
+            ":qbo_invoice": qbo_invoice_id,
+            ":qbo_customer": qbo_customer_id,
+            ":at": iso_now(),
+        }
+        if due is None:
+            update += " REMOVE due"
+        else:
+            update += ", due = :due"
+            values[":due"] = due
+        response = aws.client("dynamodb").update_item(
+            TableName=self._table,
+            Key=self._key(invoice_id),
+            UpdateExpression=update,
+            ExpressionAttributeValues=_values(values),
+            ReturnValues="ALL_NEW",
+        )
+        return _ledger(invoice_id, response.get("Attributes", {}))
+
+    def ledger(self, invoice_id: str) -> Ledger:
+        response = aws.client("dynamodb").get_item(
+            TableName=self._table, Key=self._key(invoice_id), ConsistentRead=True
+        )
+        return _ledger(invoice_id, response.get("Item", {}))
+
+    def invoices_with_parked_payments(self) -> list[str]:
+        """Reads every ledger of the company: only a reconnect needs it."""
+        invoice_ids: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "attribute_exists(parked)",
+            "ProjectionExpression": "invoice_id",
+            "ExpressionAttributeValues": _values(
+                {":pk": self._pk, ":prefix": f"{self._realm}#payments#"}
+            ),
+            "ConsistentRead": True,
+        }
+        while True:
+            response = aws.client("dynamodb").query(**request)
+            invoice_ids.extend(str(from_item(i)["invoice_id"]) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return invoice_ids
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _key(self, invoice_id: str) -> dict[str, Any]:
+        return {"pk": {"S": self._pk}, "sk": {"S": f"{self._realm}#payments#{invoice_id}"}}
+
+    def _update(
+        self,
+        invoice_id: str,
+        payment_id: str,
+        update: str,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = aws.client("dynamodb").update_item(
+            TableName=self._table,
+            Key=self._key(invoice_id),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#p": _ENTRY + payment_id, **(names or {})},
+            ExpressionAttributeValues=_values({":at": iso_now(), **values}),
+            **extra,
+        )
+        return response
+
+
+def _claimable_values(now: float) -> dict[str, Any]:
+    return {":parked": PARKED, ":failed": FAILED, ":recording": RECORDING, ":now": int(now)}
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    return to_item({key: value for key, value in values.items() if value is not None})
+
+
+def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
+    values = from_item(item) if item else {}
+    entries = {
+        name[len(_ENTRY) :]: _entry(name[len(_ENTRY) :], value)
+        for name, value in values.items()
+        if name.startswith(_ENTRY)
+    }
+    due = values.get("due")
+    return Ledger(
+        invoice_id=invoice_id,
+        qbo_invoice_id=values.get("qbo_invoice_id"),
+        qbo_customer_id=values.get("qbo_customer_id"),
+        due=Decimal(due) if due is not None else None,
+        applied=Decimal(values.get("applied", 0)),
+        parked=frozenset(values.get("parked", ())),
+        entries=entries,
+    )
+
+
+def _entry(payment_id: str, value: dict[str, Any]) -> PaymentEntry:
+    applied = value.get("applied")
+    return PaymentEntry(
+        payment_id=payment_id,
+        status=str(value["status"]),
+        amount=Decimal(value["amount"]),
+        detail=dict(value.get("detail", {})),
+        qbo_payment_id=value.get("qbo_payment_id"),
+        applied=Decimal(applied) if applied is not None else None,
+        lease_until=int(value.get("lease_until", 0)),
+        maybe_in_qbo=bool(value.get("maybe_in_qbo", False)),
+        reason=value.get("reason"),
+        updated_at=value.get("updated_at"),
+    )
