@@ -16,6 +16,9 @@ from pydantic import (
 )
 
 Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
+# Quantities and rates are not money: more decimals are fine, but they stay finite and bounded so
+# that Qty × UnitPrice can never overflow.
+Measure = Annotated[Decimal, Field(max_digits=20, decimal_places=8)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -44,8 +47,8 @@ class Client(_Event):
 
 class InvoiceLine(_Event):
     description: str = ""
-    quantity: Decimal = Decimal("1")
-    unit_price: Decimal | None = None
+    quantity: Measure = Decimal("1")
+    unit_price: Measure | None = None
     amount: Money
 
 

@@ -1,24 +1,61 @@
-"""export_invoice: one sent platform invoice becomes exactly one QBO Invoice."""
+"""export_invoice: one sent platform invoice becomes exactly one QBO Invoice, whatever fails.
+
+Exactly once rests on three things:
+- The mapping table, the record of truth: read once before the export (one BatchGetItem), written
+  once after it (one conditional write, which an older revision can never win).
+- A deterministic requestid on every QBO write (the same write with the same content always
+  sends the same one), so QBO answers a retried request, a redelivered message or a racing
+  duplicate with the entity it already made.
+- A lookup by DocNumber for the invoice's customer before creating, when the requestid may not be
+  enough: the message was delivered before (an earlier attempt may have created the invoice and
+  died before writing the mapping, and QBO does not promise to remember a requestid for ever), or
+  QBO refused the number as a duplicate.
+
+Retrying QBO is qbo.py's single retry policy; what a fault means for the message is decided here,
+in `_decision`: transient faults go back to SQS, the others are refused (ExportRefused).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from qbo_sync import services
+from qbo_sync.clock import now
 from qbo_sync.connections import Connection
-from qbo_sync.events import Client, InvoiceSent
-from qbo_sync.mappings import ExportedInvoice, MappingStore
-from qbo_sync.qbo import DuplicateName, QboClient, StaleObject, quote, request_id
+from qbo_sync.events import Client, Invoice, InvoiceSent
+from qbo_sync.mappings import (
+    INCOME_ACCOUNT,
+    ExportedInvoice,
+    MappingStore,
+    NewerRevisionRecorded,
+)
+from qbo_sync.pending import pending_invoices
+from qbo_sync.qbo import (
+    AuthenticationFailed,
+    DuplicateName,
+    QboClient,
+    QboError,
+    StaleObject,
+    content_digest,
+    quote,
+    request_id,
+)
 from qbo_sync.qbo_fields import (
     MAX_DISPLAY_NAME,
     customer_fields,
+    disambiguated_name,
     invoice_fields,
     item_name,
+    noted_invoice,
     qbo_name,
     service_item_fields,
 )
+from qbo_sync.tokens import ReauthorizationRequired
 
 logger = Logger(child=True)
 
@@ -29,6 +66,10 @@ EXPORTED, UPDATED, UNCHANGED, SKIPPED, PENDING = (
     "skipped",
     "pending",
 )
+DUPLICATE_DOC_NUMBER = "6140"
+# last_export_at is for the settings page: to the minute is enough, and a burst of exports then
+# pays one connection write a minute, not one per invoice.
+LAST_EXPORT_RESOLUTION_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -37,22 +78,89 @@ class ExportResult:
     qbo_invoice_id: str | None = None
 
 
-def export_invoice(message: InvoiceSent) -> ExportResult:
+class ExportRefused(Exception):
+    """Retrying cannot fix it: the message goes to the dead-letter queue with this reason."""
+
+    def __init__(self, reason: str, code: str = "", detail: str = "", element: str = "") -> None:
+        super().__init__(reason)
+        self.reason, self.code, self.detail, self.element = reason, code, detail, element
+
+
+@dataclass(frozen=True)
+class _Exported:
+    result: ExportResult
+    record: ExportedInvoice
+    total: Decimal | None  # the QBO invoice's TotalAmt, when this export wrote it
+
+
+def export_invoice(message: InvoiceSent, *, redelivered: bool = False) -> ExportResult:
+    """`redelivered`: the message was delivered before (SQS ApproximateReceiveCount > 1), so an
+    earlier attempt may have created the invoice without writing it down."""
     connection = services.connections().get(message.contractor_id)
     if connection is None:
-        logger.info(
-            "Invoice not exported: QuickBooks is not connected", invoice_id=message.invoice.id
-        )
+        pending_invoices(message.contractor_id).skip(message)
+        logger.info("Invoice not exported: QuickBooks is not connected")
         return ExportResult(SKIPPED)
     if not connection.usable:
-        logger.info("Invoice kept until QuickBooks is reconnected", invoice_id=message.invoice.id)
-        return ExportResult(PENDING)
-    result = InvoiceExporter(connection).export(message)
-    services.connections().touch_last_export(connection.contractor_id)
+        return _keep(message, connection)
+    try:
+        return _export(connection, message, redelivered)
+    except ReauthorizationRequired:
+        # Intuit refused the refresh token during this export.
+        return _keep(message, connection)
+
+
+def _export(connection: Connection, message: InvoiceSent, redelivered: bool) -> ExportResult:
+    try:
+        exported = InvoiceExporter(connection).export(message, redelivered)
+    except QboError as fault:
+        raise _decision(fault) from fault
+    if exported.result.status != UNCHANGED:
+        _touch(connection)
     from qbo_sync.payments import apply_parked_payments  # payments import export's results
 
-    apply_parked_payments(connection, message.invoice.id)
-    return result
+    # Payments that came before the invoice: recorded now. Every export calls it, a redelivery
+    # too, so that a payment whose recording failed here is tried again with the message.
+    apply_parked_payments(
+        connection, message.invoice.id, exported=exported.record, invoice_total=exported.total
+    )
+    return exported.result
+
+
+def _keep(message: InvoiceSent, seen: Connection) -> ExportResult:
+    store = pending_invoices(message.contractor_id)
+    kept = store.keep(message)
+    # A reconnect that finished since `seen` was read may have resumed the kept invoices before
+    # this one was kept: then export it now rather than wait for the next reconnect.
+    latest = services.connections().get(message.contractor_id)
+    if latest is not None and latest.usable and latest.token_version != seen.token_version:
+        try:
+            result = _export(latest, message, redelivered=False)
+        except ReauthorizationRequired:
+            pass
+        else:
+            if kept is not None:
+                store.release(kept)
+            return result
+    logger.info("Invoice kept until QuickBooks is reconnected")
+    return ExportResult(PENDING)
+
+
+def _touch(connection: Connection) -> None:
+    if connection.last_export_at:
+        last = datetime.strptime(connection.last_export_at, "%Y-%m-%dT%H:%M:%SZ")
+        if now() - last.replace(tzinfo=UTC).timestamp() < LAST_EXPORT_RESOLUTION_SECONDS:
+            return
+    services.connections().touch_last_export(connection.contractor_id)
+
+
+def _decision(fault: QboError) -> Exception:
+    """The one place a QBO fault becomes a decision: back to SQS, or refused for good."""
+    if fault.transient or isinstance(fault, AuthenticationFailed | StaleObject):
+        return fault
+    return ExportRefused(
+        f"QuickBooks refused the invoice: {fault}", fault.code, fault.detail, fault.element
+    )
 
 
 class InvoiceExporter:
@@ -61,107 +169,185 @@ class InvoiceExporter:
         self._qbo: QboClient = services.qbo_client(connection)
         self._mappings: MappingStore = services.mappings(connection)
 
-    def export(self, message: InvoiceSent) -> ExportResult:
+    def export(self, message: InvoiceSent, redelivered: bool = False) -> _Exported:
         invoice = message.invoice
-        known = self._mappings.exported_invoice(invoice.id)
+        state = self._mappings.export_state(invoice.id, message.client.id)
+        known = state.invoice
         if known and known.revision >= invoice.revision:
             logger.info(
-                "Invoice already exported at this revision", qbo_invoice_id=known.qbo_invoice_id
+                "Invoice already exported at this revision",
+                qbo_invoice_id=known.qbo_invoice_id,
+                revision=known.revision,
             )
-            return ExportResult(UNCHANGED, known.qbo_invoice_id)
-        customer_id = known.qbo_customer_id if known else self._customer(message.client)
-        fields = invoice_fields(message, customer_id, self._item(invoice.id, invoice.number))
+            return _Exported(ExportResult(UNCHANGED, known.qbo_invoice_id), known, None)
+        learnt: dict[tuple[str, str], str] = {}
+        customer_id = state.customer_id
+        if customer_id is None:
+            customer_id = self._customer(message.client)
+            learnt[("customer", message.client.id)] = customer_id
+        item_id = known.qbo_item_id if known and known.doc_number == invoice.number else None
+        if item_id is None:
+            account_id = state.income_account_id
+            if account_id is None:
+                account_id = learnt[INCOME_ACCOUNT] = self._income_account()
+            item_id = self._item(invoice, account_id)
+        fields = invoice_fields(message, customer_id, item_id)
         if known:
-            written = self._update(known, fields, invoice.revision)
+            written = self._update(known.qbo_invoice_id, known.sync_token, fields, invoice)
         else:
-            requestid = self._request_id("invoice", invoice.id, invoice.revision)
-            written = self._qbo.create("Invoice", fields, requestid)
-        self._mappings.remember_invoice(
-            ExportedInvoice(
-                invoice_id=invoice.id,
-                revision=invoice.revision,
-                qbo_invoice_id=str(written["Id"]),
-                qbo_customer_id=customer_id,
-                sync_token=str(written["SyncToken"]),
-                doc_number=invoice.number,
-            )
+            written = self._create(fields, invoice, customer_id, redelivered)
+        record = ExportedInvoice(
+            invoice_id=invoice.id,
+            revision=invoice.revision,
+            qbo_invoice_id=str(written["Id"]),
+            qbo_customer_id=customer_id,
+            sync_token=str(written["SyncToken"]),
+            doc_number=invoice.number,
+            qbo_item_id=item_id,
         )
+        try:
+            self._mappings.record_export(record, learnt)
+        except NewerRevisionRecorded:
+            # Only possible outside FIFO order (two invocations racing on two revisions).
+            logger.warning("A newer revision was exported meanwhile", revision=invoice.revision)
+            current = self._mappings.exported_invoice(invoice.id)
+            return _Exported(
+                ExportResult(UNCHANGED, record.qbo_invoice_id), current or record, None
+            )
         status = UPDATED if known else EXPORTED
-        logger.info(f"Invoice {status}", qbo_invoice_id=written["Id"], revision=invoice.revision)
-        return ExportResult(status, str(written["Id"]))
+        logger.info(
+            f"Invoice {status}",
+            qbo_invoice_id=record.qbo_invoice_id,
+            qbo_customer_id=customer_id,
+            qbo_item_id=item_id,
+            revision=invoice.revision,
+        )
+        return _Exported(ExportResult(status, record.qbo_invoice_id), record, _total(written))
+
+    # -- invoice ------------------------------------------------------------------------------
+
+    def _create(
+        self, fields: dict[str, Any], invoice: Invoice, customer_id: str, redelivered: bool
+    ) -> dict[str, Any]:
+        if redelivered:
+            found = self._find_by_doc_number(invoice, customer_id)
+            if found is not None:
+                return self._adopt(found, fields, invoice)
+        requestid = self._request_id(
+            "invoice", invoice.id, invoice.revision, content_digest(fields)
+        )
+        try:
+            return self._qbo.create("Invoice", fields, requestid)
+        except QboError as fault:
+            if fault.code != DUPLICATE_DOC_NUMBER:
+                raise
+            # The company refuses duplicate numbers: the invoice may be there already.
+            found = self._find_by_doc_number(invoice, customer_id)
+            if found is None:
+                raise
+            return self._adopt(found, fields, invoice)
+
+    def _find_by_doc_number(self, invoice: Invoice, customer_id: str) -> dict[str, Any] | None:
+        """The customer's invoice with this number, unless it is another platform invoice's."""
+        rows = self._qbo.query(
+            f"select * from Invoice where DocNumber = {quote(invoice.number)} "
+            f"and CustomerRef = {quote(customer_id)}"
+        )
+        for row in rows:
+            noted = noted_invoice(row.get("PrivateNote"))
+            if noted is None or noted[0] == invoice.id:
+                return row
+        return None
+
+    def _adopt(
+        self, found: dict[str, Any], fields: dict[str, Any], invoice: Invoice
+    ) -> dict[str, Any]:
+        if noted_invoice(found.get("PrivateNote")) == (invoice.id, invoice.revision):
+            logger.info(
+                "Invoice found in QuickBooks, made by an earlier attempt",
+                qbo_invoice_id=found["Id"],
+            )
+            return found
+        logger.info(
+            "Invoice found in QuickBooks by its number; updating it", qbo_invoice_id=found["Id"]
+        )
+        return self._update(str(found["Id"]), str(found["SyncToken"]), fields, invoice)
 
     def _update(
-        self, known: ExportedInvoice, fields: dict[str, object], revision: int
-    ) -> dict[str, object]:
-        body = {**fields, "Id": known.qbo_invoice_id, "SyncToken": known.sync_token}
+        self, qbo_invoice_id: str, sync_token: str, fields: dict[str, Any], invoice: Invoice
+    ) -> dict[str, Any]:
+        body = {**fields, "Id": qbo_invoice_id, "SyncToken": sync_token}
+        digest = content_digest(fields)
         try:
-            requestid = self._request_id("invoice", known.invoice_id, revision, known.sync_token)
+            requestid = self._request_id(
+                "invoice", invoice.id, invoice.revision, sync_token, digest
+            )
             return self._qbo.update("Invoice", body, requestid)
         except StaleObject:
-            # Someone edited it in QuickBooks since; the platform's sent invoice wins, once.
-            current = self._qbo.read("Invoice", known.qbo_invoice_id)
+            # Changed in QuickBooks since (an edit there, a payment applied): the platform's sent
+            # invoice wins, once; a second stale answer goes back to SQS.
+            current = self._qbo.read("Invoice", qbo_invoice_id)
             body["SyncToken"] = str(current["SyncToken"])
-            requestid = self._request_id("invoice", known.invoice_id, revision, body["SyncToken"])
+            requestid = self._request_id(
+                "invoice", invoice.id, invoice.revision, body["SyncToken"], digest
+            )
             return self._qbo.update("Invoice", body, requestid)
 
-    def _customer(self, client: Client) -> str:
-        known = self._mappings.qbo_id("customer", client.id)
-        if known:
-            return known
-        display_name = qbo_name(client.display_name, MAX_DISPLAY_NAME)
-        customer_id = self._find_or_create_customer(client, display_name)
-        self._mappings.remember("customer", client.id, customer_id)
-        return customer_id
+    # -- customer -----------------------------------------------------------------------------
 
-    def _find_or_create_customer(self, client: Client, display_name: str) -> str:
+    def _customer(self, client: Client) -> str:
         # Create first, look up on a name clash: a new client then costs one request, not two.
-        try:
-            return self._create_customer(client, display_name)
-        except DuplicateName:
-            pass
-        found = self._qbo.query(f"select * from Customer where DisplayName = {quote(display_name)}")
-        if found:
-            return str(found[0]["Id"])
-        # The name belongs to a vendor or employee (DisplayName is unique across all three).
-        suffix = f" ({client.id})"
-        return self._create_customer(
-            client, display_name[: MAX_DISPLAY_NAME - len(suffix)] + suffix
-        )
+        display_name = qbo_name(client.display_name, MAX_DISPLAY_NAME)
+        for name in (display_name, disambiguated_name(client.display_name, client.id)):
+            try:
+                return self._create_customer(client, name)
+            except DuplicateName:
+                found = self._qbo.query(f"select * from Customer where DisplayName = {quote(name)}")
+                if found:
+                    return str(found[0]["Id"])
+            # Held by a vendor, an employee (DisplayName is unique across the three lists) or an
+            # inactive customer: the client gets a name of its own.
+        raise ExportRefused(f"QuickBooks has no free customer name for {display_name!r}", "6240")
 
     def _create_customer(self, client: Client, display_name: str) -> str:
         fields = customer_fields(client, display_name)
-        created = self._qbo.create(
-            "Customer", fields, self._request_id("customer", client.id, display_name)
-        )
-        return str(created["Id"])
+        requestid = self._request_id("customer", client.id, content_digest(fields))
+        return str(self._qbo.create("Customer", fields, requestid)["Id"])
 
-    def _item(self, invoice_id: str, invoice_number: str) -> str:
-        known = self._mappings.qbo_id("item", invoice_id)
-        if known:
-            return known
-        name = item_name(invoice_number)
-        try:
-            fields = service_item_fields(invoice_number, self._income_account())
-            item_id = str(self._qbo.create("Item", fields, self._request_id("item", name))["Id"])
-        except DuplicateName:
-            found = self._qbo.query(f"select * from Item where Name = {quote(name)}")
-            item_id = str(found[0]["Id"])
-        self._mappings.remember("item", invoice_id, item_id)
-        return item_id
+    # -- item ---------------------------------------------------------------------------------
+
+    def _item(self, invoice: Invoice, income_account_id: str) -> str:
+        for name in (item_name(invoice.number), item_name(invoice.number, invoice.id)):
+            fields = service_item_fields(name, income_account_id)
+            try:
+                requestid = self._request_id("item", name, content_digest(fields))
+                return str(self._qbo.create("Item", fields, requestid)["Id"])
+            except DuplicateName:
+                # Ours from an earlier attempt, most likely; an inactive item is not found, and
+                # the invoice gets an item of its own.
+                found = self._qbo.query(f"select * from Item where Name = {quote(name)}")
+                if found:
+                    return str(found[0]["Id"])
+        raise ExportRefused(
+            f"QuickBooks has no free item name for invoice {invoice.number!r}", "6240"
+        )
 
     def _income_account(self) -> str:
-        known = self._mappings.qbo_id("account", "income")
-        if known:
-            return known
         accounts = self._qbo.query("select * from Account where AccountType = 'Income'")
         if not accounts:
-            raise LookupError("the QuickBooks company has no income account")
+            raise ExportRefused(
+                "The QuickBooks company has no income account for the invoice's item",
+                "no_income_account",
+            )
         preferred = [a for a in accounts if a.get("Name") == "Services"] or accounts
-        account_id = str(preferred[0]["Id"])
-        self._mappings.remember("account", "income", account_id)
-        return account_id
+        return str(preferred[0]["Id"])
 
     def _request_id(self, kind: str, *parts: object) -> str:
         return request_id(
             self._connection.contractor_id, self._connection.realm_id, kind, *map(repr, parts)
         )
+
+
+def _total(written: dict[str, Any]) -> Decimal | None:
+    total = written.get("TotalAmt")
+    return None if total is None else Decimal(str(total))

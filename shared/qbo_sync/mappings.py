@@ -1,7 +1,12 @@
 """MappingStore: which QBO entity stands for which platform thing, per contractor and company.
 
-The mapping table is the record of truth for exactly-once: an invoice or payment is exported when
-its mapping exists. Keys: pk = contractor id, sk = "<realm>#<kind>#<platform id>".
+The mapping table is the record of truth for exactly-once: an invoice is exported when its
+mapping exists. Keys: pk = contractor id, sk = "<realm>#<kind>#<platform id>"; kinds here are
+`invoice` (the QBO invoice, its customer and item, the revision and SyncToken last written),
+`customer` (per platform client) and `account#income` (the income account new items use).
+
+An export reads everything it needs in one BatchGetItem and writes everything it learnt in one
+write, so a steady-state invoice costs two requests here.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from typing import Any
 
 from qbo_sync import aws
 from qbo_sync.clock import iso_now
-from qbo_sync.dynamo import from_item, to_item
+from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+
+INCOME_ACCOUNT = ("account", "income")
 
 
 @dataclass(frozen=True)
@@ -22,12 +29,20 @@ class ExportedInvoice:
     qbo_customer_id: str
     sync_token: str
     doc_number: str
+    qbo_item_id: str | None = None
 
 
 @dataclass(frozen=True)
-class ParkedPayment:
-    payment_id: str
-    detail: dict[str, Any]
+class ExportState:
+    """What the mapping table knows before an export: read together, in one request."""
+
+    invoice: ExportedInvoice | None
+    customer_id: str | None
+    income_account_id: str | None
+
+
+class NewerRevisionRecorded(Exception):
+    """The mapping already holds a higher revision of the invoice than the one being written."""
 
 
 class MappingStore:
@@ -44,51 +59,71 @@ class MappingStore:
         self._put(f"{kind}#{platform_id}", {"qbo_id": qbo_id})
 
     def exported_invoice(self, invoice_id: str) -> ExportedInvoice | None:
-        item = self._get(f"invoice#{invoice_id}")
-        if not item:
-            return None
-        return ExportedInvoice(
-            invoice_id=invoice_id,
-            revision=int(item["revision"]),
-            qbo_invoice_id=str(item["qbo_id"]),
-            qbo_customer_id=str(item["qbo_customer_id"]),
-            sync_token=str(item["sync_token"]),
-            doc_number=str(item["doc_number"]),
+        return _exported(invoice_id, self._get(f"invoice#{invoice_id}"))
+
+    def export_state(self, invoice_id: str, client_id: str) -> ExportState:
+        keys = {
+            "invoice": f"invoice#{invoice_id}",
+            "customer": f"customer#{client_id}",
+            "account": "#".join(INCOME_ACCOUNT),
+        }
+        found = self._batch_get(list(keys.values()))
+        customer, account = found.get(keys["customer"]), found.get(keys["account"])
+        return ExportState(
+            invoice=_exported(invoice_id, found.get(keys["invoice"])),
+            customer_id=str(customer["qbo_id"]) if customer else None,
+            income_account_id=str(account["qbo_id"]) if account else None,
         )
 
-    def remember_invoice(self, exported: ExportedInvoice) -> None:
-        self._put(
-            f"invoice#{exported.invoice_id}",
-            {
-                "qbo_id": exported.qbo_invoice_id,
-                "revision": exported.revision,
-                "qbo_customer_id": exported.qbo_customer_id,
-                "sync_token": exported.sync_token,
-                "doc_number": exported.doc_number,
-            },
-        )
+    def record_export(
+        self, exported: ExportedInvoice, learnt: dict[tuple[str, str], str] | None = None
+    ) -> None:
+        """Writes the invoice's mapping, with the mappings found on the way ((kind, platform id)
+        → QBO id: a new customer, the income account), in one request.
 
-    def park_payment(self, invoice_id: str, payment_id: str, detail: dict[str, Any]) -> None:
-        self._put(f"parked#{invoice_id}#{payment_id}", {"detail": detail})
-
-    def parked_payments(self, invoice_id: str) -> list[ParkedPayment]:
-        prefix = f"{self._realm}#parked#{invoice_id}#"
-        response = aws.client("dynamodb").query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": self._pk}, ":prefix": {"S": prefix}},
-            ConsistentRead=True,
-        )
-        items = [from_item(item) for item in response.get("Items", [])]
-        return [ParkedPayment(str(i["sk"])[len(prefix) :], dict(i["detail"])) for i in items]
-
-    def unpark_payment(self, invoice_id: str, payment_id: str) -> None:
-        aws.client("dynamodb").delete_item(
-            TableName=self._table, Key=self._key(f"parked#{invoice_id}#{payment_id}")
-        )
+        Raises NewerRevisionRecorded, and writes nothing, if a higher revision is recorded."""
+        values = {
+            ":qbo_id": exported.qbo_invoice_id,
+            ":revision": exported.revision,
+            ":customer": exported.qbo_customer_id,
+            ":sync_token": exported.sync_token,
+            ":doc_number": exported.doc_number,
+            ":item": exported.qbo_item_id or "",
+            ":at": iso_now(),
+        }
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(f"invoice#{exported.invoice_id}"),
+            "UpdateExpression": (
+                "SET qbo_id = :qbo_id, revision = :revision, qbo_customer_id = :customer, "
+                "sync_token = :sync_token, doc_number = :doc_number, qbo_item_id = :item, "
+                "updated_at = :at"
+            ),
+            # A redelivery writes the same revision again; an older one never overwrites.
+            "ConditionExpression": "attribute_not_exists(revision) OR revision <= :revision",
+            "ExpressionAttributeValues": to_item(values),
+        }
+        client = aws.client("dynamodb")
+        try:
+            if not learnt:
+                client.update_item(**update)
+                return
+            puts = [
+                {"Put": {"TableName": self._table, "Item": self._item(f"{kind}#{pid}", qbo_id)}}
+                for (kind, pid), qbo_id in learnt.items()
+            ]
+            client.transact_write_items(TransactItems=[{"Update": update}, *puts])
+        except Exception as error:
+            if is_conditional_failure(error) or _cancelled_by_condition(error):
+                raise NewerRevisionRecorded(exported.invoice_id) from None
+            raise
 
     def _key(self, suffix: str) -> dict[str, Any]:
         return {"pk": {"S": self._pk}, "sk": {"S": f"{self._realm}#{suffix}"}}
+
+    def _item(self, suffix: str, qbo_id: str) -> dict[str, Any]:
+        values = {"pk": self._pk, "sk": f"{self._realm}#{suffix}", "qbo_id": qbo_id}
+        return to_item({**values, "updated_at": iso_now()})
 
     def _get(self, suffix: str) -> dict[str, Any] | None:
         response = aws.client("dynamodb").get_item(
@@ -97,6 +132,41 @@ class MappingStore:
         item = response.get("Item")
         return from_item(item) if item else None
 
+    def _batch_get(self, suffixes: list[str]) -> dict[str, dict[str, Any]]:
+        """suffix → item, for the items that exist."""
+        request: dict[str, Any] = {
+            self._table: {"Keys": [self._key(s) for s in suffixes], "ConsistentRead": True}
+        }
+        found: dict[str, dict[str, Any]] = {}
+        prefix = f"{self._realm}#"
+        while request:
+            response = aws.client("dynamodb").batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                values = from_item(item)
+                found[str(values["sk"])[len(prefix) :]] = values
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
     def _put(self, suffix: str, values: dict[str, Any]) -> None:
         item = {"pk": self._pk, "sk": f"{self._realm}#{suffix}", "updated_at": iso_now(), **values}
         aws.client("dynamodb").put_item(TableName=self._table, Item=to_item(item))
+
+
+def _exported(invoice_id: str, item: dict[str, Any] | None) -> ExportedInvoice | None:
+    if not item or "qbo_id" not in item:
+        return None
+    return ExportedInvoice(
+        invoice_id=invoice_id,
+        revision=int(item["revision"]),
+        qbo_invoice_id=str(item["qbo_id"]),
+        qbo_customer_id=str(item["qbo_customer_id"]),
+        sync_token=str(item["sync_token"]),
+        doc_number=str(item["doc_number"]),
+        qbo_item_id=str(item["qbo_item_id"]) if item.get("qbo_item_id") else None,
+    )
+
+
+def _cancelled_by_condition(error: Exception) -> bool:
+    response = getattr(error, "response", None) or {}
+    reasons = response.get("CancellationReasons") or []
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)

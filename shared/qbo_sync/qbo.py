@@ -6,6 +6,8 @@ is what makes retrying a create safe, here (urllib3's Retry) and across Lambda i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +19,26 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 MINOR_VERSION = "75"
-TIMEOUT_SECONDS = (3.05, 20)
+# (connect, read). Four attempts at most, so a request gives up well inside the consumer's 60 s.
+TIMEOUT_SECONDS = (3.05, 10)
 REQUEST_ID_NAMESPACE = uuid.UUID("6f1d7a52-3c1b-4d7e-9a40-0b2a1f4e8c11")
+MAX_RETRY_AFTER_SECONDS = 10
 
-# Throttling (429) and server errors are retried with exponential backoff and jitter, honouring
-# Retry-After; POSTs included because every POST carries a requestid.
-RETRY = Retry(
+
+class _Retry(Retry):
+    """Honours Retry-After, but never waits longer than MAX_RETRY_AFTER_SECONDS in one go: a
+    longer wait is better spent by SQS redelivering the message than by a running Lambda."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER_SECONDS)
+
+
+# The one retry policy: throttling (429), server errors, timeouts and dropped connections are
+# retried with exponential backoff and jitter (0.5, 1, 2, 4 s, each + up to 0.25 s), honouring
+# Retry-After; POSTs included because every POST carries a requestid. After that the caller sees
+# QboUnavailable, and the message goes back to SQS.
+RETRY = _Retry(
     total=4,
     connect=3,
     read=3,
@@ -66,6 +82,10 @@ class StaleObject(QboError):
 class QboUnavailable(QboError):
     """No usable answer after the retries: a timeout, a connection failure, 429 or 5xx."""
 
+    @property
+    def transient(self) -> bool:
+        return True  # status 0 included: the request timed out or the connection failed
+
 
 _FAULT_TYPES: dict[str, type[QboError]] = {"6240": DuplicateName, "5010": StaleObject}
 
@@ -73,6 +93,12 @@ _FAULT_TYPES: dict[str, type[QboError]] = {"6240": DuplicateName, "5010": StaleO
 def request_id(*parts: str) -> str:
     """A deterministic requestid: the same logical write always sends the same one."""
     return str(uuid.uuid5(REQUEST_ID_NAMESPACE, "\x1f".join(parts)))
+
+
+def content_digest(fields: dict[str, Any]) -> str:
+    """Part of a create's requestid: the same write with other content is another request."""
+    canonical = json.dumps(_json_ready(fields), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def quote(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from qbo_sync.events import Client, Invoice, InvoiceSent, PaymentCompleted
@@ -13,26 +13,63 @@ from qbo_sync.events import Client, Invoice, InvoiceSent, PaymentCompleted
 MAX_DISPLAY_NAME = 500
 MAX_ITEM_NAME = 100
 MAX_PAYMENT_REF = 21
-_FORBIDDEN_IN_NAMES = re.compile(r"[:\t\r\n]+")  # QBO uses ':' for sub-customers/sub-items
+# QBO joins parent and sub-customer (or sub-item) names with ':', and tabs and line breaks break
+# its lists; other control characters have no business in a name either.
+_FORBIDDEN_IN_NAMES = re.compile(r"[ ]*[:\x00-\x1f\x7f]+[ ]*")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+MAX_EMAIL = 100
+MAX_PHONE = 30
+ADDRESS_LIMITS = {
+    "Line1": 500,
+    "Line2": 500,
+    "City": 255,
+    "CountrySubDivisionCode": 255,
+    "PostalCode": 30,
+    "Country": 255,
+}
+CENT = Decimal("0.01")
+_INVOICE_NOTE = re.compile(r"qbo-sync: platform invoice (?P<id>.+), revision (?P<revision>\d+)")
 
 
 def qbo_name(value: str, limit: int) -> str:
-    cleaned = _FORBIDDEN_IN_NAMES.sub(" ", value).strip()
-    return " ".join(cleaned.split())[:limit] or "-"
+    """A name QBO accepts, as close to `value` as allowed: forbidden characters become a space;
+    anything else (quotes, backslashes, unicode, inner spacing) is kept exactly."""
+    return _FORBIDDEN_IN_NAMES.sub(" ", value).strip()[:limit].strip() or "-"
 
 
-def item_name(invoice_number: str) -> str:
-    return qbo_name(f"Invoice {invoice_number}", MAX_ITEM_NAME)
+def disambiguated_name(display_name: str, client_id: str) -> str:
+    """For a client whose name a QBO vendor or employee already holds."""
+    suffix = f" ({qbo_name(client_id, 100)})"
+    return qbo_name(display_name, MAX_DISPLAY_NAME - len(suffix)) + suffix
+
+
+def item_name(invoice_number: str, invoice_id: str | None = None) -> str:
+    """The item that shows the invoice number in the Product/Service column; with the platform
+    invoice id when the plain name is taken by an item we cannot use."""
+    if invoice_id is None:
+        return qbo_name(f"Invoice {invoice_number}", MAX_ITEM_NAME)
+    suffix = f" ({qbo_name(invoice_id, 60)})"
+    return qbo_name(f"Invoice {invoice_number}", MAX_ITEM_NAME - len(suffix)) + suffix
+
+
+def email_address(value: str | None) -> str | None:
+    """An address QBO will take, or None: a bad address must not stop the invoice."""
+    if not value:
+        return None
+    value = value.strip()
+    return value if len(value) <= MAX_EMAIL and _EMAIL.fullmatch(value) else None
 
 
 def customer_fields(client: Client, display_name: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"DisplayName": display_name}
-    if client.company_name:
-        fields["CompanyName"] = client.company_name[:100]
-    if client.email:
-        fields["PrimaryEmailAddr"] = {"Address": client.email}
-    if client.phone:
-        fields["PrimaryPhone"] = {"FreeFormNumber": client.phone[:30]}
+    if client.company_name and client.company_name.strip():
+        fields["CompanyName"] = _text(client.company_name, 100)
+    email = email_address(client.email)
+    if email:
+        fields["PrimaryEmailAddr"] = {"Address": email}
+    if client.phone and len(client.phone.strip()) <= MAX_PHONE:  # cut short it is wrong
+        fields["PrimaryPhone"] = {"FreeFormNumber": client.phone.strip()}
     address = client.billing_address
     if address:
         bill = {
@@ -43,16 +80,29 @@ def customer_fields(client: Client, display_name: str) -> dict[str, Any]:
             "PostalCode": address.postal_code,
             "Country": address.country,
         }
-        fields["BillAddr"] = {key: value for key, value in bill.items() if value}
+        kept = {
+            key: _text(value, ADDRESS_LIMITS[key])
+            for key, value in bill.items()
+            if value and value.strip()
+        }
+        if kept:
+            fields["BillAddr"] = kept
     return fields
 
 
-def service_item_fields(invoice_number: str, income_account_id: str) -> dict[str, Any]:
-    return {
-        "Name": item_name(invoice_number),
-        "Type": "Service",
-        "IncomeAccountRef": {"value": income_account_id},
-    }
+def service_item_fields(name: str, income_account_id: str) -> dict[str, Any]:
+    return {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": income_account_id}}
+
+
+def invoice_note(invoice: Invoice) -> str:
+    """PrivateNote: which platform invoice and revision a QBO invoice is."""
+    return f"qbo-sync: platform invoice {invoice.id}, revision {invoice.revision}"
+
+
+def noted_invoice(private_note: object) -> tuple[str, int] | None:
+    """(platform invoice id, revision) from a PrivateNote we wrote; None for anything else."""
+    found = _INVOICE_NOTE.fullmatch(str(private_note or ""))
+    return (found["id"], int(found["revision"])) if found else None
 
 
 def invoice_fields(message: InvoiceSent, customer_id: str, item_id: str) -> dict[str, Any]:
@@ -62,33 +112,43 @@ def invoice_fields(message: InvoiceSent, customer_id: str, item_id: str) -> dict
         "DocNumber": invoice.number,
         "TxnDate": invoice.issue_date.isoformat(),
         "Line": invoice_lines(invoice, item_id),
-        "PrivateNote": f"qbo-sync: platform invoice {invoice.id}, revision {invoice.revision}",
+        "PrivateNote": invoice_note(invoice),
     }
     if invoice.due_date:
         fields["DueDate"] = invoice.due_date.isoformat()
-    if invoice.memo:
-        fields["CustomerMemo"] = {"value": invoice.memo[:1000]}
-    if message.client.email:
-        fields["BillEmail"] = {"Address": message.client.email}
+    if invoice.memo and invoice.memo.strip():
+        fields["CustomerMemo"] = {"value": _text(invoice.memo, 1000)}
+    email = email_address(message.client.email)
+    if email:
+        fields["BillEmail"] = {"Address": email}
     return fields
 
 
 def invoice_lines(invoice: Invoice, item_id: str) -> list[dict[str, Any]]:
+    """Every line on the invoice-number item; their amounts are the platform's, so TotalAmt is
+    the platform's total to the cent."""
     if not invoice.lines:
         return [_sales_line(invoice.memo or f"Invoice {invoice.number}", invoice.total, item_id)]
     lines = []
     for line in invoice.lines:
-        detail_qty: tuple[Decimal, Decimal] | None = None
+        rate = (line.quantity, line.unit_price) if line.unit_price is not None else None
         description = line.description
-        if line.unit_price is not None:
-            if (line.quantity * line.unit_price).quantize(Decimal("0.01")) == line.amount:
-                detail_qty = (line.quantity, line.unit_price)
-            else:
-                # QBO insists Amount = Qty × UnitPrice; the platform's amount is what was billed,
-                # so the rate goes into the description and the amount is kept exactly.
-                description = f"{description} ({line.quantity} × {line.unit_price})".strip()
-        lines.append(_sales_line(description, line.amount, item_id, detail_qty))
+        if rate and not _multiplies_out(*rate, line.amount):
+            # QBO insists Amount = Qty × UnitPrice; the platform's amount is what was billed,
+            # so the rate goes into the description and the amount is kept exactly.
+            description = f"{description} ({line.quantity} × {line.unit_price})".strip()
+            rate = None
+        lines.append(_sales_line(description, line.amount, item_id, rate))
     return lines
+
+
+def _multiplies_out(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> bool:
+    """True when QBO, whichever way it rounds half a cent, will find Qty x UnitPrice = Amount,
+    and both numbers survive the trip through a JSON float."""
+    product = quantity * unit_price
+    rounded = {product.quantize(CENT, rounding=mode) for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN)}
+    exact_on_wire = all(Decimal(repr(float(value))) == value for value in (quantity, unit_price))
+    return rounded == {amount} and exact_on_wire
 
 
 def payment_ref(payment_id: str) -> str:
@@ -143,6 +203,11 @@ def _sales_line(
         "Amount": amount,
         "SalesItemLineDetail": detail,
     }
+    description = _text(description, 4000)
     if description:
-        line["Description"] = description[:4000]
+        line["Description"] = description
     return line
+
+
+def _text(value: str, limit: int) -> str:
+    return _CONTROL_IN_TEXT.sub("", value).strip()[:limit]

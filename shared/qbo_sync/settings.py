@@ -31,6 +31,9 @@ class Settings:
     token_key_id: str
     event_bus_name: str
     deposit_account_id: str
+    idempotency_table: str = ""
+    invoice_sent_queue_url: str = ""
+    invoice_sent_dead_letter_queue_url: str = ""
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,6 +53,9 @@ class Settings:
             token_key_id=env.get("TOKEN_KEY_ID", ""),
             event_bus_name=env.get("EVENT_BUS_NAME", ""),
             deposit_account_id=env.get("DEPOSIT_ACCOUNT_ID", ""),
+            idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
+            invoice_sent_queue_url=env.get("INVOICE_SENT_QUEUE_URL", ""),
+            invoice_sent_dead_letter_queue_url=env.get("INVOICE_SENT_DEAD_LETTER_QUEUE_URL", ""),
         )
 
     def require(self, *names: str) -> None:
