@@ -1,0 +1,197 @@
+"""Figure 1: cold start of each handler as a ratio to a process that only creates a boto3 client.
+
+Every run is a new Python process: the handler's runs import its module and serve one first
+event against the emulators (moto and the QBO emulator run in this, the parent, process). Runs
+are interleaved (baseline, then each handler, in a shuffled order per round) so that a noisy
+neighbour on the machine slows every kind alike, and the median of each kind is compared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    INVOICE_FUNCTION,
+    OAUTH_FUNCTION,
+    PAYMENT_FUNCTION,
+    ROOT,
+    connect,
+    eventbridge_event,
+    median,
+    sqs_event,
+)
+from local import samples
+from local.environment import LocalEnvironment
+
+BASELINE = "baseline"
+BASELINE_CODE = "import os, boto3; boto3.client('dynamodb'); os._exit(0)"
+CONTRACTOR = "ctr_coldstart"
+SERVE_ONCE = str(ROOT / "bench" / "serve_once.py")
+HANDLERS = {
+    OAUTH_FUNCTION: "functions.oauth.app",
+    INVOICE_FUNCTION: "functions.invoice_sent.app",
+    PAYMENT_FUNCTION: "functions.payment_completed.app",
+}
+IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+def child_environment(env: LocalEnvironment, function_id: str | None) -> dict[str, str]:
+    """This process's environment (AWS_ENDPOINT_URL, credentials) plus the function's own."""
+    child = dict(os.environ)
+    child.pop("PYTHONDONTWRITEBYTECODE", None)
+    if function_id is not None:
+        child.update(env.stack.functions[function_id].environment)
+    child["PYTHONPATH"] = os.pathsep.join([str(ROOT / "shared"), str(ROOT)])
+    return child
+
+
+class Events:
+    """A new first event for every run: a new invoice (known client), a new payment, a GET."""
+
+    def __init__(self, env: LocalEnvironment, folder: Path) -> None:
+        self.env = env
+        self.folder = folder
+        self.serial = 0
+        connect(env, CONTRACTOR)
+        # The invoice the payments pay, exported once here; its total covers every run.
+        invoice = samples.invoice_sent(
+            CONTRACTOR, "CS-PAID", "Cold Start Client", [("Work", "1", "100000.00")]
+        )
+        response = env.runtime.invoke(INVOICE_FUNCTION, sqs_event(env, invoice))
+        if response.get("batchItemFailures"):
+            raise RuntimeError(f"could not export the cold-start invoice: {response}")
+
+    def write(self, function_id: str) -> str:
+        self.serial += 1
+        if function_id == INVOICE_FUNCTION:
+            message = samples.invoice_sent(
+                CONTRACTOR, f"CS-{self.serial}", "Cold Start Client", [("Work", "1", "10.00")]
+            )
+            event = sqs_event(self.env, message)
+        elif function_id == PAYMENT_FUNCTION:
+            detail = samples.payment_completed(
+                CONTRACTOR, "inv_CS-PAID", "CS-PAID", "1.00", payment_id=f"pay_cs_{self.serial}"
+            )
+            event = eventbridge_event(self.env, detail)
+        else:
+            event = self._http_event()
+        path = self.folder / f"event-{self.serial}.json"
+        path.write_text(json.dumps(event))
+        return str(path)
+
+    def _http_event(self) -> dict[str, Any]:
+        """GET /quickbooks/connection, as the settings page sends it on every visit."""
+        runtime = self.env.runtime
+        captured: dict[str, Any] = {}
+        original = runtime.invoke
+
+        def capture(function_id: str, event: Any) -> Any:
+            captured.update(event)
+            return {"statusCode": 200}
+
+        runtime.invoke = capture  # type: ignore[method-assign]
+        try:
+            claims = self.env.platform.claims(CONTRACTOR)
+            runtime.http(OAUTH_FUNCTION, "GET", "/quickbooks/connection", claims=claims)
+        finally:
+            runtime.invoke = original  # type: ignore[method-assign]
+        return captured
+
+
+def _served(function_id: str, response: Any) -> bool:
+    if function_id == INVOICE_FUNCTION:
+        return isinstance(response, dict) and not response.get("batchItemFailures")
+    if function_id == PAYMENT_FUNCTION:
+        return isinstance(response, dict) and response.get("status") == "recorded"
+    return isinstance(response, dict) and response.get("statusCode") == 200
+
+
+def run_once(env: LocalEnvironment, events: Events, kind: str) -> dict[str, float]:
+    if kind == BASELINE:
+        command = [sys.executable, "-c", BASELINE_CODE]
+        environ = child_environment(env, None)
+    else:
+        command = [sys.executable, SERVE_ONCE, HANDLERS[kind], events.write(kind)]
+        environ = child_environment(env, kind)
+    started = time.perf_counter()
+    done = subprocess.run(command, env=environ, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} cold start failed: {done.stderr[-2000:]}")
+    if kind == BASELINE:
+        return {"wall_s": wall}
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    if not _served(kind, answer["response"]):
+        raise RuntimeError(f"{kind} did not serve its first event: {answer['response']}")
+    return {"wall_s": wall, "import_s": answer["import_s"], "serve_s": answer["serve_s"]}
+
+
+def import_times(
+    env: LocalEnvironment, events: Events, kind: str, top: int = 10
+) -> list[dict[str, Any]]:
+    """`python -X importtime` over the import and the first event (lazy imports included)."""
+    command = [sys.executable, "-X", "importtime", SERVE_ONCE, HANDLERS[kind], events.write(kind)]
+    done = subprocess.run(
+        command, env=child_environment(env, kind), cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} importtime run failed: {done.stderr[-2000:]}")
+    rows = []
+    for line in done.stderr.splitlines():
+        found = IMPORT_LINE.match(line)
+        if found:
+            self_us, cumulative_us, indent, module = found.groups()
+            depth = len(indent) // 2
+            rows.append(
+                {
+                    "module": module,
+                    "cumulative_us": int(cumulative_us),
+                    "self_us": int(self_us),
+                    "depth": depth,
+                }
+            )
+    rows.sort(key=lambda row: row["cumulative_us"], reverse=True)
+    return rows[:top]
+
+
+def measure(env: LocalEnvironment, rounds: int = 7, seed: int = 7) -> dict[str, Any]:
+    shuffle = random.Random(seed).shuffle
+    kinds = [BASELINE, *HANDLERS]
+    samples_by_kind: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+    with tempfile.TemporaryDirectory(prefix="qbo-bench-") as folder:
+        events = Events(env, Path(folder))
+        for kind in kinds:  # one unmeasured round: page cache and .pyc files warm for all alike
+            run_once(env, events, kind)
+        for _ in range(rounds):
+            order = list(kinds)
+            shuffle(order)
+            for kind in order:
+                samples_by_kind[kind].append(run_once(env, events, kind))
+        importtime = {kind: import_times(env, events, kind) for kind in HANDLERS}
+    baseline = median([run["wall_s"] for run in samples_by_kind[BASELINE]])
+    handlers = {}
+    for kind in HANDLERS:
+        runs = samples_by_kind[kind]
+        wall = median([run["wall_s"] for run in runs])
+        handlers[kind] = {
+            "wall_ms": wall * 1000,
+            "ratio": wall / baseline,
+            "import_ms": median([run["import_s"] for run in runs]) * 1000,
+            "first_event_ms": median([run["serve_s"] for run in runs]) * 1000,
+            "importtime_top10": importtime[kind],
+        }
+    return {
+        "rounds": rounds,
+        "baseline_ms": baseline * 1000,
+        "handlers": handlers,
+        "target_ratio": 1.3,
+    }

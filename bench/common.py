@@ -1,0 +1,92 @@
+"""What every benchmark needs: a quiet local environment, connected contractors, event shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local.environment import PROJECT_ROOT, LocalEnvironment, local_environment
+
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+INVOICE_FUNCTION = "InvoiceSentFunction"
+PAYMENT_FUNCTION = "PaymentCompletedFunction"
+OAUTH_FUNCTION = "OAuthFunction"
+ROOT: Path = PROJECT_ROOT
+
+
+@contextmanager
+def environment(stack_name: str) -> Iterator[LocalEnvironment]:
+    with local_environment(stack_name=stack_name, overrides=QUIET) as env:
+        yield env
+
+
+def connect(env: LocalEnvironment, contractor_id: str) -> str:
+    """A new QBO company, connected to the contractor through the real redirect flow."""
+    realm = env.qbo.create_company(f"Company of {contractor_id}")
+    env.qbo.consent(realm)
+    landed = env.platform.connect_quickbooks(contractor_id)
+    if "quickbooks=connected" not in landed:
+        raise RuntimeError(f"{contractor_id} did not connect: {landed}")
+    return realm
+
+
+def sqs_event(env: LocalEnvironment, message: dict[str, Any]) -> dict[str, Any]:
+    """The SQS FIFO event Lambda's event source mapping would deliver for one message."""
+    body = json.dumps(message)
+    now = str(int(time.time() * 1000))
+    record = {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "bench",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "SenderId": "bench",
+            "ApproximateFirstReceiveTimestamp": now,
+            "SequenceNumber": str(time.time_ns()),
+            "MessageGroupId": message["contractor_id"],
+            "MessageDeduplicationId": message["event_id"],
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": env.stack.attributes["InvoiceSentQueue"]["Arn"],
+        "awsRegion": env.stack.region,
+    }
+    return {"Records": [record]}
+
+
+def eventbridge_event(env: LocalEnvironment, detail: dict[str, Any]) -> dict[str, Any]:
+    parameters = env.stack.parameters
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": parameters["PaymentEventDetailType"],
+        "source": parameters["PaymentEventSource"],
+        "account": env.stack.account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": env.stack.region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result

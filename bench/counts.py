@@ -1,0 +1,190 @@
+"""Figures 2 to 4, in this process: QBO and DynamoDB requests per invoice and per payment, token
+refreshes, and the time the handler adds on top of QBO's own latency.
+
+QBO requests are counted by the emulator; DynamoDB (and KMS) requests by a botocore hook on the
+layer's cached clients, so every request the handler makes is seen whoever makes it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from bench.common import (
+    INVOICE_FUNCTION,
+    PAYMENT_FUNCTION,
+    connect,
+    eventbridge_event,
+    median,
+    sqs_event,
+)
+from local import samples
+from local.environment import LocalEnvironment
+
+CONTRACTOR = "ctr_counts"
+LATENCY_S = 0.1
+TOKEN_PATH = "/tokens/bearer"
+
+
+class AwsCalls:
+    """Counts the layer's boto3 requests by service and operation."""
+
+    def __init__(self) -> None:
+        from qbo_sync import aws
+
+        self.calls: Counter[str] = Counter()
+        for service in ("dynamodb", "kms"):
+            aws.client(service).meta.events.register(f"before-call.{service}", self._count)
+
+    def _count(self, model: Any, params: Any = None, **_: Any) -> None:
+        table = params.get("TableName", "") if isinstance(params, dict) else ""
+        label = f"{model.service_model.service_name}.{model.name}"
+        self.calls[f"{label} {table}".strip()] += 1
+
+    def snapshot(self) -> Counter[str]:
+        return Counter(self.calls)
+
+
+class Probe:
+    """One invocation's cost: QBO requests (by method and entity), AWS calls, wall time."""
+
+    def __init__(self, env: LocalEnvironment, realm: str, aws: AwsCalls) -> None:
+        self.env, self.realm, self.aws = env, realm, aws
+
+    def run(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        before_qbo = len(self.env.qbo.requests)
+        before_aws = self.aws.snapshot()
+        started = time.perf_counter()
+        response = self.env.runtime.invoke(function_id, event)
+        elapsed = time.perf_counter() - started
+        new = self.env.qbo.requests[before_qbo:]
+        aws_calls = self.aws.snapshot() - before_aws
+        api = [r for r in new if r.kind == "api" and r.realm_id == self.realm]
+        return {
+            "response": response,
+            "elapsed_s": elapsed,
+            "qbo": len(api),
+            "qbo_calls": [f"{r.method} {r.entity or r.path.rsplit('/', 1)[-1]}" for r in api],
+            "token": sum(1 for r in new if r.kind == "oauth" and r.path.endswith(TOKEN_PATH)),
+            "dynamodb": sum(n for name, n in aws_calls.items() if name.startswith("dynamodb.")),
+            "kms": sum(n for name, n in aws_calls.items() if name.startswith("kms.")),
+            "aws_calls": dict(aws_calls),
+        }
+
+
+def _invoice(env: LocalEnvironment, probe: Probe, number: str, client: str) -> dict[str, Any]:
+    message = samples.invoice_sent(CONTRACTOR, number, client, [("Work", "2", "150.00")])
+    cost = probe.run(INVOICE_FUNCTION, sqs_event(env, message))
+    if cost["response"].get("batchItemFailures"):
+        raise RuntimeError(f"invoice {number} failed: {cost['response']}")
+    return cost
+
+
+def _payment(env: LocalEnvironment, probe: Probe, number: str, serial: int) -> dict[str, Any]:
+    detail = samples.payment_completed(
+        CONTRACTOR, f"inv_{number}", number, "100.00", payment_id=f"pay_{number}_{serial}"
+    )
+    cost = probe.run(PAYMENT_FUNCTION, eventbridge_event(env, detail))
+    if cost["response"].get("status") != "recorded":
+        raise RuntimeError(f"payment for {number} not recorded: {cost['response']}")
+    return cost
+
+
+def _summary(costs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "n": len(costs),
+        "qbo_median": median([c["qbo"] for c in costs]),
+        "qbo_max": max(c["qbo"] for c in costs),
+        "dynamodb_median": median([c["dynamodb"] for c in costs]),
+        "dynamodb_max": max(c["dynamodb"] for c in costs),
+        "kms_median": median([c["kms"] for c in costs]),
+        "token_requests": sum(c["token"] for c in costs),
+        "qbo_calls": costs[-1]["qbo_calls"],
+        "aws_calls": costs[-1]["aws_calls"],
+    }
+
+
+def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
+    realm = connect(env, CONTRACTOR)
+    connected_tokens = env.qbo.count_requests(realm, kind="oauth", path_suffix=TOKEN_PATH)
+    aws = AwsCalls()
+    probe = Probe(env, realm, aws)
+    # The realm's first invoice also looks up the income account, once per realm.
+    first = _invoice(env, probe, "W-1", "Warm-up Client")
+    _payment(env, probe, "W-1", 0)
+    new_customer = [_invoice(env, probe, f"N-{i}", f"New Client {i}") for i in range(n)]
+    known_customer = [_invoice(env, probe, f"K-{i}", "New Client 0") for i in range(n)]
+    payments = [_payment(env, probe, f"K-{i}", 1) for i in range(n)]
+    # Token requests after the connect's code exchange: refreshes (none expected within the hour).
+    steady_tokens = (
+        env.qbo.count_requests(realm, kind="oauth", path_suffix=TOKEN_PATH) - connected_tokens
+    )
+
+    # What one refresh costs: Intuit expires the access token early, the next invoice pays.
+    env.qbo.expire_access_tokens(realm)
+    after_expiry = _invoice(env, probe, "E-1", "New Client 0")
+
+    latency = _overhead(env, probe, n)
+    return {
+        "first_invoice_of_realm": _summary([first]),
+        "invoice_new_customer": _summary(new_customer),
+        "invoice_known_customer": _summary(known_customer),
+        "payment": _summary(payments),
+        "token_refreshes_in_steady_state": steady_tokens,
+        "after_access_token_expiry": {
+            "qbo": after_expiry["qbo"],
+            "token": after_expiry["token"],
+            "qbo_calls": after_expiry["qbo_calls"],
+            "extra_qbo_requests": after_expiry["qbo"] - _summary(known_customer)["qbo_median"],
+        },
+        "overhead": latency,
+        "targets": {
+            "qbo_new_customer": 3,
+            "qbo_known_customer": 2,
+            "qbo_payment": 1,
+            "dynamodb_invoice": 4,
+            "dynamodb_payment": 3,
+            "overhead_ms": 25,
+        },
+    }
+
+
+def _overhead(env: LocalEnvironment, probe: Probe, n: int) -> dict[str, Any]:
+    """Every QBO answer 100 ms late: handler start → Invoice created, minus 100 ms a request."""
+    from qbo_sync import services
+
+    created_at: list[float] = []
+
+    def on_response(response: Any, *_: Any, **__: Any) -> None:
+        request = response.request
+        if request.method == "POST" and "/invoice?" in request.url.lower():
+            created_at.append(time.perf_counter())
+
+    session = services.http_session()
+    session.hooks["response"].append(on_response)
+    env.qbo.latency = LATENCY_S
+    to_invoice, whole = [], []
+    try:
+        for i in range(n):
+            created_at.clear()
+            message = samples.invoice_sent(
+                CONTRACTOR, f"L-{i}", "New Client 1", [("Work", "1", "5.00")]
+            )
+            event = sqs_event(env, message)
+            started = time.perf_counter()
+            cost = probe.run(INVOICE_FUNCTION, event)
+            calls = cost["qbo_calls"]
+            before_invoice = next(i for i, call in enumerate(calls) if call.endswith("Invoice")) + 1
+            to_invoice.append(created_at[0] - started - before_invoice * LATENCY_S)
+            whole.append(cost["elapsed_s"] - cost["qbo"] * LATENCY_S)
+    finally:
+        env.qbo.latency = 0.0
+        session.hooks["response"].remove(on_response)
+    return {
+        "n": n,
+        "latency_ms": LATENCY_S * 1000,
+        "to_invoice_ms_median": median(to_invoice) * 1000,
+        "to_invoice_ms_max": max(to_invoice) * 1000,
+        "whole_invocation_ms_median": median(whole) * 1000,
+    }

@@ -1,0 +1,213 @@
+"""The one table `make bench` prints, from the same dict that goes to latest.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = tuple[str, str, str, str]
+
+
+def _met(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "MISSED")
+
+
+def _error(name: str, figure: dict[str, Any]) -> list[Row]:
+    return [(name, "error", str(figure["error"])[:80], "")]
+
+
+def _coldstart(figure: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = [
+        (
+            "1 cold start",
+            f"baseline: import boto3 + dynamodb client (median of {figure['rounds']})",
+            f"{figure['baseline_ms']:.0f} ms",
+            "",
+        )
+    ]
+    target = figure["target_ratio"]
+    for name, handler in figure["handlers"].items():
+        value = (
+            f"{handler['ratio']:.2f} x ({handler['wall_ms']:.0f} ms: import "
+            f"{handler['import_ms']:.0f}, 1st event {handler['first_event_ms']:.0f})"
+        )
+        rows.append(
+            (
+                "1 cold start",
+                f"{name} / baseline",
+                value,
+                f"<= {target} {_met(handler['ratio'] <= target)}",
+            )
+        )
+    return rows
+
+
+def _counts(figure: dict[str, Any]) -> list[Row]:
+    targets = figure["targets"]
+    new, known, pay = (
+        figure["invoice_new_customer"],
+        figure["invoice_known_customer"],
+        figure["payment"],
+    )
+    first = figure["first_invoice_of_realm"]
+    expiry = figure["after_access_token_expiry"]
+    overhead = figure["overhead"]
+
+    def target(value: float, limit: float) -> str:
+        return f"<= {limit:g} {_met(value <= limit)}"
+
+    return [
+        (
+            "2 QBO requests",
+            "per invoice, new customer",
+            f"{new['qbo_max']:g}",
+            target(new["qbo_max"], targets["qbo_new_customer"]),
+        ),
+        (
+            "2 QBO requests",
+            "per invoice, known customer",
+            f"{known['qbo_max']:g}",
+            target(known["qbo_max"], targets["qbo_known_customer"]),
+        ),
+        (
+            "2 QBO requests",
+            "per payment",
+            f"{pay['qbo_max']:g}",
+            target(pay["qbo_max"], targets["qbo_payment"]),
+        ),
+        (
+            "2 QBO requests",
+            "realm's first invoice (income account lookup)",
+            f"{first['qbo_max']:g}",
+            "",
+        ),
+        (
+            "2 token",
+            "refreshes in steady state (per realm)",
+            f"{figure['token_refreshes_in_steady_state']}",
+            "0 within the hour",
+        ),
+        (
+            "2 token",
+            "one refresh (access token expired early)",
+            f"+{expiry['token']} token, +{expiry['extra_qbo_requests']:g} API",
+            target(expiry["extra_qbo_requests"] + expiry["token"] - 1, 1),
+        ),
+        (
+            "3 DynamoDB",
+            "per invoice, new / known customer",
+            f"{new['dynamodb_median']:g} / {known['dynamodb_median']:g}",
+            target(
+                max(new["dynamodb_median"], known["dynamodb_median"]), targets["dynamodb_invoice"]
+            ),
+        ),
+        (
+            "3 DynamoDB",
+            "per payment",
+            f"{pay['dynamodb_median']:g}",
+            target(pay["dynamodb_median"], targets["dynamodb_payment"]),
+        ),
+        (
+            "3 KMS",
+            "per invoice / payment (warm container)",
+            f"{known['kms_median']:g} / {pay['kms_median']:g}",
+            "",
+        ),
+        (
+            "4 overhead",
+            f"start -> Invoice in QBO - requests x {overhead['latency_ms']:.0f} ms"
+            f" (median of {overhead['n']})",
+            f"{overhead['to_invoice_ms_median']:.1f} ms",
+            target(overhead["to_invoice_ms_median"], targets["overhead_ms"]),
+        ),
+        (
+            "4 overhead",
+            "whole invocation - requests x latency (median)",
+            f"{overhead['whole_invocation_ms_median']:.1f} ms",
+            "",
+        ),
+    ]
+
+
+def _burst(figure: dict[str, Any]) -> list[Row]:
+    dead = sum(figure["dead_letter_messages"].values())
+    once = figure["invoices_exactly_once"] and figure["payments_exactly_once"]
+    cpu = figure["cpu_s"]
+    busy = (cpu["consumers"] + cpu["emulators"]) / max(figure["wall_s"], 1e-9)
+    size = (
+        f"{figure['invoices']} invoices + {figure['payments']} payments, "
+        f"{figure['contractors']} contractors, {figure['consumers']} consumers, "
+        f"time x{figure['time_scale']:g}"
+    )
+    return [
+        (
+            "5 burst",
+            size,
+            f"wall {figure['wall_s']:.1f} s" + (" (TIMED OUT)" if figure["timed_out"] else ""),
+            "",
+        ),
+        (
+            "5 burst",
+            f"bound: {figure['ideal_requests_per_realm']:g} requests/realm at Intuit's limits",
+            f"{figure['bound_s']:.1f} s",
+            "",
+        ),
+        ("5 burst", "wall / bound", f"{figure['ratio']:.1f} x", ""),
+        ("5 burst", "everything in QBO exactly once", "yes" if once else "NO", _met(once)),
+        ("5 burst", "dead-letter messages", f"{dead}", f"0 {_met(dead == 0)}"),
+        (
+            "5 burst",
+            "429s / peak in flight per realm",
+            f"{figure['throttled_429']} / {figure['peak_concurrency_per_realm']}",
+            "",
+        ),
+        (
+            "5 burst",
+            "CPU busy (consumers + moto/emulator process)",
+            f"{busy:.2f} of {cpu['cores']} cores",
+            "",
+        ),
+    ]
+
+
+def _package(figure: dict[str, Any]) -> list[Row]:
+    limit = figure["limit_mb"]
+    functions = ", ".join(
+        f"{name} {mb * 1000:.0f} kB" for name, mb in figure["functions_mb"].items()
+    )
+    largest = ", ".join(
+        f"{name} {mb:.1f}" for name, mb in list(figure["layer_largest_mb"].items())[:3]
+    )
+    return [
+        (
+            "6 package",
+            f"layer ({figure['platform']}), unzipped",
+            f"{figure['layer_mb']:.1f} MB",
+            f"<= {limit} {_met(figure['layer_mb'] <= limit)}",
+        ),
+        ("6 package", "layer's largest (MB)", largest, ""),
+        ("6 package", "functions", functions, ""),
+    ]
+
+
+SECTIONS = {"coldstart": _coldstart, "counts": _counts, "burst": _burst, "package": _package}
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[Row] = [("figure", "measure", "value", "target")]
+    for name, render in SECTIONS.items():
+        figure = results.get(name)
+        if figure is None:
+            continue
+        rows.extend(_error(name, figure) if "error" in figure else render(figure))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    meta = results.get("meta", {})
+    lines.insert(
+        0,
+        f"qbo-sync bench, commit {meta.get('commit')}, {meta.get('when')}, {meta.get('cpus')} CPUs",
+    )
+    return "\n".join(lines)
