@@ -247,3 +247,8 @@ class QboEmulator:
     def crash_after_commit_next(self, count: int = 1) -> None:
         with self._state.lock:
             self._state.chaos.crash_after_commit_next(count)
+
+    def forget_request_ids(self, realm_id: str) -> None:
+        """Intuit does not say how long it remembers a requestid; this is the day it forgot."""
+        with self._state.lock:
+            self._state.company(realm_id).replays.clear()

@@ -68,6 +68,7 @@ def complete_connect(
         return CallbackOutcome(False, "exchange_failed")
     _store_connection(contractor_id, realm_id, grant)
     logger.info("QuickBooks connected", contractor_id=contractor_id, realm_id=realm_id)
+    _resume_kept_work(contractor_id)
     return CallbackOutcome(True)
 
 
@@ -107,6 +108,24 @@ def disconnect(contractor_id: str) -> None:
         )
     services.connections().delete(contractor_id)
     logger.info("QuickBooks disconnected", contractor_id=contractor_id)
+
+
+def _resume_kept_work(contractor_id: str) -> None:
+    """Invoices and payments kept while the connection needed reauthorization go on now."""
+    from qbo_sync.payments import resume_parked_payments
+    from qbo_sync.pending import resume_pending_invoices
+
+    try:
+        invoices = resume_pending_invoices(contractor_id)
+        payments = resume_parked_payments(contractor_id)
+    except Exception as failure:  # the connection is made; kept work stays kept for a retry
+        logger.error(
+            "Kept work not resumed after reconnect",
+            contractor_id=contractor_id,
+            error=type(failure).__name__,
+        )
+        return
+    logger.info("Kept work resumed", resent_invoices=invoices, applied_payments=payments)
 
 
 def _store_connection(contractor_id: str, realm_id: str, grant: TokenGrant) -> None:

@@ -36,7 +36,14 @@ from qbo_sync.payment_records import (
     PaymentLedger,
 )
 from qbo_sync.payment_records import RECORDED as ENTRY_RECORDED
-from qbo_sync.qbo import AuthenticationFailed, QboClient, QboError, quote, request_id
+from qbo_sync.qbo import (
+    AuthenticationFailed,
+    QboClient,
+    QboError,
+    QboUnavailable,
+    quote,
+    request_id,
+)
 from qbo_sync.qbo_fields import payment_fields, payment_ref
 from qbo_sync.settings import get_settings
 from qbo_sync.tokens import ReauthorizationRequired, RefreshInProgress
@@ -199,7 +206,7 @@ class _Recorder:
             )
             return PaymentResult(PARKED, payment_id=payment.payment_id)
         except QboError as error:
-            if error.transient or isinstance(error, AuthenticationFailed):
+            if error.transient or isinstance(error, QboUnavailable | AuthenticationFailed):
                 raise self._released(payment, claim, attempt, error) from error
             return self._failed(payment, attempt, error)
         except RefreshInProgress as error:
@@ -264,7 +271,7 @@ class _Recorder:
         try:
             return self._create(payment, ledger, applied, self._request_id(payment)), None
         except QboError as refused:
-            if refused.transient or refused.code != "6000" or applied == 0:
+            if isinstance(refused, QboUnavailable) or refused.code != "6000" or applied == 0:
                 raise
             # Business validation: the likeliest cause is a line above the invoice's open balance
             # (payments recorded in QuickBooks by other means). QBO's own balance settles it.

@@ -1,0 +1,95 @@
+"""What the invoice-export tests share: the consumer's name, fast retries, the DLQ, metrics."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import pytest
+from urllib3.util.retry import Retry
+
+from local.environment import LocalEnvironment
+from local.qbo_emulator import QboEmulator
+
+CONSUMER = "InvoiceSentFunction"
+
+
+def record_retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """urllib3's retries keep their policy (which attempt, how long) but do not sleep: the
+    waits they would have made are returned, in order, for tests that check the backoff."""
+    waits: list[float] = []
+
+    def sleep(self: Retry, response: Any = None) -> None:
+        retry_after = self.get_retry_after(response) if response is not None else None
+        waits.append(retry_after if retry_after is not None else self.get_backoff_time())
+
+    monkeypatch.setattr(Retry, "sleep", sleep)
+    return waits
+
+
+def dead_letters(env: LocalEnvironment) -> list[dict[str, Any]]:
+    """Every message on the invoice-sent dead-letter queue (each received once, then hidden)."""
+    sqs = boto3.client("sqs")
+    url = env.stack.resources["InvoiceSentDeadLetterQueue"]
+    found: list[dict[str, Any]] = []
+    while True:
+        response = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return found
+        found.extend(messages)
+
+
+def reason_of(message: dict[str, Any]) -> str:
+    return str(message.get("MessageAttributes", {}).get("reason", {}).get("StringValue", ""))
+
+
+def emitted_metrics(stdout: str) -> Counter[str]:
+    """Sums the metrics the functions emitted (CloudWatch embedded metric format on stdout)."""
+    totals: Counter[str] = Counter()
+    for line in stdout.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        blob = json.loads(line)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                values = blob[metric["Name"]]
+                totals[metric["Name"]] += int(sum(values if isinstance(values, list) else [values]))
+    return totals
+
+
+def connect(env: LocalEnvironment, contractor_id: str, company: str) -> str:
+    """Connects another contractor to a new QBO company; returns its realm id."""
+    realm = env.qbo.create_company(company)
+    env.qbo.consent(realm)
+    landed = env.platform.connect_quickbooks(contractor_id)
+    assert landed.endswith("quickbooks=connected"), landed
+    return realm
+
+
+def posts(qbo: QboEmulator, realm: str, entity: str) -> int:
+    return qbo.count_requests(realm, method="POST", path_suffix=f"/{entity.lower()}")
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[list[str]]:
+    """Names every DynamoDB call the layer makes (on its own cached client) while open."""
+    from qbo_sync import aws
+
+    calls: list[str] = []
+    client = aws.client("dynamodb")
+
+    def count(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[1])
+
+    client.meta.events.register("before-call.dynamodb.*", count, unique_id="count-calls")
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", unique_id="count-calls")

@@ -1,0 +1,63 @@
+"""What the payment tests share: exporting an invoice, events as EventBridge delivers them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from urllib3.util.retry import Retry
+
+from local import samples
+from local.environment import LocalEnvironment
+from local.qbo_emulator import QboEmulator
+from tests.conftest import by_doc_number
+
+CONSUMER = "PaymentCompletedFunction"
+
+
+def export(env: LocalEnvironment, contractor: str, number: str, amount: str) -> dict[str, Any]:
+    message = samples.invoice_sent(contractor, number, "Payer Co", [("Job", "1", amount)])
+    env.platform.send_invoice(message)
+    result = env.runtime.poll_sqs("InvoiceSentFunction")
+    assert result.failed == 0, result.errors
+    return message
+
+
+def pay(env: LocalEnvironment, detail: dict[str, Any]) -> Any:
+    env.platform.complete_payment(detail)
+    return env.runtime.poll_eventbridge(CONSUMER)
+
+
+def balance(qbo: QboEmulator, realm: str, number: str) -> Decimal:
+    return Decimal(str(by_doc_number(qbo, realm)[number]["Balance"]))
+
+
+def eventbridge_event(env: LocalEnvironment, detail: dict[str, Any]) -> dict[str, Any]:
+    """The event as Lambda receives it from the bus (for invoking the handler directly)."""
+    parameters = env.stack.parameters
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": parameters["PaymentEventDetailType"],
+        "source": parameters["PaymentEventSource"],
+        "account": env.stack.account_id,
+        "time": "2026-11-25T09:00:01Z",
+        "region": env.stack.region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+@pytest.fixture
+def fast_retries(env: LocalEnvironment, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The QBO client's urllib3 retries without their backoff, so outages take milliseconds."""
+    from qbo_sync import services
+
+    session = services.http_session()
+    for adapter in session.adapters.values():
+        retry: Retry = adapter.max_retries  # type: ignore[attr-defined]
+        monkeypatch.setattr(adapter, "max_retries", retry.new(backoff_factor=0, backoff_jitter=0))
+    yield
