@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint check clean
+.PHONY: demo test bench lint check deploy-check clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbo-sync needs Python 3.11 or newer")'
@@ -26,9 +26,32 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared functions local
+	$(PY) -m mypy shared functions local .ci/check_build.py
 
 check: lint test
 
+# Deployment checks (README, "Deployment"): cfn-lint, sam validate --lint, sam build (no Docker)
+# and .ci/check_build.py on what it built. Their own virtualenv keeps `make test` light.
+# A region is all the tools need: credentials are blanked to prove that, and IMDS lookups would
+# only wait for a timeout on a machine outside EC2. PATH puts the venv's python3 first for
+# shared/Makefile's pip.
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+OFFLINE_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+	AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH"
+
+$(DEPLOY_STAMP): requirements-deploy.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet -r requirements-deploy.txt
+	@touch $@
+
+deploy-check: $(DEPLOY_STAMP)
+	$(OFFLINE_AWS) cfn-lint template.yaml
+	$(OFFLINE_AWS) sam validate --lint
+	$(OFFLINE_AWS) sam build
+	$(OFFLINE_AWS) python .ci/check_build.py .aws-sam/build
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .demo
+	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .demo
