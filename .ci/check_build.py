@@ -37,8 +37,14 @@ AARCH64 = 183  # ELF e_machine
 # In the python3.12 runtime, not in the layer: the functions must not need them in it.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "jmespath", "six", "urllib3")
 SDK = ("boto3", "botocore", "s3transfer")
-# What the probe sees of the environment: enough to find executables, no credentials.
-PROBE_ENV = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1"}
+# What the probe sees of the environment: no credentials, and what Lambda sets that code checks
+# to tell it runs there (Powertools' Tracer, for one, imports the X-Ray SDK only in Lambda).
+PROBE_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+}
 
 
 def main(build_dir: Path) -> int:
@@ -188,7 +194,8 @@ def check_imports(
     )
     # -I -S: nothing from this machine's site-packages but what the overlays hold.
     command = [python, "-I", "-S", "-B", "-c", probe]
-    result = subprocess.run(command, capture_output=True, text=True, env=PROBE_ENV, check=False)
+    env = {**PROBE_ENV, "LAMBDA_TASK_ROOT": str(code), "AWS_LAMBDA_FUNCTION_NAME": code.name}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["?"])[-1]
         return [f"{code.name} ({handler}) does not import from the build: {last}"]
