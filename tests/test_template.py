@@ -411,3 +411,31 @@ def test_samconfig_overrides_name_template_parameters(environment_name: str) -> 
     deploy = SAMCONFIG[environment_name]["deploy"]["parameters"]
     # The template creates unnamed roles: CloudFormation refuses them without this.
     assert "CAPABILITY_IAM" in deploy["capabilities"].split()
+
+
+# --- the README's deployment section names what the template declares -------------------------
+
+
+def deployment_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n## Deployment (AWS SAM)\n")
+    end = readme.find("\n## ", start + 1)
+    return readme[start : end if end != -1 else len(readme)]
+
+
+def test_readme_parameter_table_is_the_template_parameters() -> None:
+    rows = re.findall(r"^\| `(\w+)` \| (.+?) \|", deployment_section(), re.M)
+    assert {name for name, _ in rows} == set(PARAMETERS)
+    for name, default in rows:
+        expected = PARAMETERS[name].get("Default")
+        shown = {"required": None, "empty": ""}.get(default, default.strip("`"))
+        assert shown == (None if expected is None else str(expected)), name
+
+
+def test_readme_commands_read_outputs_and_stacks_that_exist() -> None:
+    section = deployment_section()
+    used = set(re.findall(r"(?:\$\(|`)out (\w+)", section))
+    assert {"CredentialsSecretArn", "CallbackUrl", "InvoiceSentQueueUrl"} <= used
+    assert used <= set(TEMPLATE["Outputs"]), used - set(TEMPLATE["Outputs"])
+    assert '"${STACK:-' + stack_name("default") + '}"' in section
+    assert "STACK=" + stack_name("prod") in section
