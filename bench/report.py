@@ -121,6 +121,13 @@ def _counts(figure: dict[str, Any]) -> list[Row]:
         ),
         (
             "4 overhead",
+            "  of which waiting for AWS calls (moto, local) / the rest",
+            f"{overhead.get('to_invoice_aws_ms_median', 0):.1f} ms / "
+            f"{overhead.get('to_invoice_without_aws_ms_median', 0):.1f} ms",
+            "",
+        ),
+        (
+            "4 overhead",
             "whole invocation - requests x latency (median)",
             f"{overhead['whole_invocation_ms_median']:.1f} ms",
             "",

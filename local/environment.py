@@ -26,6 +26,8 @@ CLIENT_ID = "qbo-sync-local-client"
 CLIENT_SECRET = "local-emulator-client-secret"
 REDIRECT_URI = "https://api.qbo-sync.local/quickbooks/callback"
 SETTINGS_PAGE_URL = "https://platform.local/settings/accounting"
+# What a Lambda container holds in memory: the layer's package and the handlers.
+_CONTAINER_PACKAGES = ("qbo_sync", "functions")
 AWS_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
@@ -81,6 +83,15 @@ def local_environment(
     finally:
         qbo.stop()
         moto.stop()
+        _retire_containers()
+
+
+def _retire_containers() -> None:
+    """The stack is gone, and so are its Lambda containers: module state (cached boto3 clients
+    bound to this moto's port, settings, tokens) must not serve the next environment in this
+    process. Dropping the modules makes the next invocation import them afresh, a cold start."""
+    for name in [name for name in sys.modules if name.partition(".")[0] in _CONTAINER_PACKAGES]:
+        del sys.modules[name]
 
 
 def _store_client_credentials(stack: LocalStack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,7 +18,17 @@ from qbo_sync.export import ExportRefused, export_invoice
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+
+
+def _tracing_on() -> bool:
+    """As Tracer decides, but before constructing it: Tracer() imports the X-Ray SDK (a quarter
+    of a second of cold start) even where it then disables itself."""
+    disabled = os.getenv("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true", "yes", "on")
+    in_lambda = bool(os.getenv("LAMBDA_TASK_ROOT")) and not os.getenv("AWS_SAM_LOCAL")
+    return in_lambda and not disabled
+
+
+tracer = Tracer() if _tracing_on() else None
 # A failure stops only that contractor's message group; other contractors' messages go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # Below this, a record is not started: it goes back to SQS rather than being cut off mid-way.
@@ -87,10 +98,13 @@ def _refuse(
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 # clear_state: keys appended for one record must not label the next invocation's logs.
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+if tracer is not None:
+    lambda_handler = tracer.capture_lambda_handler(lambda_handler)
