@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from qbo_sync import aws
 from qbo_sync.settings import Settings
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
@@ -93,13 +94,19 @@ _lock = threading.Lock()
 
 
 def client_credentials(settings: Settings) -> dict[str, str]:
-    from aws_lambda_powertools.utilities.parameters import get_secret
-
     settings.require("credentials_secret")
-    value = get_secret(
+    value = _secrets().get(
         settings.credentials_secret, transform="json", max_age=CREDENTIALS_MAX_AGE_SECONDS
     )
     return {"client_id": str(value["client_id"]), "client_secret": str(value["client_secret"])}
+
+
+@cache
+def _secrets() -> Any:
+    """Powertools' provider (and its cache), on the layer's boto3 session rather than its own."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
 @cache
