@@ -48,10 +48,10 @@ $(DEPLOY_STAMP): requirements-deploy.txt
 	@touch $@
 
 deploy-check: $(DEPLOY_STAMP)
-	$(OFFLINE_AWS) cfn-lint template.yaml
-	$(OFFLINE_AWS) sam validate --lint
-	$(OFFLINE_AWS) sam build
-	$(OFFLINE_AWS) python .ci/check_build.py .aws-sam/build
+	@echo "== cfn-lint template.yaml" && $(OFFLINE_AWS) cfn-lint template.yaml
+	@echo "== sam validate --lint" && $(OFFLINE_AWS) sam validate --lint
+	@echo "== sam build" && $(OFFLINE_AWS) sam build
+	@echo "== .ci/check_build.py" && $(OFFLINE_AWS) python .ci/check_build.py .aws-sam/build
 
 clean:
 	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .demo

@@ -147,19 +147,22 @@ def compiled_distributions(layer: Path) -> list[str]:
 
 
 def probe_python() -> str:
-    """python3.12 when it runs here (a pyenv shim may exist and still refuse), else this one."""
+    """python3.12 when it runs here, else this interpreter; its real path, not a shim's."""
+    # pyenv's shim refuses python3.12 unless a 3.12 is selected; elsewhere this is ignored.
+    env = {**os.environ, "PYENV_VERSION": os.environ.get("PYENV_VERSION", "3.12")}
+    report = "import sys; print('%d.%d' % sys.version_info[:2], sys.executable)"
     for candidate in (os.environ.get("LAMBDA_PYTHON") or "python3.12", sys.executable):
-        result = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [candidate, "-c", report], capture_output=True, text=True, env=env, check=False
+            )
+        except FileNotFoundError:
+            continue
         if result.returncode == 0:
-            version = result.stdout.strip()
+            version, executable = result.stdout.split(maxsplit=1)
             note = "" if version == "3.12" else " (no python3.12 here; Lambda runs 3.12)"
-            print(f"  imports checked on Python {version}: {candidate}{note}")
-            return candidate
+            print(f"  imports checked on Python {version}: {executable.strip()}{note}")
+            return executable.strip()
     return sys.executable
 
 
