@@ -110,6 +110,7 @@ class AccountingApi:
                 replay = company.replays[request_id]
                 return Response(replay.status, replay.body, {"Content-Type": replay.content_type})
             try:
+                self._injected_rejection(req, realm_id, segments)
                 payload, created = self._dispatch(req, company, segments, now)
                 status = 200
             except faults.ApiError as error:
@@ -125,6 +126,15 @@ class AccountingApi:
             return response
         except faults.ApiError as error:
             return _render(req, error.status, error.body(stamp), error.headers)
+
+    def _injected_rejection(self, req: Request, realm_id: str, segments: list[str]) -> None:
+        """A write QBO's validation refuses (emulator.reject_next): after authentication and
+        the requestid check, as QBO validates, so its answer is remembered like any other."""
+        if req.method != "POST" or len(segments) != 1:
+            return
+        error = self.state.chaos.take_rejection(accounting.entity_name(segments[0]), realm_id)
+        if error is not None:
+            raise faults.ApiError(400, "ValidationFault", [error])
 
     def _authenticate(self, req: Request, realm_id: str, now: float) -> Company:
         access = self.state.oauth.bearer(req.headers, now)

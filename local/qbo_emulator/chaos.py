@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -15,6 +16,14 @@ class _FailRule:
     kind: str
 
 
+@dataclass
+class _RejectRule:
+    remaining: int
+    error: dict[str, Any]  # one entry of the Fault's Error list
+    entity: str | None
+    realm_id: str | None
+
+
 class Chaos:
     def __init__(self) -> None:
         self._rules: list[_FailRule] = []
@@ -22,6 +31,10 @@ class Chaos:
         self._statuses: tuple[int, ...] = ()
         self._random = random.Random()
         self._timeouts: list[float] = []
+        self._timeout_probability = 0.0
+        self._timeout_seconds = 0.0
+        self._timeout_random = random.Random()
+        self._rejections: list[_RejectRule] = []
         self._crashes = 0
 
     def fail_next(self, count: int, status: int, realm_id: str | None, kind: str) -> None:
@@ -36,6 +49,16 @@ class Chaos:
 
     def timeout_next(self, count: int, seconds: float) -> None:
         self._timeouts.extend([seconds] * count)
+
+    def timeout_rate(self, probability: float, seconds: float, seed: int | None) -> None:
+        self._timeout_probability = probability
+        self._timeout_seconds = seconds
+        self._timeout_random = random.Random(seed)
+
+    def reject_next(
+        self, count: int, error: dict[str, Any], entity: str | None, realm_id: str | None
+    ) -> None:
+        self._rejections.append(_RejectRule(count, error, entity, realm_id))
 
     def crash_after_commit_next(self, count: int) -> None:
         self._crashes += count
@@ -56,7 +79,21 @@ class Chaos:
         return None
 
     def take_timeout(self) -> float:
-        return self._timeouts.pop(0) if self._timeouts else 0.0
+        if self._timeouts:
+            return self._timeouts.pop(0)
+        if self._timeout_probability > 0 and (
+            self._timeout_random.random() < self._timeout_probability
+        ):
+            return self._timeout_seconds
+        return 0.0
+
+    def take_rejection(self, entity: str | None, realm_id: str) -> dict[str, Any] | None:
+        for rule in self._rejections:
+            matches = rule.entity in (None, entity) and rule.realm_id in (None, realm_id)
+            if rule.remaining > 0 and matches:
+                rule.remaining -= 1
+                return dict(rule.error)
+        return None
 
     def take_crash(self) -> bool:
         if self._crashes > 0:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from . import faults
 from .accounting import entity_name
 from .clock import Clock
 from .faults import ApiError
@@ -243,6 +244,33 @@ class QboEmulator:
     def revoke_refresh_tokens(self, realm_id: str | None = None) -> None:
         with self._state.lock:
             self._state.oauth.revoke_grants(realm_id)
+
+    def timeout_rate(self, probability: float, seconds: float, seed: int | None = None) -> None:
+        """Each API request not failed by fault_rate/fail_next answers `seconds` late with this
+        probability: a client with a shorter read timeout gives up while QBO goes on and
+        commits, as happens at Intuit."""
+        with self._state.lock:
+            self._state.chaos.timeout_rate(probability, seconds, seed)
+
+    def reject_next(
+        self,
+        code: str,
+        detail: str,
+        *,
+        entity: str | None = None,
+        element: str = "",
+        count: int = 1,
+        realm_id: str | None = None,
+    ) -> None:
+        """The next `count` writes (POSTs) of `entity` (any entity: None) fail QBO's validation:
+        HTTP 400, Fault type ValidationFault, one Error with Intuit's Message for `code`, the
+        given Detail and element. For refusals no emulated rule produces."""
+        error = faults.validation(code, detail, element).errors[0]
+        name = entity_name(entity) if entity else None
+        if entity and name is None:
+            raise KeyError(f"unknown entity {entity!r}")
+        with self._state.lock:
+            self._state.chaos.reject_next(count, error, name, realm_id)
 
     def crash_after_commit_next(self, count: int = 1) -> None:
         with self._state.lock:
