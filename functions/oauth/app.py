@@ -1,4 +1,5 @@
-"""HTTP routes for the settings page: connect, Intuit's callback, and the connection itself."""
+"""HTTP routes for the settings page: connect, Intuit's callback, the connection itself, and
+the export status list with its retry."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from qbo_sync.connect import (
     connection_view,
     disconnect,
     start_connect,
+)
+from qbo_sync.export_status import (
+    ExportNotFound,
+    InvalidRequest,
+    NotConnected,
+    list_exports,
+    retry_export,
 )
 from qbo_sync.oauth_states import STATE_LIFETIME_SECONDS
 from qbo_sync.settings import get_settings
@@ -73,6 +81,42 @@ def delete_connection() -> Response:
     contractor_id, _ = _contractor()
     disconnect(contractor_id)
     return Response(204, body="")
+
+
+@app.get("/quickbooks/exports")
+def get_exports() -> Response:
+    contractor_id, _ = _contractor()
+    params = app.current_event.query_string_parameters or {}
+    page = list_exports(
+        contractor_id, params.get("status"), params.get("limit"), params.get("cursor")
+    )
+    return _json(200, page)
+
+
+@app.post("/quickbooks/exports/<invoice_id>/retry")
+def post_retry(invoice_id: str) -> Response:
+    contractor_id, _ = _contractor()
+    retry_export(contractor_id, invoice_id)
+    return _json(202, {"status": "pending"})
+
+
+@app.exception_handler(InvalidRequest)
+def _invalid_request(error: InvalidRequest) -> Response:
+    return _error(400, error.code, error.message)
+
+
+@app.exception_handler(ExportNotFound)
+def _export_not_found(_: ExportNotFound) -> Response:
+    return _error(404, "not_found", "This invoice has not been sent for export to QuickBooks.")
+
+
+@app.exception_handler(NotConnected)
+def _not_connected(_: NotConnected) -> Response:
+    return _error(
+        409,
+        "not_connected",
+        "Connect QuickBooks (or reconnect it) on this page first, then retry the export.",
+    )
 
 
 @app.exception_handler(NotAuthenticated)

@@ -115,13 +115,17 @@ def write(
         raise faults.bad_value(spec.name, body)
     if spec.build is None:
         raise faults.business(f"Writing {spec.name} is not supported by the emulator")
+    if company.settings.subscription_ended:
+        raise faults.company_status()
     if operation in ("delete", "void"):
         return spec.name, _delete_or_void(company, spec, body, operation, now), False
     if operation not in (None, "update", "create"):
         raise unsupported(path)
     check_allowed(body, spec.fields)
     if body.get("Id") is None:
-        row = company.insert(spec.name, spec.build(company, _writable(spec, body), None, now), now)
+        built = spec.build(company, _writable(spec, body), None, now)
+        _check_books_open(company, built)
+        row = company.insert(spec.name, built, now)
         settle(company, now)
         return spec.name, row, True
     existing = _current(company, spec, body)
@@ -131,15 +135,27 @@ def write(
         if sparse
         else (_writable(spec, body))
     )
-    row = company.replace(spec.name, existing, spec.build(company, fields, existing, now), now)
+    built = spec.build(company, fields, existing, now)
+    _check_books_open(company, existing)
+    _check_books_open(company, built)
+    row = company.replace(spec.name, existing, built, now)
     settle(company, now)
     return spec.name, row, False
+
+
+def _check_books_open(company: Company, transaction: Json) -> None:
+    """A transaction dated on or before the closing date can be neither written nor moved out."""
+    closing = company.settings.closing_date
+    txn_date = transaction.get("TxnDate")
+    if closing is not None and txn_date is not None and str(txn_date) <= closing:
+        raise faults.period_closed()
 
 
 def _delete_or_void(company: Company, spec: Spec, body: Json, operation: str, now: float) -> Json:
     if not spec.deletable or body.get("Id") is None:
         raise faults.business(f"{spec.name} can not be {operation}ed; make it inactive instead")
     existing = _current(company, spec, body)
+    _check_books_open(company, existing)
     if operation == "void":
         if spec.name != "Invoice":
             raise faults.business(f"Voiding a {spec.name} is not supported by the emulator")

@@ -48,6 +48,9 @@ DEFAULT_ITEMS = ("Services", "Hours")
 class Settings:
     warn_duplicate_doc_number: bool = False  # QBO's default lets duplicate DocNumbers through
     custom_txn_numbers: bool = False  # off: QBO numbers invoices that arrive without DocNumber
+    # "Close the books": transactions dated on or before this date (ISO) cannot be written.
+    closing_date: str | None = None
+    subscription_ended: bool = False  # trial over, cancelled or unpaid: no writes at all
 
 
 @dataclass

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from . import faults
-from .accounting import entity_name
+from .accounting import entity_name, write
 from .clock import Clock
 from .faults import ApiError
 from .names import add_person, build_customer
@@ -107,6 +107,28 @@ class QboEmulator:
                 settings.warn_duplicate_doc_number = warn_duplicate_doc_number
             if custom_txn_numbers is not None:
                 settings.custom_txn_numbers = custom_txn_numbers
+
+    def close_books(self, realm_id: str, closing_date: str | None) -> None:
+        """QBO's "Close the books" (Account and Settings > Advanced): writes of transactions
+        dated on or before `closing_date` (YYYY-MM-DD) fail with 6210; None reopens them."""
+        with self._state.lock:
+            self._state.company(realm_id).settings.closing_date = closing_date
+
+    def delete_in_quickbooks(self, realm_id: str, entity: str, entity_id: str) -> None:
+        """Someone deletes the entity in QuickBooks (as the API's operation=delete would)."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            row = company.get(entity_name(entity) or entity, entity_id)
+            if row is None:
+                raise KeyError(f"no {entity} {entity_id} in {realm_id}")
+            body = {"Id": entity_id, "SyncToken": row["SyncToken"]}
+            path = f"/v3/company/{realm_id}/{entity.lower()}"
+            write(company, entity.lower(), body, "delete", path, self._state.clock.now())
+
+    def end_subscription(self, realm_id: str, ended: bool = True) -> None:
+        """The company's trial or subscription ended: every write fails with 6190."""
+        with self._state.lock:
+            self._state.company(realm_id).settings.subscription_ended = ended
 
     def add_vendor(self, realm_id: str, display_name: str) -> str:
         return self._add_person(realm_id, "Vendor", display_name)

@@ -58,6 +58,24 @@ def validation(code: str, detail: str, element: str = "", message: str | None = 
     return ApiError(400, "ValidationFault", [error])
 
 
+def period_closed() -> ApiError:
+    # Intuit's wording (its error list, code 6210), repeated "through" included.
+    detail = (
+        "The account period has closed and the account books cannot be updated through through "
+        "the QBO Services API. Please use the QBO website to make these changes."
+    )
+    return validation("6210", detail, "", message="Account Period Closed")
+
+
+def company_status() -> ApiError:
+    detail = (
+        "Subscription period has ended or been canceled, or there was a billing problem: You "
+        "can't add data to QuickBooks Online Plus because your trial or subscription period "
+        "ended, you canceled your subscription, or there was a billing problem."
+    )
+    return validation("6190", detail, "", message="Invalid Company Status")
+
+
 def required(element: str) -> ApiError:
     return validation("2020", f"Required parameter {element} is missing in the request", element)
 

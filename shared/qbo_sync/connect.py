@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from qbo_sync import services
 from qbo_sync.clock import iso_now
 from qbo_sync.connections import CONNECTED, NOT_CONNECTED, Connection
+from qbo_sync.export_status import failed_exports
 from qbo_sync.intuit import IntuitAuthError, TokenGrant
 from qbo_sync.qbo import QboClient, QboError
 
@@ -74,6 +75,7 @@ def complete_connect(
 
 def connection_view(contractor_id: str) -> dict[str, Any]:
     connection = services.connections().get(contractor_id)
+    failed = failed_exports(contractor_id)  # one Query on a key, never a scan
     if connection is None:
         return {
             "status": NOT_CONNECTED,
@@ -81,6 +83,7 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
             "company_name": None,
             "connected_at": None,
             "last_export_at": None,
+            "failed_exports": failed,
         }
     return {
         "status": connection.status,
@@ -88,6 +91,7 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
         "company_name": connection.company_name,
         "connected_at": connection.connected_at,
         "last_export_at": connection.last_export_at,
+        "failed_exports": failed,
     }
 
 

@@ -89,12 +89,13 @@ class ConnectionStore:
         return True
 
     def mark_reauthorization_required(self, old: Connection) -> bool:
+        """True only for the write that flips the connection (so its event is emitted once)."""
         try:
             aws.client("dynamodb").update_item(
                 TableName=self._table,
                 Key={"contractor_id": {"S": old.contractor_id}},
                 UpdateExpression="SET #s = :reauth",
-                ConditionExpression="token_version = :seen",
+                ConditionExpression="token_version = :seen AND #s <> :reauth",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":reauth": {"S": REAUTHORIZATION_REQUIRED},

@@ -17,17 +17,18 @@ in `_decision`: transient faults go back to SQS, the others are refused (ExportR
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import services
+from qbo_sync import reasons, services
 from qbo_sync.clock import now
 from qbo_sync.connections import Connection
 from qbo_sync.events import Client, Invoice, InvoiceSent
+from qbo_sync.export_records import FAILED, ExportRecord, announce, export_records
 from qbo_sync.mappings import (
     INCOME_ACCOUNT,
     ExportedInvoice,
@@ -114,22 +115,64 @@ def _export(connection: Connection, message: InvoiceSent, redelivered: bool) -> 
     try:
         exported = InvoiceExporter(connection).export(message, redelivered)
     except QboError as fault:
-        raise _decision(fault) from fault
+        decision = _decision(fault)
+        _record_not_exported(connection, message, decision)
+        raise decision from fault
+    except ExportRefused as refused:
+        _record_not_exported(connection, message, refused)
+        raise
     if exported.result.status != UNCHANGED:
         _touch(connection)
     from qbo_sync.payments import apply_parked_payments  # payments import export's results
 
     # Payments that came before the invoice: recorded now. Every export calls it, a redelivery
-    # too, so that a payment whose recording failed here is tried again with the message.
+    # too, so that a payment whose recording failed here is tried again with the message. Its
+    # write is also the invoice's export record.
     apply_parked_payments(
-        connection, message.invoice.id, exported=exported.record, invoice_total=exported.total
+        connection,
+        message.invoice.id,
+        exported=exported.record,
+        invoice_total=exported.total,
+        export=_exported_record(connection, message, exported.record),
     )
     return exported.result
+
+
+def _exported_record(
+    connection: Connection, message: InvoiceSent, exported: ExportedInvoice
+) -> ExportRecord:
+    record = ExportRecord.of(message, EXPORTED, realm_id=connection.realm_id)
+    if message.invoice.revision >= exported.revision:
+        return record
+    # A late message of an older revision: the record stays about the newer one.
+    return replace(
+        record, revision=exported.revision, invoice_number=exported.doc_number, latest=False
+    )
+
+
+def _record_not_exported(connection: Connection, message: InvoiceSent, decision: Exception) -> None:
+    """Failed (refused for good) or pending (SQS delivers it again), with the reason."""
+    if isinstance(decision, ExportRefused):
+        status, reason = FAILED, reasons.for_fault(decision.code, decision.element)
+    else:
+        status, reason = PENDING, reasons.reason(reasons.TEMPORARY)
+    record = ExportRecord.of(message, status, reason, connection.realm_id)
+    try:
+        before = export_records(message.contractor_id).write(record)
+    except Exception:
+        # The message's own fate (retry or dead-letter queue) must not change for it.
+        logger.exception("Export record not written", status=status)
+        return
+    announce(record, before, None)
 
 
 def _keep(message: InvoiceSent, seen: Connection) -> ExportResult:
     store = pending_invoices(message.contractor_id)
     kept = store.keep(message)
+    if kept is not None:
+        reason = reasons.reason(reasons.REAUTHORIZATION)
+        record = ExportRecord.of(message, PENDING, reason, seen.realm_id)
+        export_records(message.contractor_id).write(record)
     # A reconnect that finished since `seen` was read may have resumed the kept invoices before
     # this one was kept: then export it now rather than wait for the next reconnect.
     latest = services.connections().get(message.contractor_id)
@@ -168,10 +211,12 @@ class InvoiceExporter:
         self._connection = connection
         self._qbo: QboClient = services.qbo_client(connection)
         self._mappings: MappingStore = services.mappings(connection)
+        self._retry: str | None = None
 
     def export(self, message: InvoiceSent, redelivered: bool = False) -> _Exported:
         invoice = message.invoice
         state = self._mappings.export_state(invoice.id, message.client.id)
+        self._retry = state.retry
         known = state.invoice
         if known and known.revision >= invoice.revision:
             logger.info(
@@ -343,6 +388,8 @@ class InvoiceExporter:
         return str(preferred[0]["Id"])
 
     def _request_id(self, kind: str, *parts: object) -> str:
+        if self._retry:
+            parts = (*parts, "retry", self._retry)
         return request_id(
             self._connection.contractor_id, self._connection.realm_id, kind, *map(repr, parts)
         )

@@ -39,6 +39,9 @@ class ExportState:
     invoice: ExportedInvoice | None
     customer_id: str | None
     income_account_id: str | None
+    # Set by each retry the contractor asks for (export_records.py): QBO answers a requestid it
+    # has seen with its first answer, a refusal included, so a retry's writes need their own.
+    retry: str | None = None
 
 
 class NewerRevisionRecorded(Exception):
@@ -66,13 +69,17 @@ class MappingStore:
             "invoice": f"invoice#{invoice_id}",
             "customer": f"customer#{client_id}",
             "account": "#".join(INCOME_ACCOUNT),
+            # The invoice's ledger and export record: in the same request, for its retry mark.
+            "record": f"payments#{invoice_id}",
         }
         found = self._batch_get(list(keys.values()))
         customer, account = found.get(keys["customer"]), found.get(keys["account"])
+        record = found.get(keys["record"]) or {}
         return ExportState(
             invoice=_exported(invoice_id, found.get(keys["invoice"])),
             customer_id=str(customer["qbo_id"]) if customer else None,
             income_account_id=str(account["qbo_id"]) if account else None,
+            retry=str(record["export_retry"]) if record.get("export_retry") else None,
         )
 
     def record_export(

@@ -10,17 +10,21 @@ when known), applied (the sum of the Payment lines recorded against it), parked 
 the payment ids waiting for the invoice or a reconnect), and one map per payment,
 "payment:<payment id>" = {status, amount, detail, attempt, lease_until, qbo_payment_id, applied,
 maybe_in_qbo, reason, updated_at}.
+
+The same item carries the invoice's export record (export_records.py), so that the list the
+settings page shows reads one item per invoice, payments included.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from qbo_sync import aws
 from qbo_sync.clock import iso_now
 from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+from qbo_sync.export_records import ExportRecord, RecordState, Update
 
 PARKED, RECORDING, RECORDED, FAILED = "parked", "recording", "recorded", "failed"
 CLAIMED, BUSY = "claimed", "busy"
@@ -60,6 +64,7 @@ class Ledger:
     applied: Decimal = Decimal("0")
     parked: frozenset[str] = frozenset()
     entries: dict[str, PaymentEntry] = field(default_factory=dict)
+    retry: str | None = None  # the contractor's latest retry of the invoice (export_records.py)
 
     @property
     def open_balance(self) -> Decimal | None:
@@ -201,33 +206,45 @@ class PaymentLedger:
         return Decimal(from_item(response["Attributes"])["applied"])
 
     def attach_invoice(
-        self, invoice_id: str, qbo_invoice_id: str, qbo_customer_id: str, due: Decimal | None
-    ) -> Ledger:
-        """After an export: the invoice's QBO ids and what it is owed (None: unknown, because
-        the invoice may have changed)."""
-        update = (
-            "SET invoice_id = :invoice, qbo_invoice_id = :qbo_invoice, "
-            "qbo_customer_id = :qbo_customer, updated_at = :at"
-        )
-        values: dict[str, Any] = {
-            ":invoice": invoice_id,
-            ":qbo_invoice": qbo_invoice_id,
-            ":qbo_customer": qbo_customer_id,
-            ":at": iso_now(),
-        }
+        self,
+        invoice_id: str,
+        qbo_invoice_id: str,
+        qbo_customer_id: str,
+        due: Decimal | None,
+        export: ExportRecord | None = None,
+    ) -> tuple[Ledger, RecordState]:
+        """After an export: the invoice's QBO ids, what it is owed (None: unknown, because the
+        invoice may have changed) and, in the same write, its export record. Returns the ledger
+        and the export record as it was before."""
+        update = Update.new()
+        if export is not None:
+            update.add_record(export)
+        update.set("invoice_id", invoice_id)
+        update.set("qbo_invoice_id", qbo_invoice_id)
+        update.set("qbo_customer_id", qbo_customer_id)
+        update.set("updated_at", iso_now())
         if due is None:
-            update += " REMOVE due"
+            update.remove("due")
         else:
-            update += ", due = :due"
-            values[":due"] = due
+            update.set("due", due)
+        # ALL_OLD: the old record tells whether this export changed it; the ledger after the
+        # write is the old one with what was just set.
         response = aws.client("dynamodb").update_item(
             TableName=self._table,
             Key=self._key(invoice_id),
-            UpdateExpression=update,
-            ExpressionAttributeValues=_values(values),
-            ReturnValues="ALL_NEW",
+            UpdateExpression=update.expression(),
+            ExpressionAttributeNames=update.names,
+            ExpressionAttributeValues=_values(update.values),
+            ReturnValues="ALL_OLD",
         )
-        return _ledger(invoice_id, response.get("Attributes", {}))
+        old = response.get("Attributes", {})
+        ledger = replace(
+            _ledger(invoice_id, old),
+            qbo_invoice_id=qbo_invoice_id,
+            qbo_customer_id=qbo_customer_id,
+            due=due,
+        )
+        return ledger, RecordState.of_item(from_item(old) if old else {})
 
     def ledger(self, invoice_id: str) -> Ledger:
         response = aws.client("dynamodb").get_item(
@@ -289,13 +306,18 @@ def _values(values: dict[str, Any]) -> dict[str, Any]:
     return to_item({key: value for key, value in values.items() if value is not None})
 
 
-def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
-    values = from_item(item) if item else {}
-    entries = {
+def entries_of(values: dict[str, Any]) -> dict[str, PaymentEntry]:
+    """The payment entries of a ledger item (its attributes, deserialised)."""
+    return {
         name[len(_ENTRY) :]: _entry(name[len(_ENTRY) :], value)
         for name, value in values.items()
         if name.startswith(_ENTRY)
     }
+
+
+def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
+    values = from_item(item) if item else {}
+    entries = entries_of(values)
     due = values.get("due")
     return Ledger(
         invoice_id=invoice_id,
@@ -305,6 +327,7 @@ def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
         applied=Decimal(values.get("applied", 0)),
         parked=frozenset(values.get("parked", ())),
         entries=entries,
+        retry=values.get("export_retry"),
     )
 
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import services
+from qbo_sync import notifications, reasons, services
 from qbo_sync.clock import iso_now, now
 from qbo_sync.connections import Connection
 from qbo_sync.events import PaymentCompleted
+from qbo_sync.export_records import ExportRecord, announce
 from qbo_sync.mappings import ExportedInvoice
 from qbo_sync.payment_records import (
     BUSY,
@@ -55,18 +56,9 @@ RECORDED, ALREADY_RECORDED, SKIPPED = "recorded", "already_recorded", "skipped"
 
 LEASE_SECONDS = 90  # longer than the function's Timeout (60 s in template.yaml)
 WAIT_FOR_OTHER_SECONDS = 10.0
-NOT_EXPORTED = {
-    "code": "invoice_not_exported",
-    "message": "Waiting for the invoice to be exported to QuickBooks.",
-}
-NEEDS_REAUTHORIZATION = {
-    "code": "reauthorization_required",
-    "message": "Reconnect QuickBooks on the Accounting export settings page.",
-}
-RETRYING = {
-    "code": "qbo_unavailable",
-    "message": "QuickBooks had a temporary problem; the payment will be recorded on a retry.",
-}
+NOT_EXPORTED = reasons.reason(reasons.INVOICE_NOT_EXPORTED)
+NEEDS_REAUTHORIZATION = reasons.reason(reasons.REAUTHORIZATION)
+RETRYING = reasons.reason(reasons.TEMPORARY)
 
 
 @dataclass(frozen=True)
@@ -101,20 +93,24 @@ def apply_parked_payments(
     *,
     exported: ExportedInvoice | None = None,
     invoice_total: Decimal | None = None,
+    export: ExportRecord | None = None,
 ) -> list[PaymentResult]:
     """Records the payments that arrived before their invoice was exported (or while the
     connection needed reauthorization). Export calls it after every export of the invoice;
     passing what it just wrote (`exported`, the invoice's `invoice_total`) saves a read here
-    and a QBO request for the first overpayment."""
+    and a QBO request for the first overpayment, and its `export` record goes into the same
+    write (the ledger item is the invoice's export record)."""
     if not connection.usable:
         return []
     exported = exported or services.mappings(connection).exported_invoice(invoice_id)
     if exported is None:
         return []
     recorder = _Recorder(connection)
-    ledger = recorder.ledger.attach_invoice(
-        invoice_id, exported.qbo_invoice_id, exported.qbo_customer_id, invoice_total
+    ledger, before = recorder.ledger.attach_invoice(
+        invoice_id, exported.qbo_invoice_id, exported.qbo_customer_id, invoice_total, export
     )
+    if export is not None:
+        announce(export, before, exported.qbo_invoice_id)
     waiting = [entry for entry in ledger.entries.values() if entry.waiting(now())]
     return [recorder.record(PaymentCompleted.model_validate(e.detail)) for e in waiting]
 
@@ -185,14 +181,10 @@ class _Recorder:
             exported = services.mappings(self.connection).exported_invoice(payment.invoice_id)
             if exported is None:
                 return self._park_claimed(payment, claim, attempt)
-            ledger = Ledger(
-                payment.invoice_id,
-                exported.qbo_invoice_id,
-                exported.qbo_customer_id,
-                ledger.due,
-                ledger.applied,
-                ledger.parked,
-                ledger.entries,
+            ledger = replace(
+                ledger,
+                qbo_invoice_id=exported.qbo_invoice_id,
+                qbo_customer_id=exported.qbo_customer_id,
             )
         try:
             created, due = self._find_or_create(payment, ledger, claim)
@@ -269,7 +261,8 @@ class _Recorder:
         open_balance = ledger.open_balance
         applied = payment.amount if open_balance is None else min(payment.amount, open_balance)
         try:
-            return self._create(payment, ledger, applied, self._request_id(payment)), None
+            requestid = self._request_id(payment, ledger)
+            return self._create(payment, ledger, applied, requestid), None
         except QboError as refused:
             if isinstance(refused, QboUnavailable) or refused.code != "6000" or applied == 0:
                 raise
@@ -284,7 +277,7 @@ class _Recorder:
                 qbo_invoice_id=ledger.qbo_invoice_id,
                 open_balance=str(balance),
             )
-            requestid = self._request_id(payment, "open", str(balance))
+            requestid = self._request_id(payment, ledger, "open", str(balance))
             return self._create(payment, ledger, balance, requestid), balance + ledger.applied
 
     def _create(
@@ -313,7 +306,10 @@ class _Recorder:
                 return row
         return None
 
-    def _request_id(self, payment: PaymentCompleted, *more: str) -> str:
+    def _request_id(self, payment: PaymentCompleted, ledger: Ledger, *more: str) -> str:
+        # After the contractor's retry, its own requestids: QBO would replay a refusal.
+        if ledger.retry:
+            more = (*more, "retry", ledger.retry)
         connection = self.connection
         return request_id(
             connection.contractor_id, connection.realm_id, "payment", payment.payment_id, *more
@@ -350,6 +346,13 @@ class _Recorder:
             return PaymentResult(ALREADY_RECORDED, qbo_payment_id, payment.payment_id)
         due = due if due is not None else ledger.due
         paid = None if due is None else total_applied >= due
+        notifications.payment_recorded(
+            self.connection.contractor_id,
+            payment_id=payment.payment_id,
+            invoice_id=payment.invoice_id,
+            qbo_payment_id=qbo_payment_id,
+            invoice_paid=paid if paid is not None else self._invoice_paid(ledger.qbo_invoice_id),
+        )
         if applied < payment.amount:
             logger.warning(
                 "Payment is more than the invoice's open balance: "
@@ -369,9 +372,18 @@ class _Recorder:
         )
         return PaymentResult(RECORDED, qbo_payment_id, payment.payment_id, paid)
 
+    def _invoice_paid(self, qbo_invoice_id: str) -> bool:
+        """QBO's own answer, when the ledger does not know what the invoice is owed (only
+        after a redelivered export, which cannot tell whether the invoice changed)."""
+        try:
+            return Decimal(str(self.qbo.read("Invoice", qbo_invoice_id)["Balance"])) == 0
+        except (QboError, ReauthorizationRequired, RefreshInProgress, KeyError) as error:
+            logger.warning("Invoice balance not read", error=type(error).__name__)
+            return False
+
     def _failed(self, payment: PaymentCompleted, attempt: str, error: QboError) -> PaymentResult:
         # Retrying cannot change QBO's answer: written down with the reason, not retried.
-        reason = {"code": f"qbo_{error.code}", "message": error.message or "QuickBooks refused"}
+        reason = reasons.for_error(error, what="payment")
         entry = _entry(payment, FAILED, reason=reason, maybe_in_qbo=True)
         self.ledger.release(payment.invoice_id, payment.payment_id, entry, attempt)
         logger.error(

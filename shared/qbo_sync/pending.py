@@ -7,7 +7,8 @@
   (`INVOICE_SENT_QUEUE_URL`, in the contractor's message group) and forgets it. Re-sending rather
   than exporting inline keeps the callback fast and the contractor's messages in order, and the
   export is exactly-once, so a message sent twice is harmless.
-- Skipped: the contractor has no connection. A small record says so; it is not exported later.
+- Skipped: the contractor has no connection. A small record says so (an export record with
+  status `skipped`, listed on the settings page); it is exported only if the contractor retries it.
 
 Keys: pk = contractor id, sk = "pending#<invoice id>" or "skipped#<invoice id>", outside any
 realm, because a reconnect may choose another company.
@@ -22,15 +23,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import aws, services
+from qbo_sync import aws, reasons, services
 from qbo_sync.clock import iso_now
 from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
 from qbo_sync.events import InvoiceSent
+from qbo_sync.export_records import SKIPPED, ExportRecord, ExportRecords
 from qbo_sync.settings import get_settings
 
 logger = Logger(child=True)
 
-PENDING_PREFIX, SKIPPED_PREFIX = "pending#", "skipped#"
+PENDING_PREFIX = "pending#"
 SQS_BATCH = 10
 
 
@@ -120,16 +122,10 @@ class PendingInvoices:
                 raise
 
     def skip(self, message: InvoiceSent) -> None:
-        item = {
-            "pk": self._pk,
-            "sk": SKIPPED_PREFIX + message.invoice.id,
-            "invoice_id": message.invoice.id,
-            "invoice_number": message.invoice.number,
-            "revision": message.invoice.revision,
-            "reason": "not_connected",
-            "updated_at": iso_now(),
-        }
-        aws.client("dynamodb").put_item(TableName=self._table, Item=to_item(item))
+        # The skipped record is an export record (export_records.py): listed, and retried by
+        # the contractor once connected.
+        record = ExportRecord.of(message, SKIPPED, reasons.reason(reasons.NOT_CONNECTED))
+        ExportRecords(self._table, self._pk).write_skipped(record)
 
 
 def pending_invoices(contractor_id: str) -> PendingInvoices:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from qbo_sync import aws
+from qbo_sync import aws, notifications
 from qbo_sync.clock import now
 from qbo_sync.connections import Connection, ConnectionStore, StaleConnection
 from qbo_sync.intuit import IntuitOAuth, InvalidGrant, TokenGrant
@@ -83,7 +83,12 @@ class AccessTokens:
         try:
             grant = self._oauth.refresh(refresh_token)
         except InvalidGrant:
-            self._store.mark_reauthorization_required(connection)
+            if self._store.mark_reauthorization_required(connection):
+                notifications.connection_needs_reauthorization(
+                    connection.contractor_id,
+                    realm_id=connection.realm_id,
+                    company_name=connection.company_name,
+                )
             raise ReauthorizationRequired(connection.contractor_id) from None
         sealed = self._cipher.seal(connection.contractor_id, grant)
         refreshed = replace(connection, **sealed)  # type: ignore[arg-type]
