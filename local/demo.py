@@ -1,14 +1,18 @@
 """`make demo`: the whole flow on this machine, printed as it goes.
 
 A contractor connects QuickBooks through the real redirect flow, sends invoices, their clients pay,
-and the QuickBooks company's invoice list is read back through the Accounting API.
+and the QuickBooks company's invoice list is read back through the Accounting API. Then an invoice
+dated in a period the bookkeeper closed fails, the settings page shows why, the period is
+reopened and the contractor clicks Retry; the demo ends with the export status list.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from decimal import Decimal
+from typing import Any
 
 from local import samples
 from local.environment import LocalEnvironment, local_environment
@@ -35,6 +39,12 @@ PAYMENTS = [
 EARLY_PAYMENT = samples.payment_completed(
     CONTRACTOR, "inv_1044", "1044", "100.00", payment_id="pay_1044"
 )
+# An October job invoiced late, after the bookkeeper closed the books through October.
+CLOSED_THROUGH = "2026-10-31"
+LATE_INVOICE = samples.invoice_sent(
+    CONTRACTOR, "1045", "Hill Street Bakery", [("Oven vent", "1", "780.00")]
+)
+LATE_INVOICE["invoice"].update(issue_date="2026-10-28", due_date="2026-11-27")
 
 
 def step(text: str) -> None:
@@ -68,8 +78,25 @@ def run(env: LocalEnvironment) -> int:
     result = env.runtime.poll_eventbridge("PaymentCompletedFunction")
     print(f"    consumer: {result.succeeded} handled, {result.failed} failed")
 
+    step(f"The bookkeeper closes the books through {CLOSED_THROUGH} in QuickBooks")
+    env.qbo.close_books(realm, CLOSED_THROUGH)
+    late = LATE_INVOICE["invoice"]
+    step(f"Invoice {late['number']}, dated {late['issue_date']}, is sent")
+    env.platform.send_invoice(LATE_INVOICE)
+    env.runtime.poll_sqs("InvoiceSentFunction")
+    step("Settings page: GET /quickbooks/exports")
+    print_export_status(env)
+
+    step("The bookkeeper reopens the period; the contractor clicks Retry on invoice 1045")
+    env.qbo.close_books(realm, None)
+    retried = env.platform.api("POST", f"/quickbooks/exports/{late['id']}/retry", CONTRACTOR)
+    print(f"    POST .../exports/{late['id']}/retry -> {retried['statusCode']} {retried['body']}")
+    env.runtime.poll_sqs("InvoiceSentFunction")
+
     step("QuickBooks invoice list, read back through the Accounting API")
-    return print_invoice_list(env, realm)
+    status = print_invoice_list(env, realm)
+    step("Settings page: GET /quickbooks/exports")
+    return print_export_status(env) or status
 
 
 def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
@@ -83,29 +110,46 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
     customers = {c["Id"]: c["DisplayName"] for c in client.query("select * from Customer")}
     invoices = client.query("select * from Invoice")
     print(f"    {'Number':<8} {'Customer':<24} {'Total':>10} {'Balance':>10}  Status")
-    all_paid = True
     for invoice in sorted(invoices, key=lambda i: str(i["DocNumber"])):
         balance = Decimal(str(invoice["Balance"]))
         status = "Paid" if balance == 0 else "Open"
-        all_paid = all_paid and status == "Paid"
         customer = customers.get(invoice["CustomerRef"]["value"], "?")
         total = Decimal(str(invoice["TotalAmt"]))
         number = invoice["DocNumber"]
         print(f"    {number:<8} {customer:<24} {total:>10.2f} {balance:>10.2f}  {status}")
-    expected = {message["invoice"]["number"] for message in INVOICES}
+    expected = {message["invoice"]["number"] for message in [*INVOICES, LATE_INVOICE]}
     exported = {str(invoice["DocNumber"]) for invoice in invoices}
-    return 0 if exported == expected and all_paid else 1
+    paid = all(str(i["DocNumber"]) == "1045" or Decimal(str(i["Balance"])) == 0 for i in invoices)
+    return 0 if exported == expected and paid else 1
+
+
+def print_export_status(env: LocalEnvironment) -> int:
+    """The list as the settings page shows it; 0 when every invoice ended up exported."""
+    response = env.platform.api("GET", "/quickbooks/exports", CONTRACTOR)
+    items: list[dict[str, Any]] = json.loads(response["body"])["items"]
+    view = json.loads(env.platform.api("GET", "/quickbooks/connection", CONTRACTOR)["body"])
+    print(f"    failed exports: {view['failed_exports']}")
+    print(f"    {'Number':<8} {'Status':<9} {'QBO id':<7} Payments")
+    for item in items:
+        payments = ", ".join(f"{p['amount']} {p['status']}" for p in item["payments"]) or "-"
+        qbo_id = item["qbo_invoice_id"] or "-"
+        print(f"    {item['invoice_number']:<8} {item['status']:<9} {qbo_id:<7} {payments}")
+        if item["reason"]:
+            print(f"             why: {item['reason']['message']}")
+    return 0 if items and all(item["status"] == "exported" for item in items) else 1
 
 
 def main() -> int:
     started = time.monotonic()
     step("Starting AWS emulation (moto), the Intuit/QuickBooks emulator and the template's stack")
     verbose = "--verbose" in sys.argv[1:]
-    # The functions' JSON logs and metrics would bury the story; --verbose shows them.
+    # The functions' JSON logs and metrics would bury the story; --verbose shows them. The
+    # invoice refused on purpose logs an ERROR, so only CRITICAL gets through; the demo's exit
+    # status still says whether everything ended where it should.
     quiet = (
         {}
         if verbose
-        else {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        else {"POWERTOOLS_LOG_LEVEL": "CRITICAL", "POWERTOOLS_METRICS_DISABLED": "true"}
     )
     with local_environment(overrides=quiet) as env:
         status = run(env)
