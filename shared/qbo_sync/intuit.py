@@ -51,8 +51,8 @@ class IntuitOAuth:
     def authorization_url(self, state: str) -> str:
         from intuitlib.enums import Scopes
 
-        client = _auth_client(self._settings, self._redirect_uri)
         with _lock:
+            client = self._client()
             return str(client.get_authorization_url([Scopes.ACCOUNTING], state_token=state))
 
     def exchange_code(self, code: str, realm_id: str) -> TokenGrant:
@@ -64,8 +64,8 @@ class IntuitOAuth:
     def revoke(self, token: str) -> None:
         from intuitlib.exceptions import AuthClientError
 
-        client = _auth_client(self._settings, self._redirect_uri)
         with _lock:
+            client = self._client()
             try:
                 client.revoke(token=token)
             except AuthClientError as error:
@@ -74,8 +74,8 @@ class IntuitOAuth:
     def _token_call(self, call: Any) -> TokenGrant:
         from intuitlib.exceptions import AuthClientError
 
-        client = _auth_client(self._settings, self._redirect_uri)
         with _lock:
+            client = self._client()
             try:
                 call(client)
             except AuthClientError as error:
@@ -88,6 +88,16 @@ class IntuitOAuth:
             )
             client.access_token = client.refresh_token = None
             return grant
+
+    def _client(self) -> Any:
+        """The container's AuthClient (its discovery document fetched once), with the current
+        credentials: keys put into the secret after this container started, or rotated, apply
+        within CREDENTIALS_MAX_AGE_SECONDS."""
+        client = _auth_client(self._settings, self._redirect_uri)
+        credentials = client_credentials(self._settings)
+        client.client_id = credentials["client_id"]
+        client.client_secret = credentials["client_secret"]
+        return client
 
 
 _lock = threading.Lock()
