@@ -294,6 +294,22 @@ def test_an_invoice_sent_before_connecting_is_skipped_and_exports_on_retry(
     assert list(by_doc_number(qbo, realm)) == ["550"]
 
 
+def test_a_skipped_invoice_sent_again_after_connecting_is_listed_once(
+    env: LocalEnvironment, qbo: QboEmulator
+) -> None:
+    env.platform.send_invoice(invoice("ctr_late", "551"))
+    env.runtime.poll_sqs(CONSUMER)
+    connect(env, "ctr_late", "Late Co")
+
+    send(env, invoice("ctr_late", "551", "110.00", revision=2))
+
+    page = exports(env, "ctr_late")
+    assert [(i["invoice_id"], i["status"], i["revision"]) for i in page["items"]] == [
+        ("inv_551", "exported", 2)
+    ]
+    assert exports(env, "ctr_late", status="skipped")["items"] == []
+
+
 def test_reasons_for_an_ended_subscription_a_refused_field_and_a_deleted_invoice(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:

@@ -92,6 +92,7 @@ class _Exported:
     result: ExportResult
     record: ExportedInvoice
     total: Decimal | None  # the QBO invoice's TotalAmt, when this export wrote it
+    skipped_record: bool = False  # a "skipped" export record of this invoice is to go
 
 
 def export_invoice(message: InvoiceSent, *, redelivered: bool = False) -> ExportResult:
@@ -135,6 +136,9 @@ def _export(connection: Connection, message: InvoiceSent, redelivered: bool) -> 
         invoice_total=exported.total,
         export=_exported_record(connection, message, exported.record),
     )
+    if exported.skipped_record:
+        # Sent before QuickBooks was connected, exported now: listed once, as exported.
+        export_records(message.contractor_id).delete_skipped(message.invoice.id)
     return exported.result
 
 
@@ -212,11 +216,13 @@ class InvoiceExporter:
         self._qbo: QboClient = services.qbo_client(connection)
         self._mappings: MappingStore = services.mappings(connection)
         self._retry: str | None = None
+        self._skipped_record = False
 
     def export(self, message: InvoiceSent, redelivered: bool = False) -> _Exported:
         invoice = message.invoice
         state = self._mappings.export_state(invoice.id, message.client.id)
         self._retry = state.retry
+        self._skipped_record = state.skipped_record
         known = state.invoice
         if known and known.revision >= invoice.revision:
             logger.info(
@@ -224,7 +230,9 @@ class InvoiceExporter:
                 qbo_invoice_id=known.qbo_invoice_id,
                 revision=known.revision,
             )
-            return _Exported(ExportResult(UNCHANGED, known.qbo_invoice_id), known, None)
+            return _Exported(
+                ExportResult(UNCHANGED, known.qbo_invoice_id), known, None, state.skipped_record
+            )
         learnt: dict[tuple[str, str], str] = {}
         customer_id = state.customer_id
         if customer_id is None:
@@ -267,7 +275,12 @@ class InvoiceExporter:
             qbo_item_id=item_id,
             revision=invoice.revision,
         )
-        return _Exported(ExportResult(status, record.qbo_invoice_id), record, _total(written))
+        return _Exported(
+            ExportResult(status, record.qbo_invoice_id),
+            record,
+            _total(written),
+            self._skipped_record,
+        )
 
     # -- invoice ------------------------------------------------------------------------------
 

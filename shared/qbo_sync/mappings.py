@@ -42,6 +42,7 @@ class ExportState:
     # Set by each retry the contractor asks for (export_records.py): QBO answers a requestid it
     # has seen with its first answer, a refusal included, so a retry's writes need their own.
     retry: str | None = None
+    skipped_record: bool = False
 
 
 class NewerRevisionRecorded(Exception):
@@ -72,7 +73,10 @@ class MappingStore:
             # The invoice's ledger and export record: in the same request, for its retry mark.
             "record": f"payments#{invoice_id}",
         }
-        found = self._batch_get(list(keys.values()))
+        # Outside any realm: the record of the invoice if it came while nothing was connected
+        # (export_records.py), which its first export in a company replaces.
+        skipped = f"skipped#{invoice_id}"
+        found = self._batch_get(list(keys.values()), unscoped=(skipped,))
         customer, account = found.get(keys["customer"]), found.get(keys["account"])
         record = found.get(keys["record"]) or {}
         return ExportState(
@@ -80,6 +84,7 @@ class MappingStore:
             customer_id=str(customer["qbo_id"]) if customer else None,
             income_account_id=str(account["qbo_id"]) if account else None,
             retry=str(record["export_retry"]) if record.get("export_retry") else None,
+            skipped_record=skipped in found,
         )
 
     def record_export(
@@ -139,18 +144,22 @@ class MappingStore:
         item = response.get("Item")
         return from_item(item) if item else None
 
-    def _batch_get(self, suffixes: list[str]) -> dict[str, dict[str, Any]]:
-        """suffix → item, for the items that exist."""
-        request: dict[str, Any] = {
-            self._table: {"Keys": [self._key(s) for s in suffixes], "ConsistentRead": True}
-        }
+    def _batch_get(
+        self, suffixes: list[str], unscoped: tuple[str, ...] = ()
+    ) -> dict[str, dict[str, Any]]:
+        """suffix → item, for the items that exist; `unscoped` are whole sort keys outside the
+        realm, found under their whole sort key."""
+        keys = [self._key(s) for s in suffixes]
+        keys += [{"pk": {"S": self._pk}, "sk": {"S": sk}} for sk in unscoped]
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
         found: dict[str, dict[str, Any]] = {}
         prefix = f"{self._realm}#"
         while request:
             response = aws.client("dynamodb").batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self._table, []):
                 values = from_item(item)
-                found[str(values["sk"])[len(prefix) :]] = values
+                sk = str(values["sk"])
+                found[sk if sk in unscoped else sk[len(prefix) :]] = values
             request = response.get("UnprocessedKeys") or {}
         return found
 
