@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from qbo_sync import aws, notifications
 from qbo_sync.clock import iso_now
 from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
-from qbo_sync.events import InvoiceSent
 from qbo_sync.reasons import Reason
 from qbo_sync.settings import get_settings
+
+if TYPE_CHECKING:  # the pydantic models are not loaded on the settings page's routes
+    from qbo_sync.events import InvoiceSent
 
 logger = Logger(child=True)
 
