@@ -11,8 +11,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
@@ -20,6 +20,9 @@ Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 # that Qty × UnitPrice can never overflow.
 Measure = Annotated[Decimal, Field(max_digits=20, decimal_places=8)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
+# The largest integer every JSON reader keeps exact; a larger revision would also overflow
+# DynamoDB's 38 digits and fail every delivery instead of being refused once.
+MAX_REVISION = 2**53 - 1
 
 
 class _Event(BaseModel):
@@ -55,7 +58,7 @@ class InvoiceLine(_Event):
 class Invoice(_Event):
     id: NonEmpty
     number: Annotated[str, Field(min_length=1, max_length=21)]
-    revision: Annotated[int, Field(ge=1)]
+    revision: Annotated[int, Field(ge=1, le=MAX_REVISION)]
     issue_date: date
     due_date: date | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
@@ -70,11 +73,17 @@ class Invoice(_Event):
             raise ValueError("total must be greater than 0")
         return value
 
-    @model_validator(mode="after")
-    def _lines_sum_to_total(self) -> Invoice:
-        if self.lines and sum(line.amount for line in self.lines) != self.total:
+    # A field validator (lines come after total), not a model one: the refusal then names
+    # invoice.lines, the field to fix.
+    @field_validator("lines")
+    @classmethod
+    def _lines_sum_to_total(
+        cls, lines: list[InvoiceLine], info: ValidationInfo
+    ) -> list[InvoiceLine]:
+        total = info.data.get("total")  # absent when the total itself was refused
+        if lines and total is not None and sum(line.amount for line in lines) != total:
             raise ValueError("lines do not add up to the invoice total")
-        return self
+        return lines
 
 
 class InvoiceSent(_Event):
@@ -107,7 +116,10 @@ class PaymentCompleted(_Event):
 
 def validation_problems(error: ValidationError) -> list[str]:
     """Which field and why, for a log line a person can act on; never the offending values."""
-    return sorted({".".join(map(str, e["loc"])) + ": " + e["msg"] for e in error.errors()})
+    # A problem with no location is the body's own (not JSON, not an object).
+    return sorted(
+        {(".".join(map(str, e["loc"])) or "body") + ": " + e["msg"] for e in error.errors()}
+    )
 
 
 def parse_invoice_sent(body: str) -> InvoiceSent:

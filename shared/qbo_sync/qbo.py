@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import takewhile
 from typing import Any
 
 import requests
@@ -32,6 +34,16 @@ class _Retry(Retry):
     def get_retry_after(self, response: Any) -> float | None:
         seconds = super().get_retry_after(response)
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER_SECONDS)
+
+    def get_backoff_time(self) -> float:
+        # urllib3 retries the first failure at once, without jitter: every Lambda that met the
+        # same 503 or throttle would hit QBO again in the same instant. Here the first retry
+        # waits backoff_factor (+ jitter) too, and each next one twice as long.
+        errors = len(list(takewhile(lambda r: r.redirect_location is None, reversed(self.history))))
+        if errors == 0:
+            return 0.0
+        backoff = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return float(min(self.backoff_max, backoff))
 
 
 # The one retry policy: throttling (429), server errors, timeouts and dropped connections are
