@@ -332,3 +332,27 @@ def test_invoices_sent_while_reauthorization_is_needed_are_kept_not_retried_then
     assert len(qbo.entities(realm, "Customer")) == 1
     assert env.runtime.drain().invocations == 0  # and nothing loops afterwards
     assert dead_letters(env) == []
+
+
+def test_invoice_failing_every_delivery_ends_in_the_dead_letter_queue_and_exports_when_redriven(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    max_receive_count = 5  # template.yaml: InvoiceSentQueue's RedrivePolicy
+    message = samples.invoice_sent(contractor, "D-1", "Client", [("A", "1", "10.00")])
+    env.platform.send_invoice(message)
+    qbo.fail_next(max_receive_count * _attempts_per_request(), status=503, realm_id=realm)
+
+    result = env.runtime.poll_sqs(CONSUMER)
+
+    assert (result.invocations, result.succeeded) == (max_receive_count, 0)
+    assert result.failed == max_receive_count
+    assert qbo.entities(realm, "Invoice") == []
+    [letter] = dead_letters(env)  # moved by SQS: kept whole, for an operator to redrive
+    assert json.loads(letter["Body"]) == message
+
+    _send_raw(env, letter["Body"], contractor)  # the operator's redrive, once QBO is back
+    redriven = env.runtime.poll_sqs(CONSUMER)
+
+    assert (redriven.failed, redriven.succeeded) == (0, 1)
+    assert set(by_doc_number(qbo, realm)) == {"D-1"}
+    assert len(qbo.entities(realm, "Customer")) == 1

@@ -4,6 +4,7 @@ invoice takes."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -76,11 +77,12 @@ def test_each_outcome_is_counted_in_its_metric(
     assert len(dead_letters(env)) == 1
 
 
-def test_invoice_of_a_contractor_without_quickbooks_is_acknowledged_and_counted_as_skipped(
+def test_invoice_of_a_contractor_without_quickbooks_is_acknowledged_recorded_and_counted(
     env: LocalEnvironment, qbo: QboEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    contractor = "ctr_never_connected"
     env.platform.send_invoice(
-        samples.invoice_sent("ctr_never_connected", "S-1", "Client", [("A", "1", "10.00")])
+        samples.invoice_sent(contractor, "S-1", "Client", [("A", "1", "10.00")])
     )
     capsys.readouterr()
 
@@ -91,6 +93,11 @@ def test_invoice_of_a_contractor_without_quickbooks_is_acknowledged_and_counted_
     assert qbo.count_requests() == 0 and qbo.count_requests(kind="oauth") == 0
     assert env.runtime.poll_sqs(CONSUMER).invocations == 0  # acknowledged: not delivered again
     assert dead_letters(env) == []
+    # Recorded: the settings page's export list shows it skipped, and why.
+    answer = env.platform.api("GET", "/quickbooks/exports", contractor, query={"status": "skipped"})
+    [item] = json.loads(answer["body"])["items"]
+    assert (item["invoice_id"], item["status"]) == ("inv_S-1", "skipped")
+    assert item["reason"]["code"] == "not_connected"
 
 
 def test_requests_per_exported_invoice(
