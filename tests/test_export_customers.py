@@ -167,3 +167,47 @@ def test_customer_carries_the_clients_email_phone_company_and_billing_address(
     assert address["Country"] == "USA"  # QBO answers ISO alpha-3 since Oct 2025
     invoice = by_doc_number(qbo, realm)["C-1"]
     assert invoice["BillEmail"]["Address"] == "jane@oneil.example"
+
+
+def test_invoice_numbers_quickbooks_must_escape_are_found_again_on_redelivery(
+    env: LocalEnvironment,
+    qbo: QboEmulator,
+    contractor: str,
+    realm: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The redelivery finds the invoice by DocNumber and its item by Name: both are quoted in
+    # QBO's query language, and a company lets duplicate numbers through by default.
+    numbers = ["O'Neil-1", 'Q"2', "back\\3", "end\\", "Ünï-5 東", "a:b"]
+    _first_delivery_dies_and_quickbooks_forgets(monkeypatch, qbo, realm)
+    for number in numbers:
+        message = samples.invoice_sent(contractor, number, "Client", [("Work", "1", "10.00")])
+        env.platform.send_invoice(message)
+        result = env.runtime.poll_sqs(CONSUMER)
+        assert (result.failed, result.succeeded) == (1, 1), number
+
+    invoices = qbo.entities(realm, "Invoice")
+    assert sorted(invoice["DocNumber"] for invoice in invoices) == sorted(numbers)
+    items = sorted(item["Name"] for item in qbo.entities(realm, "Item"))
+    # An item name may not hold a colon either.
+    assert items == sorted(f"Invoice {number}".replace(":", " ") for number in numbers)
+    assert len(qbo.entities(realm, "Customer")) == 1
+    assert dead_letters(env) == []
+
+
+def test_name_of_an_inactive_customer_gets_a_customer_of_its_own(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    qbo.add_customer(realm, "Old Client", Active=False)  # QBO's queries do not return it
+
+    env.platform.send_invoice(
+        samples.invoice_sent(
+            contractor, "I-1", "Old Client", [("Work", "1", "10.00")], client_id="cli_old"
+        )
+    )
+    result = env.runtime.poll_sqs(CONSUMER)
+
+    assert (result.failed, result.succeeded) == (0, 1)
+    customers = _customer_names(qbo, realm)
+    invoice = by_doc_number(qbo, realm)["I-1"]
+    assert customers[invoice["CustomerRef"]["value"]] == "Old Client (cli_old)"

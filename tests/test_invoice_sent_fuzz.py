@@ -1,11 +1,15 @@
-"""Fuzzing the invoice-sent consumer with random and hostile bodies (hypothesis).
+"""Fuzzing the invoice-sent consumer (hypothesis).
 
-Each example is one SQS FIFO batch handed to the function's real handler, as Lambda's event
-source mapping hands it over. Whatever the bodies, the batch never fails: a body the contract
-does not allow is refused (a dead-letter copy with the reason, then acknowledged); a valid one is
-handled as usual (here: no contractor is connected, so it is recorded as skipped). No example
-may make a record fail, because a failed record would be retried for nothing and hold up its
-contractor's other invoices.
+Random and hostile bodies: each example is one SQS FIFO batch handed to the function's real
+handler, as Lambda's event source mapping hands it over. Whatever the bodies, the batch never
+fails: a body the contract does not allow is refused (a dead-letter copy with the reason, then
+acknowledged); a valid one is handled as usual (there: no contractor is connected, so it is
+recorded as skipped). No example may make a record fail, because a failed record would be
+retried for nothing and hold up its contractor's other invoices.
+
+Valid but awkward invoices (any characters in numbers and names, lines whose rate does not
+multiply out, long texts, odd contact details) sent to a connected company: each one lands in
+QuickBooks with its number and its total to the cent.
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ import json
 import logging
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from local import samples
 from local.environment import LocalEnvironment
+from local.qbo_emulator import QboEmulator
 from tests.conftest import LogCapture
-from tests.export_support import CONSUMER
+from tests.export_support import CONSUMER, dead_letters
 
 GROUP = "ctr_fuzz"
 REFUSED = "Invoice-sent message refused"
@@ -264,3 +270,85 @@ def test_the_fuzzed_bodies_include_refusals_and_valid_messages(
     assert len(logs.records(SKIPPED)) == 1
     [refused] = logs.records(REFUSED)
     assert [problem.split(":")[0] for problem in refused["problems"]] == ["invoice.total"]
+
+
+# -- any valid invoice lands, to the cent ------------------------------------------------------
+
+CENTS = st.integers(0, 10**7).map(lambda cents: Decimal(cents) / 100)
+QUANTITIES = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(1000), places=4)
+PRICES = st.decimals(min_value=Decimal(0), max_value=Decimal(10000), places=4)
+SOME_TEXT = st.text(SQS_TEXT, min_size=1, max_size=40)
+
+
+@st.composite
+def invoice_lines(draw: st.DrawFn) -> list[dict[str, str]]:
+    """Lines whose amount is quantity x price (rounded to the cent) or any other amount."""
+    lines = []
+    for _ in range(draw(st.integers(0, 4))):
+        quantity, price = draw(QUANTITIES), draw(PRICES)
+        rounded = (quantity * price).quantize(Decimal("0.01"))
+        amount = rounded if draw(st.booleans()) else draw(CENTS)
+        line = {
+            "description": draw(st.text(SQS_TEXT, max_size=50)),
+            "quantity": str(quantity),
+            "amount": str(amount),
+        }
+        if draw(st.booleans()):
+            line["unit_price"] = str(price)
+        lines.append(line)
+    return lines
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    number=st.text(SQS_TEXT, min_size=1, max_size=21),
+    name=SOME_TEXT,
+    lines=invoice_lines(),
+    total=CENTS,
+    memo=st.none() | st.text(SQS_TEXT, max_size=300),
+    contact=st.fixed_dictionaries(
+        {
+            "email": st.none() | SOME_TEXT,
+            "phone": st.none() | SOME_TEXT,
+            "company_name": st.none() | SOME_TEXT,
+        }
+    ),
+    street=st.none() | SOME_TEXT,
+)
+def test_any_valid_invoice_lands_in_quickbooks_with_its_number_and_exact_total(
+    env: LocalEnvironment,
+    qbo: QboEmulator,
+    contractor: str,
+    realm: str,
+    number: str,
+    name: str,
+    lines: list[dict[str, str]],
+    total: Decimal,
+    memo: str | None,
+    contact: dict[str, str | None],
+    street: str | None,
+) -> None:
+    invoice_id = f"inv_{uuid.uuid4().hex}"
+    message = samples.invoice_sent(
+        contractor, number, name, invoice_id=invoice_id, client_id=f"cli_{uuid.uuid4().hex}"
+    )
+    total = sum((Decimal(line["amount"]) for line in lines), Decimal(0)) if lines else total
+    assume(total > 0)
+    message["invoice"].update(lines=lines, total=str(total), memo=memo)
+    message["client"].update(contact)
+    message["client"]["billing_address"].update(line1=street, country=street)
+
+    env.platform.send_invoice(message)
+    result = env.runtime.poll_sqs(CONSUMER)
+
+    assert (result.failed, result.succeeded) == (0, 1)
+    assert dead_letters(env) == []
+    [invoice] = [i for i in qbo.entities(realm, "Invoice") if invoice_id in i["PrivateNote"]]
+    assert Decimal(str(invoice["TotalAmt"])) == total
+    assert invoice["DocNumber"] == number
