@@ -25,8 +25,8 @@ from tests.export_support import CONSUMER, connect, dead_letters, reason_of, rec
 CLIENTS = ("Harbor Dental", "Jane O'Neil", "Zoë Ünal")
 TRANSIENT = (429, 500, 502, 503, 504)
 # QBO answers these slow answers after the client's read timeout has passed, and still commits.
-SLOW_ANSWER_S = 0.5
-READ_TIMEOUT_S = 0.2
+SLOW_ANSWER_S = 0.7
+READ_TIMEOUT_S = 0.3
 
 
 @pytest.fixture(autouse=True)
