@@ -359,3 +359,27 @@ def test_a_temporary_quickbooks_problem_shows_pending_while_sqs_retries(
 
     item = by_invoice(exports(env, contractor))["inv_570"]
     assert (item["status"], item["reason"]) == ("exported", None)
+
+
+def test_an_outage_longer_than_the_deliveries_shows_failed_and_a_retry_exports_it(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    from tests.export_support import record_retry_sleeps
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        record_retry_sleeps(monkeypatch)
+        qbo.fault_rate(1.0, (503,))  # down for longer than SQS keeps delivering
+        env.platform.send_invoice(invoice(contractor, "580"))
+        env.runtime.poll_sqs(CONSUMER)
+
+    assert len(dead_letters(env)) == 1
+    item = by_invoice(exports(env, contractor))["inv_580"]
+    assert (item["status"], item["reason"]["code"]) == ("failed", "qbo_unavailable_gave_up")
+    assert_contractor_readable(item["reason"])
+
+    qbo.fault_rate(0.0)  # QuickBooks is back
+    assert retry(env, contractor, "inv_580")["statusCode"] == 202
+    env.runtime.poll_sqs(CONSUMER)
+
+    assert by_invoice(exports(env, contractor))["inv_580"]["status"] == "exported"
+    assert list(by_doc_number(qbo, realm)) == ["580"]

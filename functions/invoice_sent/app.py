@@ -61,9 +61,9 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         _refuse(record, lambda_context, "invalid message: " + "; ".join(problems))
         return
     logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
-    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
+    receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
-        result = export_invoice(message, redelivered=redelivered)
+        result = export_invoice(message, redelivered=receive_count > 1, receive_count=receive_count)
     except ExportRefused as refused:
         logger.error(
             "Invoice refused by QuickBooks",

@@ -17,14 +17,16 @@ in `_decision`: transient faults go back to SQS, the others are refused (ExportR
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import reasons, services
+from qbo_sync import aws, reasons, services
 from qbo_sync.clock import now
 from qbo_sync.connections import Connection
 from qbo_sync.events import Client, Invoice, InvoiceSent
@@ -56,6 +58,7 @@ from qbo_sync.qbo_fields import (
     qbo_name,
     service_item_fields,
 )
+from qbo_sync.settings import get_settings
 from qbo_sync.tokens import ReauthorizationRequired
 
 logger = Logger(child=True)
@@ -95,9 +98,13 @@ class _Exported:
     skipped_record: bool = False  # a "skipped" export record of this invoice is to go
 
 
-def export_invoice(message: InvoiceSent, *, redelivered: bool = False) -> ExportResult:
+def export_invoice(
+    message: InvoiceSent, *, redelivered: bool = False, receive_count: int = 1
+) -> ExportResult:
     """`redelivered`: the message was delivered before (SQS ApproximateReceiveCount > 1), so an
-    earlier attempt may have created the invoice without writing it down."""
+    earlier attempt may have created the invoice without writing it down. `receive_count`: that
+    count, so that a temporary failure of the last delivery before the dead-letter queue shows
+    as failed, not as retrying for ever."""
     connection = services.connections().get(message.contractor_id)
     if connection is None:
         pending_invoices(message.contractor_id).skip(message)
@@ -106,18 +113,20 @@ def export_invoice(message: InvoiceSent, *, redelivered: bool = False) -> Export
     if not connection.usable:
         return _keep(message, connection)
     try:
-        return _export(connection, message, redelivered)
+        return _export(connection, message, redelivered, receive_count)
     except ReauthorizationRequired:
         # Intuit refused the refresh token during this export.
         return _keep(message, connection)
 
 
-def _export(connection: Connection, message: InvoiceSent, redelivered: bool) -> ExportResult:
+def _export(
+    connection: Connection, message: InvoiceSent, redelivered: bool, receive_count: int = 1
+) -> ExportResult:
     try:
         exported = InvoiceExporter(connection).export(message, redelivered)
     except QboError as fault:
         decision = _decision(fault)
-        _record_not_exported(connection, message, decision)
+        _record_not_exported(connection, message, decision, _last_delivery(receive_count))
         raise decision from fault
     except ExportRefused as refused:
         _record_not_exported(connection, message, refused)
@@ -154,10 +163,15 @@ def _exported_record(
     )
 
 
-def _record_not_exported(connection: Connection, message: InvoiceSent, decision: Exception) -> None:
-    """Failed (refused for good) or pending (SQS delivers it again), with the reason."""
+def _record_not_exported(
+    connection: Connection, message: InvoiceSent, decision: Exception, last: bool = False
+) -> None:
+    """Failed (refused for good, or on the last delivery SQS makes) or pending (SQS delivers it
+    again), with the reason."""
     if isinstance(decision, ExportRefused):
         status, reason = FAILED, reasons.for_fault(decision.code, decision.element)
+    elif last:
+        status, reason = FAILED, reasons.reason(reasons.GAVE_UP)
     else:
         status, reason = PENDING, reasons.reason(reasons.TEMPORARY)
     record = ExportRecord.of(message, status, reason, connection.realm_id)
@@ -191,6 +205,28 @@ def _keep(message: InvoiceSent, seen: Connection) -> ExportResult:
             return result
     logger.info("Invoice kept until QuickBooks is reconnected")
     return ExportResult(PENDING)
+
+
+def _last_delivery(receive_count: int) -> bool:
+    limit = _max_receive_count()
+    return limit is not None and receive_count >= limit
+
+
+@cache
+def _max_receive_count() -> int | None:
+    """The queue's RedrivePolicy maxReceiveCount (template.yaml), read once per container and
+    only when an export fails: after that many deliveries SQS moves the message to the DLQ."""
+    url = get_settings().invoice_sent_queue_url
+    if not url:
+        return None
+    try:
+        attributes = aws.client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["RedrivePolicy"]
+        )["Attributes"]
+        return int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+    except Exception as error:  # unknown: the record then says retrying, as before
+        logger.warning("Queue redrive policy not read", error=type(error).__name__)
+        return None
 
 
 def _touch(connection: Connection) -> None:

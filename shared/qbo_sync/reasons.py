@@ -21,6 +21,7 @@ FIELD_REFUSED = "field_refused"
 REFUSED = "quickbooks_refused"
 REAUTHORIZATION = "reauthorization_required"
 TEMPORARY = "qbo_unavailable"
+GAVE_UP = "qbo_unavailable_gave_up"
 NOT_CONNECTED = "not_connected"
 INVOICE_NOT_EXPORTED = "invoice_not_exported"
 PAYMENT_IN_PROGRESS = "payment_in_progress"
@@ -45,6 +46,10 @@ _MESSAGES = {
         "page; waiting invoices and payments then export by themselves."
     ),
     TEMPORARY: "QuickBooks had a temporary problem; the export is retried automatically.",
+    GAVE_UP: (
+        "QuickBooks kept failing, so automatic retries stopped. Check that QuickBooks Online "
+        "is working, then retry."
+    ),
     NOT_CONNECTED: (
         "QuickBooks was not connected when the invoice was sent. Connect QuickBooks, then retry."
     ),
