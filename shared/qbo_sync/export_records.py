@@ -23,7 +23,7 @@ received, so payments and retries do not reorder the list under a paging contrac
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -136,6 +136,7 @@ class Update:
     removes: list[str]
     names: dict[str, str]
     values: dict[str, Any]
+    adds: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls) -> Update:
@@ -162,7 +163,22 @@ class Update:
 
     def expression(self) -> str:
         text = "SET " + ", ".join(self.sets)
-        return text + (" REMOVE " + ", ".join(self.removes) if self.removes else "")
+        text += " REMOVE " + ", ".join(self.removes) if self.removes else ""
+        return text + (" " + " ".join(self.adds) if self.adds else "")
+
+
+def _repark(update: Update, failed_payments: list[str]) -> str:
+    """Adds moving the failed payments back to parked; returns the condition that they are
+    still failed (a redelivered payment event may have changed one meanwhile)."""
+    update.names["#st"] = "status"
+    update.values.update({":parked": "parked", ":failed": "failed", ":ids": set(failed_payments)})
+    condition: list[str] = []
+    for index, payment_id in enumerate(failed_payments):
+        update.names[f"#p{index}"] = "payment:" + payment_id
+        update.sets.append(f"#p{index}.#st = :parked")
+        condition.append(f"#p{index}.#st = :failed")
+    update.adds.append("ADD parked :ids")
+    return " AND ".join(condition)
 
 
 def announce(record: ExportRecord, before: RecordState, qbo_invoice_id: str | None) -> None:
@@ -317,25 +333,15 @@ class ExportRecords:
                 if name in record:
                     update.set(name, record[name])
             update.set("export_realm_id", realm_id)
-        condition: list[str] = []
-        for index, payment_id in enumerate(failed_payments):
-            update.names[f"#p{index}"] = "payment:" + payment_id
-            update.sets.append(f"#p{index}.#st = :parked")
-            condition.append(f"#p{index}.#st = :failed")
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": self.ledger_key(realm_id, invoice_id),
-            "ExpressionAttributeNames": update.names,
         }
-        values = dict(update.values)
-        expression = update.expression()
         if failed_payments:
-            update.names["#st"] = "status"
-            values.update({":parked": "parked", ":failed": "failed", ":ids": set(failed_payments)})
-            expression += " ADD parked :ids"
-            request["ConditionExpression"] = " AND ".join(condition)
-        request["UpdateExpression"] = expression
-        request["ExpressionAttributeValues"] = to_item(values)
+            request["ConditionExpression"] = _repark(update, failed_payments)
+        request["UpdateExpression"] = update.expression()
+        request["ExpressionAttributeNames"] = update.names
+        request["ExpressionAttributeValues"] = to_item(update.values)
         try:
             aws.client("dynamodb").update_item(**request)
         except Exception as error:
