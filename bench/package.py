@@ -3,7 +3,6 @@ folder, in MB (unzipped, which is what Lambda's 250 MB limit counts)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,35 +34,23 @@ def _function_size_mb(folder: Path) -> float:
 def measure() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qbo-layer-") as folder:
         target = Path(folder) / "python"
+        # The layer exactly as `sam build` makes it: shared/Makefile's own target.
         done = subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--requirement",
-                str(ROOT / "shared" / "requirements.txt"),
-                "--platform",
-                LAMBDA_PLATFORM,
-                "--implementation",
-                "cp",
-                "--python-version",
-                LAMBDA_PYTHON,
-                "--only-binary=:all:",
-                "--target",
-                str(target),
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(ROOT / "shared"),
+                "build-SharedLayer",
+                f"ARTIFACTS_DIR={folder}",
+                f"PIP={sys.executable} -m pip --disable-pip-version-check",
             ],
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"pip could not build the layer: {done.stderr[-2000:]}")
-        shutil.copytree(ROOT / "shared" / "qbo_sync", target / "qbo_sync")
-        for cache in list(target.rglob("__pycache__")):
-            shutil.rmtree(cache, ignore_errors=True)
+            raise RuntimeError(f"could not build the layer: {done.stderr[-2000:]}")
         layer = _size_mb(target)
         largest = sorted(
             (
