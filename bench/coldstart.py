@@ -25,7 +25,6 @@ from bench.common import (
     PAYMENT_FUNCTION,
     ROOT,
     connect,
-    eventbridge_event,
     median,
     sqs_event,
 )
@@ -81,7 +80,7 @@ class Events:
             detail = samples.payment_completed(
                 CONTRACTOR, "inv_CS-PAID", "CS-PAID", "1.00", payment_id=f"pay_cs_{self.serial}"
             )
-            event = eventbridge_event(self.env, detail)
+            event = samples.payment_event(self.env.stack, detail)
         else:
             event = self._http_event()
         path = self.folder / f"event-{self.serial}.json"

@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +60,6 @@ def sqs_event(env: LocalEnvironment, message: dict[str, Any]) -> dict[str, Any]:
         "awsRegion": env.stack.region,
     }
     return {"Records": [record]}
-
-
-def eventbridge_event(env: LocalEnvironment, detail: dict[str, Any]) -> dict[str, Any]:
-    parameters = env.stack.parameters
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": parameters["PaymentEventDetailType"],
-        "source": parameters["PaymentEventSource"],
-        "account": env.stack.account_id,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": env.stack.region,
-        "resources": [],
-        "detail": detail,
-    }
 
 
 def median(values: list[float]) -> float:

@@ -15,7 +15,6 @@ from bench.common import (
     INVOICE_FUNCTION,
     PAYMENT_FUNCTION,
     connect,
-    eventbridge_event,
     median,
     sqs_event,
 )
@@ -101,7 +100,7 @@ def _payment(env: LocalEnvironment, probe: Probe, number: str, serial: int) -> d
     detail = samples.payment_completed(
         CONTRACTOR, f"inv_{number}", number, "100.00", payment_id=f"pay_{number}_{serial}"
     )
-    cost = probe.run(PAYMENT_FUNCTION, eventbridge_event(env, detail))
+    cost = probe.run(PAYMENT_FUNCTION, samples.payment_event(env.stack, detail))
     if cost["response"].get("status") != "recorded":
         raise RuntimeError(f"payment for {number} not recorded: {cost['response']}")
     return cost

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.stack import LocalStack
 
 
 def invoice_sent(
@@ -84,4 +88,21 @@ def payment_completed(
         "currency": "USD",
         "paid_at": "2026-11-25T09:00:00Z",
         "method": method,
+    }
+
+
+def payment_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
+    """A payment-completed event as Lambda receives it from the stack's bus rule, for invoking
+    the handler directly."""
+    parameters = stack.parameters
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": parameters["PaymentEventDetailType"],
+        "source": parameters["PaymentEventSource"],
+        "account": stack.account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": stack.region,
+        "resources": [],
+        "detail": detail,
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -33,22 +32,6 @@ def pay(env: LocalEnvironment, detail: dict[str, Any]) -> Any:
 
 def balance(qbo: QboEmulator, realm: str, number: str) -> Decimal:
     return Decimal(str(by_doc_number(qbo, realm)[number]["Balance"]))
-
-
-def eventbridge_event(env: LocalEnvironment, detail: dict[str, Any]) -> dict[str, Any]:
-    """The event as Lambda receives it from the bus (for invoking the handler directly)."""
-    parameters = env.stack.parameters
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": parameters["PaymentEventDetailType"],
-        "source": parameters["PaymentEventSource"],
-        "account": env.stack.account_id,
-        "time": "2026-11-25T09:00:01Z",
-        "region": env.stack.region,
-        "resources": [],
-        "detail": detail,
-    }
 
 
 @pytest.fixture

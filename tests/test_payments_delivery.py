@@ -18,7 +18,6 @@ from tests.conftest import LogCapture
 from tests.payments_support import (
     CONSUMER,
     balance,
-    eventbridge_event,
     export,
     fast_retries,  # noqa: F401  (a fixture)
     pay,
@@ -53,7 +52,7 @@ def test_two_invocations_racing_on_one_payment_record_it_once(
     answers: list[Any] = []
 
     def invoke() -> None:
-        event = eventbridge_event(env, detail)
+        event = samples.payment_event(env.stack, detail)
         start.wait()
         answers.append(env.runtime.invoke(CONSUMER, event))
 
@@ -92,11 +91,11 @@ def test_crash_window_then_a_late_retry_that_qbo_no_longer_recognises_finds_the_
     qbo.crash_after_commit_next(1)
     qbo.fail_next(_OUTAGE_ATTEMPTS - 1, status=503, realm_id=realm)
     with pytest.raises(Exception, match="not recorded"):
-        env.runtime.invoke(CONSUMER, eventbridge_event(env, detail))
+        env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
     assert len(qbo.entities(realm, "Payment")) == 1
     qbo.forget_request_ids(realm)  # the retry comes later than QBO remembers requestids
 
-    answer = env.runtime.invoke(CONSUMER, eventbridge_event(env, detail))
+    answer = env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
 
     assert answer["status"] == "recorded"
     assert answer["qbo_payment_id"] == qbo.entities(realm, "Payment")[0]["Id"]
@@ -126,7 +125,7 @@ def test_function_killed_between_qbo_and_the_ledger_records_one_payment_when_ret
     with monkeypatch.context() as patch:
         patch.setattr(PaymentLedger, "recorded", killed)
         with pytest.raises(Killed):
-            env.runtime.invoke(CONSUMER, eventbridge_event(env, detail))
+            env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
     assert len(qbo.entities(realm, "Payment")) == 1
     # Lambda retries after the dead attempt's lease has run out, and after QBO forgot it.
     later = time.time() + payments.LEASE_SECONDS + 1
@@ -134,7 +133,7 @@ def test_function_killed_between_qbo_and_the_ledger_records_one_payment_when_ret
     qbo.forget_request_ids(realm)
     queries = qbo.count_requests(realm, path_suffix="/query")
 
-    answer = env.runtime.invoke(CONSUMER, eventbridge_event(env, detail))
+    answer = env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
 
     assert answer["status"] == "recorded"
     assert qbo.count_requests(realm, path_suffix="/query") == queries + 1  # the lookup
@@ -261,7 +260,9 @@ def test_a_recorded_payment_costs_one_qbo_request_and_three_dynamodb_requests(
     try:
         answer = env.runtime.invoke(
             CONSUMER,
-            eventbridge_event(env, samples.payment_completed(contractor, "inv_22", "22", "60.00")),
+            samples.payment_event(
+                env.stack, samples.payment_completed(contractor, "inv_22", "22", "60.00")
+            ),
         )
     finally:
         dynamodb.meta.events.unregister("before-call.dynamodb.*", count)

@@ -28,20 +28,6 @@ def _export(env: LocalEnvironment, contractor_id: str, numbers: list[str]) -> No
     env.runtime.poll_sqs("InvoiceSentFunction")
 
 
-def _payment_event(env: LocalEnvironment, detail: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": f"evt-{detail['payment_id']}",
-        "detail-type": env.stack.parameters["PaymentEventDetailType"],
-        "source": env.stack.parameters["PaymentEventSource"],
-        "account": "123456789012",
-        "time": "2026-11-25T09:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
-
-
 def test_concurrent_refreshes_never_lose_the_rotated_refresh_token(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
@@ -50,7 +36,9 @@ def test_concurrent_refreshes_never_lose_the_rotated_refresh_token(
     qbo.expire_access_tokens(realm)
     refreshes_before = qbo.count_requests(kind="oauth", path_suffix="/tokens/bearer")
     events = [
-        _payment_event(env, samples.payment_completed(contractor, f"inv_{n}", n, "10.00"))
+        samples.payment_event(
+            env.stack, samples.payment_completed(contractor, f"inv_{n}", n, "10.00")
+        )
         for n in numbers
     ]
     barrier = threading.Barrier(len(events))
