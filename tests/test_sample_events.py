@@ -24,6 +24,9 @@ def _load(name: str) -> dict[str, Any]:
         ("callback.json", 302),
         ("connection_get.json", 200),
         ("connection_delete.json", 204),
+        ("exports_list.json", 200),
+        # Routed to the retry (not a 404): the sample's contractor has no connection here.
+        ("exports_retry.json", 409),
     ],
 )
 def test_http_samples_are_served_by_the_oauth_function(
