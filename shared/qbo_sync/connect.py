@@ -13,7 +13,7 @@ from qbo_sync.clock import iso_now
 from qbo_sync.connections import CONNECTED, NOT_CONNECTED, Connection
 from qbo_sync.export_status import failed_exports
 from qbo_sync.intuit import IntuitAuthError, TokenGrant
-from qbo_sync.qbo import QboClient, QboError
+from qbo_sync.qbo_errors import QboError
 
 logger = Logger(child=True)
 
@@ -150,6 +150,8 @@ def _store_connection(contractor_id: str, realm_id: str, grant: TokenGrant) -> N
 
 
 def _company_name(connection: Connection, grant: TokenGrant) -> str | None:
+    from qbo_sync.qbo import QboClient  # the HTTP stack: only the callback needs it here
+
     client = QboClient(
         services.get_settings().qbo_api_base_url,
         connection.realm_id,

@@ -20,6 +20,27 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from qbo_sync.qbo_errors import (  # re-exported: callers that use the client import them here
+    AuthenticationFailed,
+    DuplicateName,
+    QboError,
+    QboUnavailable,
+    StaleObject,
+)
+
+__all__ = [
+    "AuthenticationFailed",
+    "DuplicateName",
+    "QboClient",
+    "QboError",
+    "QboUnavailable",
+    "StaleObject",
+    "content_digest",
+    "new_session",
+    "quote",
+    "request_id",
+]
+
 MINOR_VERSION = "75"
 # (connect, read). Four attempts at most, so a request gives up well inside the consumer's 60 s.
 TIMEOUT_SECONDS = (3.05, 10)
@@ -63,40 +84,6 @@ RETRY = _Retry(
     respect_retry_after_header=True,
     raise_on_status=False,
 )
-
-
-class QboError(Exception):
-    """QBO refused or failed a request. Carries Intuit's fault code and detail, never a token."""
-
-    def __init__(self, status: int, code: str, message: str, detail: str = "", element: str = ""):
-        text = f"QBO HTTP {status} code {code}: {message}"
-        super().__init__(f"{text} ({detail})" if detail else text)
-        self.status, self.code, self.message = status, code, message
-        self.detail, self.element = detail, element
-
-    @property
-    def transient(self) -> bool:
-        return self.status == 429 or self.status >= 500
-
-
-class AuthenticationFailed(QboError):
-    """401: the access token is expired or revoked."""
-
-
-class DuplicateName(QboError):
-    """6240: the name is taken (a customer's: by any customer, vendor or employee)."""
-
-
-class StaleObject(QboError):
-    """5010: the SyncToken sent is not the entity's current one."""
-
-
-class QboUnavailable(QboError):
-    """No usable answer after the retries: a timeout, a connection failure, 429 or 5xx."""
-
-    @property
-    def transient(self) -> bool:
-        return True  # status 0 included: the request timed out or the connection failed
 
 
 _FAULT_TYPES: dict[str, type[QboError]] = {"6240": DuplicateName, "5010": StaleObject}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbo_sync.qbo import QboError
+from qbo_sync.qbo_errors import QboError
 
 Reason = dict[str, str]
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from functools import cache
-
-import requests
+from typing import TYPE_CHECKING
 
 from qbo_sync.connections import Connection, ConnectionStore
 from qbo_sync.intuit import IntuitOAuth
 from qbo_sync.mappings import MappingStore
 from qbo_sync.oauth_states import OAuthStateStore
-from qbo_sync.qbo import QboClient, new_session
 from qbo_sync.settings import get_settings
 from qbo_sync.tokens import AccessTokens, TokenCipher
+
+if TYPE_CHECKING:  # the HTTP stack loads with the first QBO call, not on routes that make none
+    import requests
+
+    from qbo_sync.qbo import QboClient
 
 
 @cache
@@ -48,6 +51,8 @@ def access_tokens() -> AccessTokens:
 
 @cache
 def http_session() -> requests.Session:
+    from qbo_sync.qbo import new_session
+
     return new_session()
 
 
@@ -59,6 +64,8 @@ def mappings(connection: Connection) -> MappingStore:
 
 def qbo_client(connection: Connection) -> QboClient:
     """A client whose token follows refreshes made during this invocation."""
+    from qbo_sync.qbo import QboClient
+
     current = {"connection": connection}
 
     def access_token(force_refresh: bool) -> str:
