@@ -63,7 +63,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
-        result = export_invoice(message, redelivered=receive_count > 1, receive_count=receive_count)
+        result = export_invoice(message, receive_count=receive_count)
     except ExportRefused as refused:
         logger.error(
             "Invoice refused by QuickBooks",

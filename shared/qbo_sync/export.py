@@ -98,13 +98,10 @@ class _Exported:
     skipped_record: bool = False  # a "skipped" export record of this invoice is to go
 
 
-def export_invoice(
-    message: InvoiceSent, *, redelivered: bool = False, receive_count: int = 1
-) -> ExportResult:
-    """`redelivered`: the message was delivered before (SQS ApproximateReceiveCount > 1), so an
-    earlier attempt may have created the invoice without writing it down. `receive_count`: that
-    count, so that a temporary failure of the last delivery before the dead-letter queue shows
-    as failed, not as retrying for ever."""
+def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportResult:
+    """`receive_count`: SQS's ApproximateReceiveCount. Above 1 the message was delivered before,
+    so an earlier attempt may have created the invoice without writing it down; at the queue's
+    maxReceiveCount a temporary failure shows as failed, not as retrying for ever."""
     connection = services.connections().get(message.contractor_id)
     if connection is None:
         pending_invoices(message.contractor_id).skip(message)
@@ -113,17 +110,15 @@ def export_invoice(
     if not connection.usable:
         return _keep(message, connection)
     try:
-        return _export(connection, message, redelivered, receive_count)
+        return _export(connection, message, receive_count)
     except ReauthorizationRequired:
         # Intuit refused the refresh token during this export.
         return _keep(message, connection)
 
 
-def _export(
-    connection: Connection, message: InvoiceSent, redelivered: bool, receive_count: int = 1
-) -> ExportResult:
+def _export(connection: Connection, message: InvoiceSent, receive_count: int) -> ExportResult:
     try:
-        exported = InvoiceExporter(connection).export(message, redelivered)
+        exported = InvoiceExporter(connection).export(message, redelivered=receive_count > 1)
     except QboError as fault:
         decision = _decision(fault)
         _record_not_exported(connection, message, decision, _last_delivery(receive_count))
@@ -196,7 +191,7 @@ def _keep(message: InvoiceSent, seen: Connection) -> ExportResult:
     latest = services.connections().get(message.contractor_id)
     if latest is not None and latest.usable and latest.token_version != seen.token_version:
         try:
-            result = _export(latest, message, redelivered=False)
+            result = _export(latest, message, receive_count=1)
         except ReauthorizationRequired:
             pass
         else:
@@ -252,13 +247,11 @@ class InvoiceExporter:
         self._qbo: QboClient = services.qbo_client(connection)
         self._mappings: MappingStore = services.mappings(connection)
         self._retry: str | None = None
-        self._skipped_record = False
 
     def export(self, message: InvoiceSent, redelivered: bool = False) -> _Exported:
         invoice = message.invoice
         state = self._mappings.export_state(invoice.id, message.client.id)
         self._retry = state.retry
-        self._skipped_record = state.skipped_record
         known = state.invoice
         if known and known.revision >= invoice.revision:
             logger.info(
@@ -315,7 +308,7 @@ class InvoiceExporter:
             ExportResult(status, record.qbo_invoice_id),
             record,
             _total(written),
-            self._skipped_record,
+            state.skipped_record,
         )
 
     # -- invoice ------------------------------------------------------------------------------
