@@ -43,6 +43,14 @@ EXPORTED, PENDING, FAILED, SKIPPED = "exported", "pending", "failed", "skipped"
 STATUSES = (EXPORTED, PENDING, FAILED, SKIPPED)
 BY_CONTRACTOR, BY_STATUS = "ExportsByContractor", "ExportsByStatus"
 SKIPPED_PREFIX = "skipped#"
+
+
+def ledger_sk(realm_id: str, invoice_id: str = "") -> str:
+    """The sort key of an invoice's payment ledger item (and record); without an invoice id,
+    the prefix all of a realm's ledger items share."""
+    return f"{realm_id}#payments#{invoice_id}"
+
+
 # What a record's write may keep when it is about an older revision than the one recorded.
 _KEPT_IF_PRESENT = ("exports_sk", "export_body")
 
@@ -212,7 +220,7 @@ class ExportRecords:
         self._pk = contractor_id
 
     def ledger_key(self, realm_id: str, invoice_id: str) -> dict[str, Any]:
-        return {"pk": {"S": self._pk}, "sk": {"S": f"{realm_id}#payments#{invoice_id}"}}
+        return {"pk": {"S": self._pk}, "sk": {"S": ledger_sk(realm_id, invoice_id)}}
 
     def skipped_key(self, invoice_id: str) -> dict[str, Any]:
         return {"pk": {"S": self._pk}, "sk": {"S": SKIPPED_PREFIX + invoice_id}}
@@ -257,7 +265,7 @@ class ExportRecords:
                 values = from_item(raw)
                 found[str(values["sk"])] = values
             request = response.get("UnprocessedKeys") or {}
-        in_realm = found.get(f"{realm_id}#payments#{invoice_id}")
+        in_realm = found.get(ledger_sk(realm_id, invoice_id))
         if in_realm is not None and "export_status" in in_realm:
             return in_realm, False
         skipped = found.get(SKIPPED_PREFIX + invoice_id)
@@ -269,11 +277,7 @@ class ExportRecords:
         self, status: str | None, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """One page of records, newest first: one Query."""
-        index, key, value = (
-            (BY_STATUS, "exports_status_pk", f"{self._pk}#{status}")
-            if status
-            else (BY_CONTRACTOR, "exports_pk", self._pk)
-        )
+        index, key, value = self._index(status)
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
@@ -290,11 +294,13 @@ class ExportRecords:
         return items, response.get("LastEvaluatedKey")
 
     def count(self, status: str) -> int:
+        index, key, value = self._index(status)
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": BY_STATUS,
-            "KeyConditionExpression": "exports_status_pk = :k",
-            "ExpressionAttributeValues": {":k": {"S": f"{self._pk}#{status}"}},
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :k",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": {":k": {"S": value}},
             "Select": "COUNT",
         }
         total = 0
@@ -308,9 +314,15 @@ class ExportRecords:
     def key_attributes(self, status: str | None) -> tuple[str, str, str]:
         """A page cursor's attributes: the table's key and the index's, and the index's
         partition value for this contractor."""
+        _, partition, value = self._index(status)
+        return partition, "exports_sk", value
+
+    def _index(self, status: str | None) -> tuple[str, str, str]:
+        """The index a listing reads (all records, or those in one status), its partition key
+        attribute, and this contractor's value of it."""
         if status:
-            return ("exports_status_pk", "exports_sk", f"{self._pk}#{status}")
-        return ("exports_pk", "exports_sk", self._pk)
+            return BY_STATUS, "exports_status_pk", f"{self._pk}#{status}"
+        return BY_CONTRACTOR, "exports_pk", self._pk
 
     def delete_skipped(self, invoice_id: str) -> None:
         aws.client("dynamodb").delete_item(TableName=self._table, Key=self.skipped_key(invoice_id))

@@ -17,6 +17,7 @@ from typing import Any
 from qbo_sync import aws
 from qbo_sync.clock import iso_now
 from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+from qbo_sync.export_records import SKIPPED_PREFIX
 
 INCOME_ACCOUNT = ("account", "income")
 
@@ -75,7 +76,7 @@ class MappingStore:
         }
         # Outside any realm: the record of the invoice if it came while nothing was connected
         # (export_records.py), which its first export in a company replaces.
-        skipped = f"skipped#{invoice_id}"
+        skipped = SKIPPED_PREFIX + invoice_id
         found = self._batch_get(list(keys.values()), unscoped=(skipped,))
         customer, account = found.get(keys["customer"]), found.get(keys["account"])
         record = found.get(keys["record"]) or {}

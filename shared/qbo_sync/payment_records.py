@@ -24,7 +24,7 @@ from typing import Any
 from qbo_sync import aws
 from qbo_sync.clock import iso_now
 from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
-from qbo_sync.export_records import ExportRecord, RecordState, Update
+from qbo_sync.export_records import ExportRecord, RecordState, Update, ledger_sk
 
 PARKED, RECORDING, RECORDED, FAILED = "parked", "recording", "recorded", "failed"
 CLAIMED, BUSY = "claimed", "busy"
@@ -261,7 +261,7 @@ class PaymentLedger:
             "FilterExpression": "attribute_exists(parked)",
             "ProjectionExpression": "invoice_id",
             "ExpressionAttributeValues": _values(
-                {":pk": self._pk, ":prefix": f"{self._realm}#payments#"}
+                {":pk": self._pk, ":prefix": ledger_sk(self._realm)}
             ),
             "ConsistentRead": True,
         }
@@ -273,7 +273,7 @@ class PaymentLedger:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _key(self, invoice_id: str) -> dict[str, Any]:
-        return {"pk": {"S": self._pk}, "sk": {"S": f"{self._realm}#payments#{invoice_id}"}}
+        return {"pk": {"S": self._pk}, "sk": {"S": ledger_sk(self._realm, invoice_id)}}
 
     def _update(
         self,
