@@ -198,7 +198,8 @@ class _Recorder:
             )
             return PaymentResult(PARKED, payment_id=payment.payment_id)
         except QboError as error:
-            if error.transient or isinstance(error, QboUnavailable | AuthenticationFailed):
+            # QboUnavailable is always transient (status 0 included).
+            if error.transient or isinstance(error, AuthenticationFailed):
                 raise self._released(payment, claim, attempt, error) from error
             return self._failed(payment, attempt, error)
         except RefreshInProgress as error:
