@@ -30,7 +30,7 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync import aws, notifications
 from qbo_sync.clock import iso_now
-from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+from qbo_sync.dynamo import batch_get_by_sk, from_item, is_conditional_failure, to_item
 from qbo_sync.reasons import Reason
 from qbo_sync.settings import get_settings
 
@@ -257,14 +257,7 @@ class ExportRecords:
         """The invoice's record in the realm, else its skipped record; and whether it is the
         skipped one. One BatchGetItem."""
         keys = [self.ledger_key(realm_id, invoice_id), self.skipped_key(invoice_id)]
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        found: dict[str, dict[str, Any]] = {}
-        while request:
-            response = aws.client("dynamodb").batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(self._table, []):
-                values = from_item(raw)
-                found[str(values["sk"])] = values
-            request = response.get("UnprocessedKeys") or {}
+        found = batch_get_by_sk(self._table, keys)
         in_realm = found.get(ledger_sk(realm_id, invoice_id))
         if in_realm is not None and "export_status" in in_realm:
             return in_realm, False

@@ -16,7 +16,7 @@ from typing import Any
 
 from qbo_sync import aws
 from qbo_sync.clock import iso_now
-from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+from qbo_sync.dynamo import batch_get_by_sk, from_item, is_conditional_failure, to_item
 from qbo_sync.export_records import SKIPPED_PREFIX
 
 INCOME_ACCOUNT = ("account", "income")
@@ -152,17 +152,11 @@ class MappingStore:
         realm, found under their whole sort key."""
         keys = [self._key(s) for s in suffixes]
         keys += [{"pk": {"S": self._pk}, "sk": {"S": sk}} for sk in unscoped]
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        found: dict[str, dict[str, Any]] = {}
         prefix = f"{self._realm}#"
-        while request:
-            response = aws.client("dynamodb").batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                values = from_item(item)
-                sk = str(values["sk"])
-                found[sk if sk in unscoped else sk[len(prefix) :]] = values
-            request = response.get("UnprocessedKeys") or {}
-        return found
+        return {
+            sk if sk in unscoped else sk[len(prefix) :]: values
+            for sk, values in batch_get_by_sk(self._table, keys).items()
+        }
 
     def _put(self, suffix: str, values: dict[str, Any]) -> None:
         item = {"pk": self._pk, "sk": f"{self._realm}#{suffix}", "updated_at": iso_now(), **values}
