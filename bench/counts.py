@@ -33,12 +33,12 @@ class AwsCalls:
     SERVICES = ("dynamodb", "kms", "events", "sqs")
 
     def __init__(self) -> None:
-        from qbo_sync import aws
+        from qbo_sync.core import aws
 
         self.calls: Counter[str] = Counter()
         self.spans: list[tuple[float, float]] = []
         for service in self.SERVICES:
-            events = aws.client(service).meta.events
+            events = getattr(aws, service)().meta.events
             events.register(f"before-call.{service}", self._count)
             events.register(f"after-call.{service}", self._timed)
 
@@ -167,7 +167,7 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
 
 def _overhead(env: LocalEnvironment, probe: Probe, n: int) -> dict[str, Any]:
     """Every QBO answer 100 ms late: handler start → Invoice created, minus 100 ms a request."""
-    from qbo_sync import services
+    from qbo_sync.connection import services
 
     created_at: list[float] = []
 

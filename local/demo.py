@@ -100,7 +100,7 @@ def run(env: LocalEnvironment) -> int:
 
 
 def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
-    from qbo_sync import services
+    from qbo_sync.connection import services
 
     connection = services.connections().get(CONTRACTOR)
     if connection is None:

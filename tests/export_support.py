@@ -80,10 +80,10 @@ def posts(qbo: QboEmulator, realm: str, entity: str) -> int:
 @contextmanager
 def dynamodb_calls() -> Iterator[list[str]]:
     """Names every DynamoDB call the layer makes (on its own cached client) while open."""
-    from qbo_sync import aws
+    from qbo_sync.core import aws
 
     calls: list[str] = []
-    client = aws.client("dynamodb")
+    client = aws.dynamodb()
 
     def count(event_name: str, **_: Any) -> None:
         calls.append(event_name.rsplit(".", 1)[1])

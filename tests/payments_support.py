@@ -37,7 +37,7 @@ def balance(qbo: QboEmulator, realm: str, number: str) -> Decimal:
 @pytest.fixture
 def fast_retries(env: LocalEnvironment, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The QBO client's urllib3 retries without their backoff, so outages take milliseconds."""
-    from qbo_sync import services
+    from qbo_sync.connection import services
 
     session = services.http_session()
     for adapter in session.adapters.values():

@@ -136,7 +136,7 @@ def test_state_is_spent_even_when_its_first_callback_failed(platform: Platform, 
 def test_state_older_than_ten_minutes_is_refused(
     platform: Platform, realm: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qbo_sync.oauth_states as oauth_states
+    import qbo_sync.connection.oauth_states as oauth_states
 
     browser, answer = _start(platform, "ctr_123")
     issued_at = oauth_states.now()

@@ -39,7 +39,7 @@ def _rotated(env: LocalEnvironment) -> Iterator[None]:
 
 def _expire_cached_secret() -> None:
     # What CREDENTIALS_MAX_AGE_SECONDS of waiting does; the container (and its AuthClient) stays.
-    from qbo_sync.intuit import _secrets
+    from qbo_sync.connection.intuit import _secrets
 
     _secrets().clear_cache()
 

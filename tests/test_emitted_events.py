@@ -43,10 +43,10 @@ class Emitted:
 
 @pytest.fixture
 def emitted(env: LocalEnvironment) -> Iterator[Emitted]:
-    from qbo_sync import aws
+    from qbo_sync.core import aws
 
     captured = Emitted()
-    events = aws.client("events").meta.events
+    events = aws.events().meta.events
     events.register(PUT_EVENTS, captured.capture, unique_id="emitted")
     try:
         yield captured

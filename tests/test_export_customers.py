@@ -42,7 +42,7 @@ def _first_delivery_dies_and_quickbooks_forgets(
     """Each invoice's first export dies after QBO wrote everything but before the mapping
     table heard of it, and QBO forgets the requestids: the redelivery has nothing but names and
     numbers to find the customer and the invoice by."""
-    from qbo_sync.mappings import MappingStore
+    from qbo_sync.invoices.mappings import MappingStore
 
     died: list[str] = []
     real = MappingStore.record_export

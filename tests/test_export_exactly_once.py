@@ -47,10 +47,10 @@ def test_message_delivered_five_times_creates_one_invoice_one_item_one_customer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The first four deliveries die after everything was written, before SQS hears of it.
-    import qbo_sync.payments
+    import qbo_sync.workflows.export
 
     deliveries = []
-    real = qbo_sync.payments.apply_parked_payments
+    real = qbo_sync.workflows.export.after_export
 
     def dies_four_times(*args: Any, **kwargs: Any) -> Any:
         deliveries.append(1)
@@ -58,7 +58,7 @@ def test_message_delivered_five_times_creates_one_invoice_one_item_one_customer(
             raise LambdaKilled()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(qbo_sync.payments, "apply_parked_payments", dies_four_times)
+    monkeypatch.setattr(qbo_sync.workflows.export, "after_export", dies_four_times)
     env.platform.send_invoice(samples.invoice_sent(contractor, "7", "Bob", [("Work", "2", "50")]))
 
     result = env.runtime.poll_sqs(CONSUMER)
@@ -141,7 +141,7 @@ def test_two_invocations_racing_on_one_message_create_one_of_each(
 def _dies_before_the_mapping_is_written(
     monkeypatch: pytest.MonkeyPatch, before_dying: Any = None
 ) -> list[int]:
-    from qbo_sync.mappings import MappingStore
+    from qbo_sync.invoices.mappings import MappingStore
 
     deaths: list[int] = []
     real = MappingStore.record_export

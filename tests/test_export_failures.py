@@ -37,10 +37,10 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def short_read_timeout(monkeypatch: pytest.MonkeyPatch, qbo: QboEmulator) -> Iterator[None]:
     """The client's read timeout cut from 10 s, so that a timed-out request costs little."""
-    import qbo_sync.qbo
+    import qbo_sync.qbo.client
 
-    connect_timeout, _ = qbo_sync.qbo.TIMEOUT_SECONDS
-    monkeypatch.setattr(qbo_sync.qbo, "TIMEOUT_SECONDS", (connect_timeout, READ_TIMEOUT_S))
+    connect_timeout, _ = qbo_sync.qbo.client.TIMEOUT_SECONDS
+    monkeypatch.setattr(qbo_sync.qbo.client, "TIMEOUT_SECONDS", (connect_timeout, READ_TIMEOUT_S))
     yield
     qbo.timeout_rate(0.0, 0.0)
     # Answers the client gave up on are still on their way; they must land before the next
@@ -67,7 +67,7 @@ def function_logs() -> Iterator[io.StringIO]:
 
 def _attempts_per_request() -> int:
     """How many times one QBO request is tried within an invocation (urllib3's Retry)."""
-    from qbo_sync.qbo import RETRY
+    from qbo_sync.qbo.client import RETRY
 
     assert RETRY.total is not None and RETRY.status is not None
     return min(RETRY.total, RETRY.status) + 1

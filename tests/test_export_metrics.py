@@ -42,7 +42,7 @@ def test_each_outcome_is_counted_in_its_metric(
     realm: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from qbo_sync.qbo import RETRY
+    from qbo_sync.qbo.client import RETRY
 
     send = env.platform.send_invoice
     capsys.readouterr()

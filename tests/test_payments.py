@@ -45,7 +45,8 @@ def test_payment_goes_to_undeposited_funds_unless_a_deposit_account_is_configure
     realm: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from qbo_sync import payments, settings
+    from qbo_sync.core import settings
+    from qbo_sync.payments import recorder as payments
 
     accounts = {account["Name"]: account["Id"] for account in qbo.entities(realm, "Account")}
     export(env, contractor, "20", "50.00")
@@ -183,8 +184,8 @@ def test_payment_parked_while_its_invoice_finishes_exporting_is_applied_at_once(
     realm: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from qbo_sync import aws
-    from qbo_sync.mappings import MappingStore
+    from qbo_sync.core import aws
+    from qbo_sync.invoices.mappings import MappingStore
 
     export(env, contractor, "12", "80.00")
     real = MappingStore.exported_invoice
@@ -196,7 +197,7 @@ def test_payment_parked_while_its_invoice_finishes_exporting_is_applied_at_once(
 
     monkeypatch.setattr(MappingStore, "exported_invoice", export_finishing_meanwhile)
     # No ledger yet, as when the export has not reached its apply_parked_payments call.
-    aws.client("dynamodb").delete_item(
+    aws.dynamodb().delete_item(
         TableName=env.stack.environment["MAPPINGS_TABLE"],
         Key={"pk": {"S": contractor}, "sk": {"S": f"{realm}#payments#inv_12"}},
     )
@@ -220,7 +221,7 @@ def test_payment_for_a_contractor_without_quickbooks_is_acknowledged_as_skipped(
 def test_payments_parked_while_quickbooks_needs_reauthorization_are_applied_on_reconnect(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, logs: LogCapture
 ) -> None:
-    from qbo_sync.payments import resume_parked_payments
+    from qbo_sync.workflows.reconnect import resume_parked_payments
 
     export(env, contractor, "30", "100.00")
     qbo.revoke_refresh_tokens(realm)
@@ -249,9 +250,9 @@ def test_payments_parked_while_quickbooks_needs_reauthorization_are_applied_on_r
 def test_resume_parked_payments_counts_what_it_recorded_and_leaves_unexported_invoices_parked(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
-    from qbo_sync import services
-    from qbo_sync.connections import CONNECTED
-    from qbo_sync.payments import resume_parked_payments
+    from qbo_sync.connection import services
+    from qbo_sync.core.statuses import ConnectionStatus
+    from qbo_sync.workflows.reconnect import resume_parked_payments
 
     export(env, contractor, "31", "100.00")
     export(env, contractor, "32", "100.00")
@@ -268,7 +269,7 @@ def test_resume_parked_payments_counts_what_it_recorded_and_leaves_unexported_in
         )
     reconnected = connections.get(contractor)
     assert reconnected is not None
-    connections.put(dataclasses.replace(reconnected, status=CONNECTED))
+    connections.put(dataclasses.replace(reconnected, status=ConnectionStatus.CONNECTED))
 
     assert resume_parked_payments(contractor) == 2
 

@@ -110,8 +110,8 @@ def test_function_killed_between_qbo_and_the_ledger_records_one_payment_when_ret
     realm: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from qbo_sync import payments
-    from qbo_sync.payment_records import PaymentLedger
+    from qbo_sync.ledger.entries import PaymentLedger
+    from qbo_sync.payments import recorder as payments
 
     export(env, contractor, "16", "100.00")
     detail = samples.payment_completed(contractor, "inv_16", "16", "100.00", payment_id="pay_16")
@@ -228,7 +228,8 @@ def test_payment_refused_by_quickbooks_is_failed_with_its_code_and_not_retried(
 ) -> None:
     import dataclasses
 
-    from qbo_sync import payments, settings
+    from qbo_sync.core import settings
+    from qbo_sync.payments import recorder as payments
 
     export(env, contractor, "19", "100.00")
     broken = dataclasses.replace(settings.get_settings(), deposit_account_id="9999")
@@ -245,11 +246,11 @@ def test_payment_refused_by_quickbooks_is_failed_with_its_code_and_not_retried(
 def test_a_recorded_payment_costs_one_qbo_request_and_three_dynamodb_requests(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
-    from qbo_sync import aws
+    from qbo_sync.core import aws
 
     export(env, contractor, "22", "100.00")
     pay(env, samples.payment_completed(contractor, "inv_22", "22", "40.00"))  # warm containers
-    dynamodb = aws.client("dynamodb")
+    dynamodb = aws.dynamodb()
     calls: list[str] = []
 
     def count(model: Any, **kwargs: Any) -> None:

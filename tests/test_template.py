@@ -71,6 +71,13 @@ def environment(function: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def parameter_value(node: Any) -> Any:
+    """A value, or the default of the parameter it refers to."""
+    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in PARAMETERS:
+        return PARAMETERS[node["Ref"]]["Default"]
+    return node
+
+
 def setting(function: dict[str, Any], name: str) -> Any:
     return function.get(name, GLOBAL_FUNCTION.get(name))
 
@@ -238,7 +245,7 @@ def ttl_attribute(variable: str) -> str:
 
 def test_oauth_states_expire_by_the_attribute_the_code_writes() -> None:
     attribute = ttl_attribute("OAUTH_STATES_TABLE")
-    source = (ROOT / "shared" / "qbo_sync" / "oauth_states.py").read_text()
+    source = (ROOT / "shared" / "qbo_sync" / "connection" / "oauth_states.py").read_text()
     assert f'"{attribute}": int(' in source
 
 
@@ -287,7 +294,7 @@ def test_queues_redrive_to_a_dead_letter_queue_of_their_kind(logical_id: str) ->
     props = RESOURCES[logical_id]["Properties"]
     redrive = props.get("RedrivePolicy")
     assert redrive, f"{logical_id} has no dead-letter queue"
-    assert 1 <= int(redrive["maxReceiveCount"]) <= 10
+    assert 1 <= int(parameter_value(redrive["maxReceiveCount"])) <= 10
     dead_letter = RESOURCES[target(redrive["deadLetterTargetArn"])]["Properties"]
     assert bool(dead_letter.get("FifoQueue")) == bool(props.get("FifoQueue"))
 

@@ -2,45 +2,44 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import Any, assert_never
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.dead_letters import dead_letter
+from qbo_sync.core.settings import configured
+from qbo_sync.core.statuses import ExportOutcome
+from qbo_sync.core.tracing import traced
 from qbo_sync.events import parse_invoice_sent, validation_problems
-from qbo_sync.export import ExportRefused, export_invoice
+from qbo_sync.invoices.dead_letters import dead_letter
+from qbo_sync.workflows.export import Refused, export_invoice
 
 logger = Logger()
 metrics = Metrics()
-
-
-def _tracing_on() -> bool:
-    """As Tracer decides, but before constructing it: Tracer() imports the X-Ray SDK (a quarter
-    of a second of cold start) even where it then disables itself."""
-    disabled = os.getenv("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true", "yes", "on")
-    in_lambda = bool(os.getenv("LAMBDA_TASK_ROOT")) and not os.getenv("AWS_SAM_LOCAL")
-    return in_lambda and not disabled
-
-
-tracer = Tracer() if _tracing_on() else None
 # A failure stops only that contractor's message group; other contractors' messages go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # Below this, a record is not started: it goes back to SQS rather than being cut off mid-way.
 MIN_REMAINING_MS = 20_000
 
-METRIC_BY_STATUS = {
-    "exported": "InvoicesExported",
-    "unchanged": "InvoicesAlreadyExported",
-    "updated": "InvoicesUpdated",
-    "skipped": "InvoicesSkipped",
-    "pending": "InvoicesPending",
-}
+
+def metric_name(outcome: ExportOutcome) -> str:
+    match outcome:
+        case ExportOutcome.EXPORTED:
+            return "InvoicesExported"
+        case ExportOutcome.UNCHANGED:
+            return "InvoicesAlreadyExported"
+        case ExportOutcome.UPDATED:
+            return "InvoicesUpdated"
+        case ExportOutcome.SKIPPED:
+            return "InvoicesSkipped"
+        case ExportOutcome.PENDING:
+            return "InvoicesPending"
+        case _:
+            assert_never(outcome)
 
 
 class OutOfTime(Exception):
@@ -63,22 +62,22 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
-        result = export_invoice(message, receive_count=receive_count)
-    except ExportRefused as refused:
+        outcome = export_invoice(message, receive_count=receive_count)
+    except Refused as refused:
         logger.error(
             "Invoice refused by QuickBooks",
-            reason=refused.reason,
+            reason=refused.message,
             error_code=refused.code,
             detail=refused.detail,
             element=refused.element,
         )
-        _refuse(record, lambda_context, refused.reason, refused.code)
+        _refuse(record, lambda_context, refused.message, refused.code)
         return
     except Exception as failure:
         logger.warning("Invoice not exported; SQS delivers it again", error=str(failure))
         metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)
         raise
-    metrics.add_metric(name=METRIC_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=metric_name(outcome), unit=MetricUnit.Count, value=1)
 
 
 def _refuse(
@@ -97,6 +96,8 @@ def _refuse(
     metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)
 
 
+@traced
+@configured
 @metrics.log_metrics
 # clear_state: keys appended for one record must not label the next invocation's logs.
 @logger.inject_lambda_context(clear_state=True)
@@ -104,7 +105,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-
-
-if tracer is not None:
-    lambda_handler = tracer.capture_lambda_handler(lambda_handler)

@@ -11,22 +11,19 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.connect import (
-    PaymentsNotEnabled,
-    complete_connect,
-    connection_view,
-    disconnect,
-    start_connect,
-)
-from qbo_sync.export_status import (
+from qbo_sync.connection.flow import PaymentsNotEnabled, disconnect, start_connect
+from qbo_sync.connection.oauth_states import STATE_LIFETIME_SECONDS
+from qbo_sync.core.settings import configured, get_settings
+from qbo_sync.core.tracing import traced
+from qbo_sync.status import (
     ExportNotFound,
     InvalidRequest,
     NotConnected,
+    connection_view,
     list_exports,
-    retry_export,
 )
-from qbo_sync.oauth_states import STATE_LIFETIME_SECONDS
-from qbo_sync.settings import get_settings
+from qbo_sync.workflows.reconnect import complete_connect
+from qbo_sync.workflows.retry import retry_export
 
 logger = Logger()
 app = APIGatewayHttpResolver()
@@ -60,9 +57,9 @@ def callback() -> Response:
         error=params.get("error", ""),
         redirect_uri=_redirect_uri(),
     )
-    query = {"quickbooks": "connected"} if outcome.connected else {}
-    if not outcome.connected:
-        query = {"quickbooks": "error", "reason": outcome.reason or "exchange_failed"}
+    query = {"quickbooks": "connected"}
+    if outcome.refusal is not None:
+        query = {"quickbooks": "error", "reason": outcome.refusal.value}
     settings_page = get_settings().settings_page_url
     separator = "&" if "?" in settings_page else "?"
     location = f"{settings_page}{separator}{urlencode(query)}"
@@ -148,9 +145,9 @@ def _contractor() -> tuple[str, dict[str, Any]]:
 
 
 def _redirect_uri() -> str:
-    configured = get_settings().oauth_redirect_uri
-    if configured:
-        return configured
+    uri = get_settings().oauth_redirect_uri
+    if uri:
+        return uri
     # Without a configured URI the callback is this API's own route; see template.yaml.
     return f"https://{app.current_event.request_context.domain_name}{CALLBACK_PATH}"
 
@@ -185,6 +182,8 @@ def _error(status: int, code: str, message: str) -> Response:
     return _json(status, {"error": code, "message": message})
 
 
+@traced
+@configured
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )

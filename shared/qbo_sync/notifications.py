@@ -15,9 +15,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import aws
-from qbo_sync.reasons import Reason
-from qbo_sync.settings import get_settings
+from qbo_sync.core import aws
+from qbo_sync.core.reasons import Reason
+from qbo_sync.core.settings import get_settings
 
 logger = Logger(child=True)
 
@@ -90,7 +90,7 @@ def _emit(detail_type: str, contractor_id: str, **ids: Any) -> None:
     detail = {"schema_version": SCHEMA_VERSION, "contractor_id": contractor_id, **ids}
     bus = get_settings().event_bus_name
     try:
-        response = aws.client("events").put_events(
+        response = aws.events().put_events(
             Entries=[
                 {
                     "EventBusName": bus,

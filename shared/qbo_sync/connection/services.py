@@ -1,42 +1,36 @@
-"""The objects every invocation needs, built once per container from the settings."""
+"""The connection's objects, built once per container from the settings, and the QBO client
+whose access token follows the refreshes made during an invocation."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import TYPE_CHECKING
 
-from qbo_sync.connections import Connection, ConnectionStore
-from qbo_sync.intuit import IntuitOAuth
-from qbo_sync.mappings import MappingStore
-from qbo_sync.oauth_states import OAuthStateStore
-from qbo_sync.settings import get_settings
-from qbo_sync.tokens import AccessTokens, TokenCipher
+from qbo_sync.connection.intuit import IntuitOAuth
+from qbo_sync.connection.oauth_states import OAuthStateStore
+from qbo_sync.connection.store import Connection, ConnectionStore
+from qbo_sync.connection.tokens import AccessTokens, TokenCipher
+from qbo_sync.core.settings import get_settings
 
 if TYPE_CHECKING:  # the HTTP stack loads with the first QBO call, not on routes that make none
     import requests
 
-    from qbo_sync.qbo import QboClient
+    from qbo_sync.qbo.client import QboClient
 
 
 @cache
 def connections() -> ConnectionStore:
-    settings = get_settings()
-    settings.require("connections_table")
-    return ConnectionStore(settings.connections_table)
+    return ConnectionStore(get_settings().connections_table)
 
 
 @cache
 def oauth_states() -> OAuthStateStore:
-    settings = get_settings()
-    settings.require("oauth_states_table")
-    return OAuthStateStore(settings.oauth_states_table)
+    return OAuthStateStore(get_settings().oauth_states_table)
 
 
 @cache
 def cipher() -> TokenCipher:
-    settings = get_settings()
-    settings.require("token_key_id")
-    return TokenCipher(settings.token_key_id)
+    return TokenCipher(get_settings().token_key_id)
 
 
 @cache
@@ -51,20 +45,14 @@ def access_tokens() -> AccessTokens:
 
 @cache
 def http_session() -> requests.Session:
-    from qbo_sync.qbo import new_session
+    from qbo_sync.qbo.client import new_session
 
     return new_session()
 
 
-def mappings(connection: Connection) -> MappingStore:
-    settings = get_settings()
-    settings.require("mappings_table")
-    return MappingStore(settings.mappings_table, connection.contractor_id, connection.realm_id)
-
-
 def qbo_client(connection: Connection) -> QboClient:
     """A client whose token follows refreshes made during this invocation."""
-    from qbo_sync.qbo import QboClient
+    from qbo_sync.qbo.client import QboClient
 
     current = {"connection": connection}
 
@@ -78,3 +66,11 @@ def qbo_client(connection: Connection) -> QboClient:
 
     base_url = get_settings().qbo_api_base_url
     return QboClient(base_url, connection.realm_id, access_token, http_session())
+
+
+def grant_client(realm_id: str, access_token: str) -> QboClient:
+    """A client on a token just granted, before the connection is stored (the callback)."""
+    from qbo_sync.qbo.client import QboClient
+
+    base_url = get_settings().qbo_api_base_url
+    return QboClient(base_url, realm_id, lambda _force: access_token, http_session())

@@ -5,20 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from qbo_sync import aws
-from qbo_sync.clock import iso_now, now
-from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
-
-CONNECTED = "connected"
-REAUTHORIZATION_REQUIRED = "reauthorization_required"
-NOT_CONNECTED = "not_connected"
+from qbo_sync.core import aws
+from qbo_sync.core.clock import iso_now, now
+from qbo_sync.core.dynamo import from_item, to_item
+from qbo_sync.core.statuses import ConnectionStatus
 
 
 @dataclass(frozen=True)
 class Connection:
     contractor_id: str
     realm_id: str
-    status: str
+    status: ConnectionStatus
     access_token: bytes  # ciphertext
     refresh_token: bytes  # ciphertext
     access_expires_at: int
@@ -29,7 +26,7 @@ class Connection:
 
     @property
     def usable(self) -> bool:
-        return self.status == CONNECTED
+        return self.status == ConnectionStatus.CONNECTED
 
 
 class StaleConnection(Exception):
@@ -41,34 +38,34 @@ class ConnectionStore:
         self._table = table
 
     def get(self, contractor_id: str) -> Connection | None:
-        response = aws.client("dynamodb").get_item(
+        response = aws.dynamodb().get_item(
             TableName=self._table, Key={"contractor_id": {"S": contractor_id}}, ConsistentRead=True
         )
         item = response.get("Item")
         return _to_connection(from_item(item)) if item else None
 
     def put(self, connection: Connection) -> None:
-        aws.client("dynamodb").put_item(TableName=self._table, Item=to_item(_to_values(connection)))
+        aws.dynamodb().put_item(TableName=self._table, Item=to_item(_to_values(connection)))
 
     def replace_tokens(self, old: Connection, new: Connection) -> None:
         """Writes rotated tokens only if nobody else wrote since `old` was read."""
+        dynamodb = aws.dynamodb()
         try:
-            aws.client("dynamodb").put_item(
+            dynamodb.put_item(
                 TableName=self._table,
                 Item=to_item(_to_values(replace(new, token_version=old.token_version + 1))),
                 ConditionExpression="token_version = :seen",
                 ExpressionAttributeValues={":seen": {"N": str(old.token_version)}},
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                raise StaleConnection(old.contractor_id) from error
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException as error:
+            raise StaleConnection(old.contractor_id) from error
 
     def acquire_refresh_lease(self, seen: Connection, seconds: int) -> bool:
         """True if this caller may refresh: nobody changed the tokens and no live lease exists."""
         current = int(now())
+        dynamodb = aws.dynamodb()
         try:
-            aws.client("dynamodb").update_item(
+            dynamodb.update_item(
                 TableName=self._table,
                 Key={"contractor_id": {"S": seen.contractor_id}},
                 UpdateExpression="SET lease_until = :until",
@@ -82,34 +79,31 @@ class ConnectionStore:
                     ":until": {"N": str(current + seconds)},
                 },
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def mark_reauthorization_required(self, old: Connection) -> bool:
         """True only for the write that flips the connection (so its event is emitted once)."""
+        dynamodb = aws.dynamodb()
         try:
-            aws.client("dynamodb").update_item(
+            dynamodb.update_item(
                 TableName=self._table,
                 Key={"contractor_id": {"S": old.contractor_id}},
                 UpdateExpression="SET #s = :reauth",
                 ConditionExpression="token_version = :seen AND #s <> :reauth",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
-                    ":reauth": {"S": REAUTHORIZATION_REQUIRED},
+                    ":reauth": {"S": ConnectionStatus.REAUTHORIZATION_REQUIRED.value},
                     ":seen": {"N": str(old.token_version)},
                 },
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def touch_last_export(self, contractor_id: str) -> None:
-        aws.client("dynamodb").update_item(
+        aws.dynamodb().update_item(
             TableName=self._table,
             Key={"contractor_id": {"S": contractor_id}},
             UpdateExpression="SET last_export_at = :now",
@@ -118,7 +112,7 @@ class ConnectionStore:
         )
 
     def delete(self, contractor_id: str) -> None:
-        aws.client("dynamodb").delete_item(
+        aws.dynamodb().delete_item(
             TableName=self._table, Key={"contractor_id": {"S": contractor_id}}
         )
 
@@ -131,7 +125,7 @@ def _to_connection(values: dict[str, Any]) -> Connection:
     return Connection(
         contractor_id=values["contractor_id"],
         realm_id=values["realm_id"],
-        status=values["status"],
+        status=ConnectionStatus(values["status"]),
         access_token=bytes(values["access_token"]),
         refresh_token=bytes(values["refresh_token"]),
         access_expires_at=int(values["access_expires_at"]),

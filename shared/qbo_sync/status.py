@@ -1,14 +1,10 @@
-"""Export status for the settings page (contracts.md §5): the list, the retry, the failed count.
+"""What the settings page reads (contracts.md §2, §5): the connection, the export list, the
+failed count, and the errors its routes answer with.
 
-The list reads the export records (export_records.py), one Query a page, newest first. Its cursor
+The list reads the export records (ledger/listing.py), one Query a page, newest first. Its cursor
 is opaque to the page: base64 of DynamoDB's LastEvaluatedKey, bound to the status filter, and
 checked to name this contractor's partition before it is used, so a cursor cannot be forged
-into another contractor's records.
-
-A retry sends the latest received revision's message to the invoice-sent queue again, as a
-reconnect does (pending.py): the consumer runs it through the one exactly-once export path, so
-retrying an invoice that did export creates nothing in QuickBooks, and its run then records the
-invoice's parked payments, which the retry's failed payments have become.
+into another contractor's records. Writes nothing: the retry is workflows/retry.py's.
 """
 
 from __future__ import annotations
@@ -16,23 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
-from qbo_sync import aws, reasons, services
-from qbo_sync.export_records import (
-    FAILED,
-    STATUSES,
-    export_records,
-)
-from qbo_sync.payment_records import FAILED as PAYMENT_FAILED
-from qbo_sync.payment_records import PARKED, RECORDED, PaymentEntry, entries_of
-from qbo_sync.settings import get_settings
-
-logger = Logger(child=True)
+from qbo_sync.connection import services
+from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus
+from qbo_sync.ledger.entries import PaymentEntry, entries_of
+from qbo_sync.ledger.listing import export_listing
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 CURSOR_VERSION = 1
@@ -54,73 +41,60 @@ class NotConnected(Exception):
     """No usable QuickBooks connection to export to."""
 
 
+def connection_view(contractor_id: str) -> dict[str, Any]:
+    connection = services.connections().get(contractor_id)
+    failed = failed_exports(contractor_id)  # one Query on a key, never a scan
+    if connection is None:
+        return {
+            "status": ConnectionStatus.NOT_CONNECTED,
+            "realm_id": None,
+            "company_name": None,
+            "connected_at": None,
+            "last_export_at": None,
+            "failed_exports": failed,
+        }
+    return {
+        "status": connection.status,
+        "realm_id": connection.realm_id,
+        "company_name": connection.company_name,
+        "connected_at": connection.connected_at,
+        "last_export_at": connection.last_export_at,
+        "failed_exports": failed,
+    }
+
+
 def list_exports(
     contractor_id: str, status: str | None, limit: str | None, cursor: str | None
 ) -> dict[str, Any]:
     """The parameters as the query string has them (None: absent)."""
-    status = _status(status)
+    wanted = _status(status)
     page_size = _limit(limit)
-    store = export_records(contractor_id)
+    listing = export_listing(contractor_id)
     start = None
     if cursor:
-        start = _decode_cursor(cursor, status, store.key_attributes(status), contractor_id)
-    items, last = store.page(status, page_size, start)
+        start = _decode_cursor(cursor, wanted, listing.key_attributes(wanted), contractor_id)
+    items, last = listing.page(wanted, page_size, start)
     return {
         "items": [_item(values) for values in items],
-        "cursor": _encode_cursor(last, status) if last else None,
+        "cursor": _encode_cursor(last, wanted) if last else None,
     }
 
 
 def failed_exports(contractor_id: str) -> int:
-    return export_records(contractor_id).count(FAILED)
-
-
-def retry_export(contractor_id: str, invoice_id: str) -> None:
-    connection = services.connections().get(contractor_id)
-    if connection is None or not connection.usable:
-        raise NotConnected(contractor_id)
-    store = export_records(contractor_id)
-    record, skipped = store.find(connection.realm_id, invoice_id)
-    if record is None or not record.get("export_body"):
-        raise ExportNotFound(invoice_id)
-    failed_payments = sorted(
-        entry.payment_id for entry in entries_of(record).values() if entry.status == PAYMENT_FAILED
-    )
-    # Marked first, then queued: once queued, the consumer may finish before this returns.
-    store.mark_retry(connection.realm_id, record, failed_payments)
-    if skipped:
-        # The record now lives in the connected company's ledger item.
-        store.delete_skipped(invoice_id)
-    _queue(contractor_id, invoice_id, str(record["export_body"]))
-    logger.info(
-        "Export retry queued",
-        contractor_id=contractor_id,
-        invoice_id=invoice_id,
-        payments=len(failed_payments),
-    )
-
-
-def _queue(contractor_id: str, invoice_id: str, body: str) -> None:
-    settings = get_settings()
-    settings.require("invoice_sent_queue_url")
-    aws.client("sqs").send_message(
-        QueueUrl=settings.invoice_sent_queue_url,
-        MessageBody=body,
-        MessageGroupId=contractor_id,
-        # Each retry is its own message: FIFO deduplication must not swallow a second retry.
-        MessageDeduplicationId=uuid.uuid4().hex,
-    )
+    return export_listing(contractor_id).count(ExportStatus.FAILED)
 
 
 # -- parameters ---------------------------------------------------------------------------------
 
 
-def _status(value: str | None) -> str | None:
+def _status(value: str | None) -> ExportStatus | None:
     if value is None or value == "":
         return None
-    if value not in STATUSES:
-        raise InvalidRequest("invalid_status", "status must be one of: " + ", ".join(STATUSES))
-    return value
+    try:
+        return ExportStatus(value)
+    except ValueError:
+        names = ", ".join(status.value for status in ExportStatus)
+        raise InvalidRequest("invalid_status", "status must be one of: " + names) from None
 
 
 def _limit(value: str | None) -> int:
@@ -131,14 +105,14 @@ def _limit(value: str | None) -> int:
     return int(value)
 
 
-def _encode_cursor(last: dict[str, Any], status: str | None) -> str:
+def _encode_cursor(last: dict[str, Any], status: ExportStatus | None) -> str:
     document = {"v": CURSOR_VERSION, "s": status or "", "k": last}
     raw = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_cursor(
-    cursor: str, status: str | None, attributes: tuple[str, str, str], contractor_id: str
+    cursor: str, status: ExportStatus | None, attributes: tuple[str, str, str], contractor_id: str
 ) -> dict[str, Any]:
     invalid = InvalidRequest(
         "invalid_cursor", "The cursor is not one this list gave out; start again without it."
@@ -184,16 +158,16 @@ def _item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _payment(entry: PaymentEntry) -> dict[str, Any]:
-    if entry.status in (RECORDED, PARKED, PAYMENT_FAILED):
-        status, reason = entry.status, _reason(entry.reason)
-    else:  # recording: an attempt holds it now, or died and waits for the next run
-        status, reason = PARKED, reasons.reason(reasons.PAYMENT_IN_PROGRESS)
+    shown: EntryStatus = entry.status
+    why = _reason(entry.reason)
+    if shown == EntryStatus.RECORDING:  # an attempt holds it now, or died and waits for a run
+        shown, why = EntryStatus.PARKED, reason(ReasonCode.PAYMENT_IN_PROGRESS)
     return {
         "payment_id": entry.payment_id,
         "amount": str(entry.amount.quantize(Decimal("0.01"))),
-        "status": status,
-        "qbo_payment_id": entry.qbo_payment_id if status == RECORDED else None,
-        "reason": None if status == RECORDED else reason,
+        "status": shown,
+        "qbo_payment_id": entry.qbo_payment_id if shown == EntryStatus.RECORDED else None,
+        "reason": None if shown == EntryStatus.RECORDED else why,
     }
 
 

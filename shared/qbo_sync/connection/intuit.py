@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from qbo_sync import aws
-from qbo_sync.settings import Settings
+from qbo_sync.core import aws
+from qbo_sync.core.settings import Settings
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 CREDENTIALS_MAX_AGE_SECONDS = 300
@@ -104,7 +104,6 @@ _lock = threading.Lock()
 
 
 def client_credentials(settings: Settings) -> dict[str, str]:
-    settings.require("credentials_secret")
     value = _secrets().get(
         settings.credentials_secret, transform="json", max_age=CREDENTIALS_MAX_AGE_SECONDS
     )
@@ -116,7 +115,7 @@ def _secrets() -> Any:
     """Powertools' provider (and its cache), on the layer's boto3 session rather than its own."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    return SecretsProvider(boto3_client=aws.client("secretsmanager"))
+    return SecretsProvider(boto3_client=aws.secretsmanager())
 
 
 @cache

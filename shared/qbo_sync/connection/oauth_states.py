@@ -13,9 +13,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from qbo_sync import aws
-from qbo_sync.clock import now
-from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
+from qbo_sync.core import aws
+from qbo_sync.core.clock import now
+from qbo_sync.core.dynamo import from_item, to_item
 
 STATE_LIFETIME_SECONDS = 600
 
@@ -47,24 +47,23 @@ class OAuthStateStore:
             "contractor_id": contractor_id,
             "expires_at": int(now()) + STATE_LIFETIME_SECONDS,
         }
-        aws.client("dynamodb").put_item(TableName=self._table, Item=to_item(item))
+        aws.dynamodb().put_item(TableName=self._table, Item=to_item(item))
         return issued
 
     def consume(self, state: str, browser_binding: str) -> IssuedState | None:
         """Deletes the state, whatever else is wrong, and returns what it was bound to.
 
         None if the state is unknown, used, expired, or was issued to another browser."""
+        dynamodb = aws.dynamodb()
         try:
-            response = aws.client("dynamodb").delete_item(
+            response = dynamodb.delete_item(
                 TableName=self._table,
                 Key={"state_hash": {"S": _digest(state)}},
                 ConditionExpression="attribute_exists(state_hash)",
                 ReturnValues="ALL_OLD",
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return None
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return None
         values = from_item(response["Attributes"])
         issued = IssuedState(str(values["contractor_id"]), int(values["expires_at"]))
         same_browser = hmac.compare_digest(str(values["browser_hash"]), _digest(browser_binding))

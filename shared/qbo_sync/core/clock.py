@@ -5,10 +5,16 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
 
 def now() -> float:
     return time.time()
 
 
 def iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(ISO_FORMAT)
+
+
+def seconds_since(iso_time: str) -> float:
+    return now() - datetime.strptime(iso_time, ISO_FORMAT).replace(tzinfo=UTC).timestamp()

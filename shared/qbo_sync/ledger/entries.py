@@ -11,8 +11,8 @@ the payment ids waiting for the invoice or a reconnect), and one map per payment
 "payment:<payment id>" = {status, amount, detail, attempt, lease_until, qbo_payment_id, applied,
 maybe_in_qbo, reason, updated_at}.
 
-The same item carries the invoice's export record (export_records.py), so that the list the
-settings page shows reads one item per invoice, payments included.
+The same item carries the invoice's export record (records.py), so that the list the settings
+page shows reads one item per invoice, payments included.
 """
 
 from __future__ import annotations
@@ -21,14 +21,21 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from qbo_sync import aws
-from qbo_sync.clock import iso_now
-from qbo_sync.dynamo import from_item, is_conditional_failure, to_item
-from qbo_sync.export_records import ExportRecord, RecordState, Update, ledger_sk
+from qbo_sync.core import aws
+from qbo_sync.core.clock import iso_now
+from qbo_sync.core.dynamo import Update, from_item, query_items, to_item
+from qbo_sync.core.settings import get_settings
+from qbo_sync.core.statuses import ClaimOutcome, EntryStatus
+from qbo_sync.ledger.keys import ENTRY_PREFIX, ledger_key, ledger_sk
+from qbo_sync.ledger.records import ExportRecord, RecordState
 
-PARKED, RECORDING, RECORDED, FAILED = "parked", "recording", "recorded", "failed"
-CLAIMED, BUSY = "claimed", "busy"
-_ENTRY = "payment:"
+PARKED, RECORDING, RECORDED, FAILED = (
+    EntryStatus.PARKED,
+    EntryStatus.RECORDING,
+    EntryStatus.RECORDED,
+    EntryStatus.FAILED,
+)
+_ENTRY = ENTRY_PREFIX
 
 # An attempt may start when nobody holds the payment, or its last holder's lease has run out.
 _CLAIMABLE = (
@@ -40,7 +47,7 @@ _CLAIMABLE = (
 @dataclass(frozen=True)
 class PaymentEntry:
     payment_id: str
-    status: str
+    status: EntryStatus
     amount: Decimal
     detail: dict[str, Any]
     qbo_payment_id: str | None = None
@@ -64,7 +71,7 @@ class Ledger:
     applied: Decimal = Decimal("0")
     parked: frozenset[str] = frozenset()
     entries: dict[str, PaymentEntry] = field(default_factory=dict)
-    retry: str | None = None  # the contractor's latest retry of the invoice (export_records.py)
+    retry: str | None = None  # the contractor's latest retry of the invoice (records.py)
 
     @property
     def open_balance(self) -> Decimal | None:
@@ -73,7 +80,7 @@ class Ledger:
 
 @dataclass(frozen=True)
 class Claim:
-    outcome: str  # CLAIMED, RECORDED (by an earlier attempt) or BUSY (another attempt holds it)
+    outcome: ClaimOutcome
     ledger: Ledger
     previous: PaymentEntry | None  # this payment's entry before the claim
 
@@ -86,6 +93,7 @@ class PaymentLedger:
 
     def claim(self, invoice_id: str, payment_id: str, entry: dict[str, Any], now: float) -> Claim:
         """Starts an attempt (entry has status RECORDING, its attempt id and lease)."""
+        dynamodb = aws.dynamodb()
         try:
             response = self._update(
                 invoice_id,
@@ -97,15 +105,13 @@ class PaymentLedger:
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except Exception as error:
-            if not is_conditional_failure(error):
-                raise
-            ledger = _ledger(invoice_id, getattr(error, "response", {}).get("Item", {}))
+        except dynamodb.exceptions.ConditionalCheckFailedException as error:
+            ledger = _ledger(invoice_id, error.response.get("Item", {}))  # type: ignore[arg-type]
             previous = ledger.entries.get(payment_id)
             done = previous is not None and previous.status == RECORDED
-            return Claim(RECORDED if done else BUSY, ledger, previous)
+            return Claim(ClaimOutcome.RECORDED if done else ClaimOutcome.BUSY, ledger, previous)
         ledger = _ledger(invoice_id, response.get("Attributes", {}))
-        return Claim(CLAIMED, ledger, ledger.entries.get(payment_id))
+        return Claim(ClaimOutcome.CLAIMED, ledger, ledger.entries.get(payment_id))
 
     def park(
         self,
@@ -124,6 +130,7 @@ class PaymentLedger:
             if attempt
             else (_CLAIMABLE, _claimable_values(now))
         )
+        dynamodb = aws.dynamodb()
         try:
             self._update(
                 invoice_id,
@@ -133,16 +140,15 @@ class PaymentLedger:
                 values={":entry": entry, ":invoice": invoice_id, ":ids": {payment_id}, **values},
                 names={"#st": "status"} if not attempt else {},
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def release(
         self, invoice_id: str, payment_id: str, entry: dict[str, Any], attempt: str
     ) -> bool:
         """Ends an attempt that did not record the payment (entry: PARKED or FAILED)."""
+        dynamodb = aws.dynamodb()
         try:
             self._update(
                 invoice_id,
@@ -151,10 +157,8 @@ class PaymentLedger:
                 condition="#p.attempt = :attempt",
                 values={":entry": entry, ":attempt": attempt},
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def recorded(
@@ -190,6 +194,7 @@ class PaymentLedger:
         if unpark:
             update += " DELETE parked :ids"
             values[":ids"] = {payment_id}
+        dynamodb = aws.dynamodb()
         try:
             response = self._update(
                 invoice_id,
@@ -199,10 +204,8 @@ class PaymentLedger:
                 values=values,
                 ReturnValues="UPDATED_NEW",
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return None
-            raise
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return None
         return Decimal(from_item(response["Attributes"])["applied"])
 
     def attach_invoice(
@@ -216,9 +219,9 @@ class PaymentLedger:
         """After an export: the invoice's QBO ids, what it is owed (None: unknown, because the
         invoice may have changed) and, in the same write, its export record. Returns the ledger
         and the export record as it was before."""
-        update = Update.new()
+        update = Update()
         if export is not None:
-            update.add_record(export)
+            export.add_to(update)
         update.set("invoice_id", invoice_id)
         update.set("qbo_invoice_id", qbo_invoice_id)
         update.set("qbo_customer_id", qbo_customer_id)
@@ -229,15 +232,10 @@ class PaymentLedger:
             update.set("due", due)
         # ALL_OLD: the old record tells whether this export changed it; the ledger after the
         # write is the old one with what was just set.
-        response = aws.client("dynamodb").update_item(
-            TableName=self._table,
-            Key=self._key(invoice_id),
-            UpdateExpression=update.expression(),
-            ExpressionAttributeNames=update.names,
-            ExpressionAttributeValues=_values(update.values),
-            ReturnValues="ALL_OLD",
+        response = aws.dynamodb().update_item(
+            **update.request(self._table, self._key(invoice_id)), ReturnValues="ALL_OLD"
         )
-        old = response.get("Attributes", {})
+        old = dict(response.get("Attributes", {}))
         ledger = replace(
             _ledger(invoice_id, old),
             qbo_invoice_id=qbo_invoice_id,
@@ -246,34 +244,24 @@ class PaymentLedger:
         )
         return ledger, RecordState.of_item(from_item(old) if old else {})
 
-    def ledger(self, invoice_id: str) -> Ledger:
-        response = aws.client("dynamodb").get_item(
-            TableName=self._table, Key=self._key(invoice_id), ConsistentRead=True
-        )
-        return _ledger(invoice_id, response.get("Item", {}))
-
     def invoices_with_parked_payments(self) -> list[str]:
         """Reads every ledger of the company: only a reconnect needs it."""
-        invoice_ids: list[str] = []
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "FilterExpression": "attribute_exists(parked)",
-            "ProjectionExpression": "invoice_id",
-            "ExpressionAttributeValues": _values(
-                {":pk": self._pk, ":prefix": ledger_sk(self._realm)}
-            ),
-            "ConsistentRead": True,
-        }
-        while True:
-            response = aws.client("dynamodb").query(**request)
-            invoice_ids.extend(str(from_item(i)["invoice_id"]) for i in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return invoice_ids
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = query_items(
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "FilterExpression": "attribute_exists(parked)",
+                "ProjectionExpression": "invoice_id",
+                "ExpressionAttributeValues": _values(
+                    {":pk": self._pk, ":prefix": ledger_sk(self._realm)}
+                ),
+                "ConsistentRead": True,
+            }
+        )
+        return [str(item["invoice_id"]) for item in items]
 
     def _key(self, invoice_id: str) -> dict[str, Any]:
-        return {"pk": {"S": self._pk}, "sk": {"S": ledger_sk(self._realm, invoice_id)}}
+        return ledger_key(self._pk, self._realm, invoice_id)
 
     def _update(
         self,
@@ -286,7 +274,7 @@ class PaymentLedger:
         names: dict[str, str] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        response: dict[str, Any] = aws.client("dynamodb").update_item(
+        response: dict[str, Any] = aws.dynamodb().update_item(  # type: ignore[assignment]
             TableName=self._table,
             Key=self._key(invoice_id),
             UpdateExpression=update,
@@ -296,6 +284,10 @@ class PaymentLedger:
             **extra,
         )
         return response
+
+
+def payment_ledger(contractor_id: str, realm_id: str) -> PaymentLedger:
+    return PaymentLedger(get_settings().mappings_table, contractor_id, realm_id)
 
 
 def _claimable_values(now: float) -> dict[str, Any]:
@@ -335,7 +327,7 @@ def _entry(payment_id: str, value: dict[str, Any]) -> PaymentEntry:
     applied = value.get("applied")
     return PaymentEntry(
         payment_id=payment_id,
-        status=str(value["status"]),
+        status=EntryStatus(value["status"]),
         amount=Decimal(value["amount"]),
         detail=dict(value.get("detail", {})),
         qbo_payment_id=value.get("qbo_payment_id"),

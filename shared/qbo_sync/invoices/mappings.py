@@ -5,19 +5,24 @@ mapping exists. Keys: pk = contractor id, sk = "<realm>#<kind>#<platform id>"; k
 `invoice` (the QBO invoice, its customer and item, the revision and SyncToken last written),
 `customer` (per platform client) and `account#income` (the income account new items use).
 
-An export reads everything it needs in one BatchGetItem and writes everything it learnt in one
-write, so a steady-state invoice costs two requests here.
+An export reads everything it needs in one BatchGetItem (the ledger's own keys ride along, asked
+for by the exporter and read back by ledger/) and writes everything it learnt in one write, so a
+steady-state invoice costs two requests here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qbo_sync import aws
-from qbo_sync.clock import iso_now
-from qbo_sync.dynamo import batch_get_by_sk, from_item, is_conditional_failure, to_item
-from qbo_sync.export_records import SKIPPED_PREFIX
+from qbo_sync.connection.store import Connection
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
+from qbo_sync.core import aws
+from qbo_sync.core.clock import iso_now
+from qbo_sync.core.dynamo import Key, batch_get_by_sk, cancelled_by_condition, from_item, to_item
+from qbo_sync.core.settings import get_settings
 
 INCOME_ACCOUNT = ("account", "income")
 
@@ -40,10 +45,6 @@ class ExportState:
     invoice: ExportedInvoice | None
     customer_id: str | None
     income_account_id: str | None
-    # Set by each retry the contractor asks for (export_records.py): QBO answers a requestid it
-    # has seen with its first answer, a refusal included, so a retry's writes need their own.
-    retry: str | None = None
-    skipped_record: bool = False
 
 
 class NewerRevisionRecorded(Exception):
@@ -56,37 +57,29 @@ class MappingStore:
         self._pk = contractor_id
         self._realm = realm_id
 
-    def qbo_id(self, kind: str, platform_id: str) -> str | None:
-        item = self._get(f"{kind}#{platform_id}")
-        return str(item["qbo_id"]) if item else None
-
-    def remember(self, kind: str, platform_id: str, qbo_id: str) -> None:
-        self._put(f"{kind}#{platform_id}", {"qbo_id": qbo_id})
-
     def exported_invoice(self, invoice_id: str) -> ExportedInvoice | None:
         return _exported(invoice_id, self._get(f"invoice#{invoice_id}"))
 
-    def export_state(self, invoice_id: str, client_id: str) -> ExportState:
+    def export_state(
+        self, invoice_id: str, client_id: str, also: list[Key]
+    ) -> tuple[ExportState, dict[str, dict[str, Any]]]:
+        """The mappings an export needs, and the items of the other keys `also` names, by sort
+        key: one BatchGetItem for all."""
         keys = {
             "invoice": f"invoice#{invoice_id}",
             "customer": f"customer#{client_id}",
             "account": "#".join(INCOME_ACCOUNT),
-            # The invoice's ledger and export record: in the same request, for its retry mark.
-            "record": f"payments#{invoice_id}",
         }
-        # Outside any realm: the record of the invoice if it came while nothing was connected
-        # (export_records.py), which its first export in a company replaces.
-        skipped = SKIPPED_PREFIX + invoice_id
-        found = self._batch_get(list(keys.values()), unscoped=(skipped,))
-        customer, account = found.get(keys["customer"]), found.get(keys["account"])
-        record = found.get(keys["record"]) or {}
-        return ExportState(
-            invoice=_exported(invoice_id, found.get(keys["invoice"])),
+        found = batch_get_by_sk(self._table, [self._key(k) for k in keys.values()] + also)
+        prefix = f"{self._realm}#"
+        mine = {sk[len(prefix) :]: item for sk, item in found.items() if sk.startswith(prefix)}
+        customer, account = mine.get(keys["customer"]), mine.get(keys["account"])
+        state = ExportState(
+            invoice=_exported(invoice_id, mine.get(keys["invoice"])),
             customer_id=str(customer["qbo_id"]) if customer else None,
             income_account_id=str(account["qbo_id"]) if account else None,
-            retry=str(record["export_retry"]) if record.get("export_retry") else None,
-            skipped_record=skipped in found,
         )
+        return state, found
 
     def record_export(
         self, exported: ExportedInvoice, learnt: dict[tuple[str, str], str] | None = None
@@ -104,7 +97,7 @@ class MappingStore:
             ":item": exported.qbo_item_id or "",
             ":at": iso_now(),
         }
-        update: dict[str, Any] = {
+        update: UpdateTypeDef = {
             "TableName": self._table,
             "Key": self._key(f"invoice#{exported.invoice_id}"),
             "UpdateExpression": (
@@ -116,18 +109,20 @@ class MappingStore:
             "ConditionExpression": "attribute_not_exists(revision) OR revision <= :revision",
             "ExpressionAttributeValues": to_item(values),
         }
-        client = aws.client("dynamodb")
+        client = aws.dynamodb()
         try:
             if not learnt:
                 client.update_item(**update)
                 return
-            puts = [
+            puts: list[TransactWriteItemTypeDef] = [
                 {"Put": {"TableName": self._table, "Item": self._item(f"{kind}#{pid}", qbo_id)}}
                 for (kind, pid), qbo_id in learnt.items()
             ]
             client.transact_write_items(TransactItems=[{"Update": update}, *puts])
-        except Exception as error:
-            if is_conditional_failure(error) or _cancelled_by_condition(error):
+        except client.exceptions.ConditionalCheckFailedException:
+            raise NewerRevisionRecorded(exported.invoice_id) from None
+        except client.exceptions.TransactionCanceledException as error:
+            if cancelled_by_condition(error):
                 raise NewerRevisionRecorded(exported.invoice_id) from None
             raise
 
@@ -139,28 +134,11 @@ class MappingStore:
         return to_item({**values, "updated_at": iso_now()})
 
     def _get(self, suffix: str) -> dict[str, Any] | None:
-        response = aws.client("dynamodb").get_item(
+        response = aws.dynamodb().get_item(
             TableName=self._table, Key=self._key(suffix), ConsistentRead=True
         )
         item = response.get("Item")
         return from_item(item) if item else None
-
-    def _batch_get(
-        self, suffixes: list[str], unscoped: tuple[str, ...] = ()
-    ) -> dict[str, dict[str, Any]]:
-        """suffix → item, for the items that exist; `unscoped` are whole sort keys outside the
-        realm, found under their whole sort key."""
-        keys = [self._key(s) for s in suffixes]
-        keys += [{"pk": {"S": self._pk}, "sk": {"S": sk}} for sk in unscoped]
-        prefix = f"{self._realm}#"
-        return {
-            sk if sk in unscoped else sk[len(prefix) :]: values
-            for sk, values in batch_get_by_sk(self._table, keys).items()
-        }
-
-    def _put(self, suffix: str, values: dict[str, Any]) -> None:
-        item = {"pk": self._pk, "sk": f"{self._realm}#{suffix}", "updated_at": iso_now(), **values}
-        aws.client("dynamodb").put_item(TableName=self._table, Item=to_item(item))
 
 
 def _exported(invoice_id: str, item: dict[str, Any] | None) -> ExportedInvoice | None:
@@ -177,7 +155,7 @@ def _exported(invoice_id: str, item: dict[str, Any] | None) -> ExportedInvoice |
     )
 
 
-def _cancelled_by_condition(error: Exception) -> bool:
-    response = getattr(error, "response", None) or {}
-    reasons = response.get("CancellationReasons") or []
-    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+def mapping_store(connection: Connection) -> MappingStore:
+    return MappingStore(
+        get_settings().mappings_table, connection.contractor_id, connection.realm_id
+    )

@@ -20,26 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from qbo_sync.qbo_errors import (  # re-exported: callers that use the client import them here
-    AuthenticationFailed,
-    DuplicateName,
-    QboError,
-    QboUnavailable,
-    StaleObject,
-)
-
-__all__ = [
-    "AuthenticationFailed",
-    "DuplicateName",
-    "QboClient",
-    "QboError",
-    "QboUnavailable",
-    "StaleObject",
-    "content_digest",
-    "new_session",
-    "quote",
-    "request_id",
-]
+from qbo_sync.qbo.faults import QboError, QboUnavailable, exception_for
 
 MINOR_VERSION = "75"
 # (connect, read). Four attempts at most, so a request gives up well inside the consumer's 60 s.
@@ -84,9 +65,6 @@ RETRY = _Retry(
     respect_retry_after_header=True,
     raise_on_status=False,
 )
-
-
-_FAULT_TYPES: dict[str, type[QboError]] = {"6240": DuplicateName, "5010": StaleObject}
 
 
 def request_id(*parts: str) -> str:
@@ -192,13 +170,9 @@ def _fault(response: requests.Response) -> QboError:
     except ValueError:
         first = {}
     code = str(first.get("code", status))
-    args = (status, code, str(first.get("Message", response.reason or "")))
-    extra = (str(first.get("Detail", "")), str(first.get("element", "")))
-    if status == 401:
-        return AuthenticationFailed(*args, *extra)
-    if status == 429 or status >= 500:
-        return QboUnavailable(*args, *extra)
-    return _FAULT_TYPES.get(code, QboError)(*args, *extra)
+    message = str(first.get("Message", response.reason or ""))
+    kind = exception_for(status, code)
+    return kind(status, code, message, str(first.get("Detail", "")), str(first.get("element", "")))
 
 
 def _json_ready(value: Any) -> Any:

@@ -1,148 +1,119 @@
-"""record_payment: one platform payment becomes exactly one QBO Payment linked to its invoice.
+"""Recorder: one platform payment becomes exactly one QBO Payment linked to its invoice.
 
 Exactly once rests on three things. A claim: one conditional write on the payment's entry in its
-invoice's ledger (payment_records.py) lets one attempt at a time through, and answers with what the
+invoice's ledger (ledger/entries.py) lets one attempt at a time through, and answers with what the
 payment needs (the QBO invoice and customer, the invoice's open balance, earlier attempts). The same
 QBO requestid on every attempt, so QBO answers a repeat with the Payment it already made. And after
 an attempt that may have reached QBO without being written down, a lookup in QBO before creating,
 because QBO does not promise to remember a requestid for ever.
 
 In the steady state a payment costs one QBO request (the create) and three DynamoDB requests
-(the connection, the claim, the record).
+(the connection, the claim, the record). Imports nothing of invoices/: where the ledger does not
+know the invoice's QBO ids yet, it asks the `lookup` it was given (workflows/ hands it the
+mapping store's). Emits no event: each recorded payment is in `recorded`, for the workflow.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import notifications, reasons, services
-from qbo_sync.clock import iso_now, now
-from qbo_sync.connections import Connection
+from qbo_sync.connection import services
+from qbo_sync.connection.store import Connection
+from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
+from qbo_sync.core.clock import iso_now, now
+from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.settings import get_settings
+from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, PaymentOutcome
 from qbo_sync.events import PaymentCompleted
-from qbo_sync.export_records import ExportRecord, announce
-from qbo_sync.mappings import ExportedInvoice
-from qbo_sync.payment_records import (
-    BUSY,
-    FAILED,
-    PARKED,
-    RECORDING,
-    Claim,
-    Ledger,
-    PaymentLedger,
-)
-from qbo_sync.payment_records import RECORDED as ENTRY_RECORDED
-from qbo_sync.qbo import (
+from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
+from qbo_sync.qbo.client import QboClient, quote, request_id
+from qbo_sync.qbo.faults import (
     AuthenticationFailed,
-    QboClient,
+    BusinessValidation,
     QboError,
-    QboUnavailable,
-    quote,
-    request_id,
+    reason_for,
 )
-from qbo_sync.qbo_fields import payment_fields, payment_ref
-from qbo_sync.settings import get_settings
-from qbo_sync.tokens import ReauthorizationRequired, RefreshInProgress
+from qbo_sync.qbo.fields import payment_fields, payment_ref
 
 logger = Logger(child=True)
 
-RECORDED, ALREADY_RECORDED, SKIPPED = "recorded", "already_recorded", "skipped"
-# PARKED ("parked") and FAILED ("failed") are shared with the ledger's entry states.
-
 LEASE_SECONDS = 90  # longer than the function's Timeout (60 s in template.yaml)
 WAIT_FOR_OTHER_SECONDS = 10.0
-NOT_EXPORTED = reasons.reason(reasons.INVOICE_NOT_EXPORTED)
-NEEDS_REAUTHORIZATION = reasons.reason(reasons.REAUTHORIZATION)
-RETRYING = reasons.reason(reasons.TEMPORARY)
+NOT_EXPORTED = reason(ReasonCode.INVOICE_NOT_EXPORTED)
+NEEDS_REAUTHORIZATION = reason(ReasonCode.REAUTHORIZATION)
+RETRYING = reason(ReasonCode.TEMPORARY)
+
+
+class InvoiceInQbo(Protocol):
+    """An exported invoice's QBO ids (the mapping store's ExportedInvoice has them)."""
+
+    @property
+    def qbo_invoice_id(self) -> str: ...
+
+    @property
+    def qbo_customer_id(self) -> str: ...
+
+
+InvoiceLookup = Callable[[str], InvoiceInQbo | None]
 
 
 @dataclass(frozen=True)
 class PaymentResult:
-    status: str
+    outcome: PaymentOutcome
+    payment_id: str
     qbo_payment_id: str | None = None
-    payment_id: str | None = None
-    invoice_paid: bool | None = None  # None: the invoice's total is not known here
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A payment this run recorded: what its event says."""
+
+    payment_id: str
+    invoice_id: str
+    qbo_payment_id: str
+    invoice_paid: bool
 
 
 class PaymentNotRecorded(Exception):
-    """A transient failure. Raised so that Lambda retries the event, then sends it to the
-    dead-letter queue with this message as the reason."""
+    """A transient failure. Raised so that the event is delivered again, and after the last
+    delivery sent to the dead-letter queue with this message as the reason."""
 
 
-def record_payment(payment: PaymentCompleted) -> PaymentResult:
-    connection = services.connections().get(payment.contractor_id)
-    if connection is None:
-        logger.info(
-            "Payment not recorded: QuickBooks is not connected", payment_id=payment.payment_id
-        )
-        return PaymentResult(SKIPPED, payment_id=payment.payment_id)
-    recorder = _Recorder(connection)
-    if not connection.usable:
-        return recorder.park_until_reconnected(payment)
-    return recorder.record(payment)
-
-
-def apply_parked_payments(
-    connection: Connection,
-    invoice_id: str,
-    *,
-    exported: ExportedInvoice | None = None,
-    invoice_total: Decimal | None = None,
-    export: ExportRecord | None = None,
-) -> list[PaymentResult]:
-    """Records the payments that arrived before their invoice was exported (or while the
-    connection needed reauthorization). Export calls it after every export of the invoice;
-    passing what it just wrote (`exported`, the invoice's `invoice_total`) saves a read here
-    and a QBO request for the first overpayment, and its `export` record goes into the same
-    write (the ledger item is the invoice's export record)."""
-    if not connection.usable:
-        return []
-    exported = exported or services.mappings(connection).exported_invoice(invoice_id)
-    if exported is None:
-        return []
-    recorder = _Recorder(connection)
-    ledger, before = recorder.ledger.attach_invoice(
-        invoice_id, exported.qbo_invoice_id, exported.qbo_customer_id, invoice_total, export
-    )
-    if export is not None:
-        announce(export, before, exported.qbo_invoice_id)
-    waiting = [entry for entry in ledger.entries.values() if entry.waiting(now())]
-    return [recorder.record(PaymentCompleted.model_validate(e.detail)) for e in waiting]
-
-
-def resume_parked_payments(contractor_id: str) -> int:
-    """After a reconnect: records every parked payment whose invoice is exported; returns how
-    many were recorded. The others stay parked until their invoice is exported."""
-    connection = services.connections().get(contractor_id)
-    if connection is None or not connection.usable:
-        return 0
-    recorded = 0
-    for invoice_id in _Recorder(connection).ledger.invoices_with_parked_payments():
-        try:
-            results = apply_parked_payments(connection, invoice_id)
-        except PaymentNotRecorded as error:
-            # The reconnect must not fail for it; the payment stays parked for the next export.
-            logger.error("Parked payment not recorded after reconnect", reason=str(error))
-            continue
-        recorded += sum(result.status == RECORDED for result in results)
-    return recorded
-
-
-class _Recorder:
-    def __init__(self, connection: Connection) -> None:
-        settings = get_settings()
-        settings.require("mappings_table")
+class Recorder:
+    def __init__(self, connection: Connection, lookup: InvoiceLookup) -> None:
         self.connection = connection
-        self.ledger = PaymentLedger(
-            settings.mappings_table, connection.contractor_id, connection.realm_id
-        )
-        self._deposit_account_id = settings.deposit_account_id
+        self.ledger: PaymentLedger = payment_ledger(connection.contractor_id, connection.realm_id)
+        self.recorded: list[Recorded] = []  # by this recorder, in order
+        self._lookup = lookup
+        self._deposit_account_id = get_settings().deposit_account_id
         self._qbo: QboClient | None = None
+
+    def record_waiting(self, ledger: Ledger) -> list[PaymentResult]:
+        """Records the invoice's payments that wait for it: parked before its export (or while
+        the connection needed reauthorization), or left mid-way by an attempt that died."""
+        waiting = [entry for entry in ledger.entries.values() if entry.waiting(now())]
+        return [self.record(PaymentCompleted.model_validate(e.detail)) for e in waiting]
+
+    def resume(self, invoice_id: str) -> list[PaymentResult]:
+        """After a reconnect: the invoice's parked payments, if the invoice is exported."""
+        exported = self._lookup(invoice_id)
+        if exported is None:
+            return []
+        return self._apply_exported(invoice_id, exported)
+
+    def _apply_exported(self, invoice_id: str, exported: InvoiceInQbo) -> list[PaymentResult]:
+        # What the invoice is owed is unknown here (it may have changed since its export).
+        ledger, _ = self.ledger.attach_invoice(
+            invoice_id, exported.qbo_invoice_id, exported.qbo_customer_id, None
+        )
+        return self.record_waiting(ledger)
 
     @property
     def qbo(self) -> QboClient:
@@ -151,34 +122,36 @@ class _Recorder:
         return self._qbo
 
     def park_until_reconnected(self, payment: PaymentCompleted) -> PaymentResult:
-        entry = _entry(payment, PARKED, reason=NEEDS_REAUTHORIZATION)
+        entry = _entry(payment, EntryStatus.PARKED, reason=NEEDS_REAUTHORIZATION)
         if not self.ledger.park(
             payment.invoice_id, payment.payment_id, entry, attempt=None, now=now()
         ):
             logger.info("Payment already recorded or being recorded", payment_id=payment.payment_id)
-            return PaymentResult(ALREADY_RECORDED, payment_id=payment.payment_id)
+            return PaymentResult(PaymentOutcome.ALREADY_RECORDED, payment.payment_id)
         logger.info(
             "Payment parked: QuickBooks needs reauthorization",
             payment_id=payment.payment_id,
             invoice_id=payment.invoice_id,
         )
-        return PaymentResult(PARKED, payment_id=payment.payment_id)
+        return PaymentResult(PaymentOutcome.PARKED, payment.payment_id)
 
     def record(self, payment: PaymentCompleted) -> PaymentResult:
         attempt = uuid.uuid4().hex
         claim = self._claim(payment, attempt)
         previous = claim.previous
-        if claim.outcome == ENTRY_RECORDED:
+        if claim.outcome == ClaimOutcome.RECORDED:
             assert previous is not None
             logger.info(
                 "Payment already recorded",
                 payment_id=payment.payment_id,
                 qbo_payment_id=previous.qbo_payment_id,
             )
-            return PaymentResult(ALREADY_RECORDED, previous.qbo_payment_id, payment.payment_id)
+            return PaymentResult(
+                PaymentOutcome.ALREADY_RECORDED, payment.payment_id, previous.qbo_payment_id
+            )
         ledger = claim.ledger
         if ledger.qbo_invoice_id is None or ledger.qbo_customer_id is None:
-            exported = services.mappings(self.connection).exported_invoice(payment.invoice_id)
+            exported = self._lookup(payment.invoice_id)
             if exported is None:
                 return self._park_claimed(payment, claim, attempt)
             ledger = replace(
@@ -189,14 +162,16 @@ class _Recorder:
         try:
             created, due = self._find_or_create(payment, ledger, claim)
         except ReauthorizationRequired:
-            entry = _entry(payment, PARKED, reason=NEEDS_REAUTHORIZATION, maybe_in_qbo=True)
+            entry = _entry(
+                payment, EntryStatus.PARKED, reason=NEEDS_REAUTHORIZATION, maybe_in_qbo=True
+            )
             self.ledger.park(
                 payment.invoice_id, payment.payment_id, entry, attempt=attempt, now=now()
             )
             logger.info(
                 "Payment parked: QuickBooks needs reauthorization", payment_id=payment.payment_id
             )
-            return PaymentResult(PARKED, payment_id=payment.payment_id)
+            return PaymentResult(PaymentOutcome.PARKED, payment.payment_id)
         except QboError as error:
             # QboUnavailable is always transient (status 0 included).
             if error.transient or isinstance(error, AuthenticationFailed):
@@ -211,10 +186,12 @@ class _Recorder:
     def _claim(self, payment: PaymentCompleted, attempt: str) -> Claim:
         """Waits a little for an attempt already in progress elsewhere (a duplicate delivery)."""
         deadline = time.monotonic() + WAIT_FOR_OTHER_SECONDS
-        entry = _entry(payment, RECORDING, attempt=attempt, lease_until=now() + LEASE_SECONDS)
+        entry = _entry(
+            payment, EntryStatus.RECORDING, attempt=attempt, lease_until=now() + LEASE_SECONDS
+        )
         while True:
             claim = self.ledger.claim(payment.invoice_id, payment.payment_id, entry, now())
-            if claim.outcome != BUSY:
+            if claim.outcome != ClaimOutcome.BUSY:
                 return claim
             if time.monotonic() > deadline:
                 raise PaymentNotRecorded(
@@ -226,7 +203,7 @@ class _Recorder:
         previous = claim.previous
         entry = _entry(
             payment,
-            PARKED,
+            EntryStatus.PARKED,
             reason=NOT_EXPORTED,
             maybe_in_qbo=bool(previous and previous.maybe_in_qbo),
         )
@@ -237,14 +214,12 @@ class _Recorder:
             invoice_id=payment.invoice_id,
         )
         # The export may have finished, and looked for parked payments, before this was parked.
-        exported = services.mappings(self.connection).exported_invoice(payment.invoice_id)
+        exported = self._lookup(payment.invoice_id)
         if exported is not None:
-            for result in apply_parked_payments(
-                self.connection, payment.invoice_id, exported=exported
-            ):
+            for result in self._apply_exported(payment.invoice_id, exported):
                 if result.payment_id == payment.payment_id:
                     return result
-        return PaymentResult(PARKED, payment_id=payment.payment_id)
+        return PaymentResult(PaymentOutcome.PARKED, payment.payment_id)
 
     # -- QBO ----------------------------------------------------------------------------------
 
@@ -253,7 +228,9 @@ class _Recorder:
     ) -> tuple[dict[str, Any], Decimal | None]:
         """The QBO Payment, and what the invoice is owed if QBO had to be asked."""
         previous = claim.previous
-        if previous is not None and (previous.maybe_in_qbo or previous.status == RECORDING):
+        if previous is not None and (
+            previous.maybe_in_qbo or previous.status == EntryStatus.RECORDING
+        ):
             found = self._find(payment, ledger)
             if found is not None:
                 logger.info("Payment found in QuickBooks", qbo_payment_id=found["Id"])
@@ -264,8 +241,8 @@ class _Recorder:
         try:
             requestid = self._request_id(payment, ledger)
             return self._create(payment, ledger, applied, requestid), None
-        except QboError as refused:
-            if isinstance(refused, QboUnavailable) or refused.code != "6000" or applied == 0:
+        except BusinessValidation:
+            if applied == 0:
                 raise
             # Business validation: the likeliest cause is a line above the invoice's open balance
             # (payments recorded in QuickBooks by other means). QBO's own balance settles it.
@@ -330,7 +307,9 @@ class _Recorder:
         assert ledger.qbo_invoice_id is not None and ledger.qbo_customer_id is not None
         qbo_payment_id = str(created["Id"])
         applied = _applied_to(created, ledger.qbo_invoice_id)
-        entry = _entry(payment, ENTRY_RECORDED, qbo_payment_id=qbo_payment_id, applied=applied)
+        entry = _entry(
+            payment, EntryStatus.RECORDED, qbo_payment_id=qbo_payment_id, applied=applied
+        )
         total_applied = self.ledger.recorded(
             payment.invoice_id,
             payment.payment_id,
@@ -344,15 +323,18 @@ class _Recorder:
         if total_applied is None:
             # This attempt outlived its lease; the one that took over finds the same Payment.
             logger.warning("Payment recorded by another attempt", qbo_payment_id=qbo_payment_id)
-            return PaymentResult(ALREADY_RECORDED, qbo_payment_id, payment.payment_id)
+            return PaymentResult(
+                PaymentOutcome.ALREADY_RECORDED, payment.payment_id, qbo_payment_id
+            )
         due = due if due is not None else ledger.due
         paid = None if due is None else total_applied >= due
-        notifications.payment_recorded(
-            self.connection.contractor_id,
-            payment_id=payment.payment_id,
-            invoice_id=payment.invoice_id,
-            qbo_payment_id=qbo_payment_id,
-            invoice_paid=paid if paid is not None else self._invoice_paid(ledger.qbo_invoice_id),
+        self.recorded.append(
+            Recorded(
+                payment.payment_id,
+                payment.invoice_id,
+                qbo_payment_id,
+                paid if paid is not None else self._invoice_paid(ledger.qbo_invoice_id),
+            )
         )
         if applied < payment.amount:
             logger.warning(
@@ -371,7 +353,7 @@ class _Recorder:
             qbo_invoice_id=ledger.qbo_invoice_id,
             invoice_paid=paid,
         )
-        return PaymentResult(RECORDED, qbo_payment_id, payment.payment_id, paid)
+        return PaymentResult(PaymentOutcome.RECORDED, payment.payment_id, qbo_payment_id)
 
     def _invoice_paid(self, qbo_invoice_id: str) -> bool:
         """QBO's own answer, when the ledger does not know what the invoice is owed (only
@@ -384,8 +366,9 @@ class _Recorder:
 
     def _failed(self, payment: PaymentCompleted, attempt: str, error: QboError) -> PaymentResult:
         # Retrying cannot change QBO's answer: written down with the reason, not retried.
-        reason = reasons.for_error(error, what="payment")
-        entry = _entry(payment, FAILED, reason=reason, maybe_in_qbo=True)
+        entry = _entry(
+            payment, EntryStatus.FAILED, reason=reason_for(error, what="payment"), maybe_in_qbo=True
+        )
         self.ledger.release(payment.invoice_id, payment.payment_id, entry, attempt)
         logger.error(
             "QuickBooks refused the payment",
@@ -394,13 +377,14 @@ class _Recorder:
             qbo_detail=error.detail,
             qbo_element=error.element,
         )
-        return PaymentResult(FAILED, payment_id=payment.payment_id)
+        return PaymentResult(PaymentOutcome.FAILED, payment.payment_id)
 
     def _released(
         self, payment: PaymentCompleted, claim: Claim, attempt: str, error: Exception
     ) -> PaymentNotRecorded:
         # A parked payment stays findable as parked; any other is retried by Lambda.
-        status = PARKED if payment.payment_id in claim.ledger.parked else FAILED
+        parked = payment.payment_id in claim.ledger.parked
+        status = EntryStatus.PARKED if parked else EntryStatus.FAILED
         entry = _entry(payment, status, reason=RETRYING, maybe_in_qbo=True)
         try:
             self.ledger.release(payment.invoice_id, payment.payment_id, entry, attempt)
@@ -409,7 +393,7 @@ class _Recorder:
         return PaymentNotRecorded(f"payment {payment.payment_id} not recorded: {error}")
 
 
-def _entry(payment: PaymentCompleted, status: str, **values: Any) -> dict[str, Any]:
+def _entry(payment: PaymentCompleted, status: EntryStatus, **values: Any) -> dict[str, Any]:
     entry = {
         "status": status,
         "amount": payment.amount,
@@ -419,7 +403,7 @@ def _entry(payment: PaymentCompleted, status: str, **values: Any) -> dict[str, A
     }
     if "lease_until" in entry:
         entry["lease_until"] = int(entry["lease_until"])
-    if status == ENTRY_RECORDED:
+    if status == EntryStatus.RECORDED:
         del entry["detail"]  # only an unrecorded payment needs its event again
     return {key: value for key, value in entry.items() if value is not None}
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from qbo_sync import aws, notifications
-from qbo_sync.clock import now
-from qbo_sync.connections import Connection, ConnectionStore, StaleConnection
-from qbo_sync.intuit import IntuitOAuth, InvalidGrant, TokenGrant
+from qbo_sync import notifications
+from qbo_sync.connection.intuit import IntuitOAuth, InvalidGrant, TokenGrant
+from qbo_sync.connection.store import Connection, ConnectionStore, StaleConnection
+from qbo_sync.core import aws
+from qbo_sync.core.clock import now
 
 EXPIRY_MARGIN_SECONDS = 120
 LEASE_SECONDS = 30
@@ -35,7 +36,7 @@ class TokenCipher:
         self._key_id = key_id
 
     def encrypt(self, contractor_id: str, purpose: str, token: str) -> bytes:
-        response = aws.client("kms").encrypt(
+        response = aws.kms().encrypt(
             KeyId=self._key_id,
             Plaintext=token.encode(),
             EncryptionContext=_context(contractor_id, purpose),
@@ -43,7 +44,7 @@ class TokenCipher:
         return bytes(response["CiphertextBlob"])
 
     def decrypt(self, contractor_id: str, purpose: str, ciphertext: bytes) -> str:
-        response = aws.client("kms").decrypt(
+        response = aws.kms().decrypt(
             KeyId=self._key_id,
             CiphertextBlob=ciphertext,
             EncryptionContext=_context(contractor_id, purpose),

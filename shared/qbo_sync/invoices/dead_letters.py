@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qbo_sync import aws
-from qbo_sync.settings import get_settings
+from qbo_sync.core import aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+from qbo_sync.core.settings import get_settings
 
 MAX_REASON = 1000
 REMEMBER_COPIES_SECONDS = 14 * 24 * 3600  # the queue's message retention
@@ -55,9 +58,8 @@ def _copy_once() -> tuple[Callable[..., Any], Any]:
     )
 
     settings = get_settings()
-    settings.require("invoice_sent_dead_letter_queue_url", "idempotency_table")
     persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb")
+        table_name=settings.idempotency_table, boto3_client=aws.dynamodb()
     )
     config = IdempotencyConfig(
         event_key_jmespath="message_id", expires_after_seconds=REMEMBER_COPIES_SECONDS
@@ -70,10 +72,12 @@ def _copy_once() -> tuple[Callable[..., Any], Any]:
         key_prefix="invoice-sent-dead-letter",
     )
     def copy(refusal: dict[str, str], body: str) -> str:
-        attributes = {"reason": {"DataType": "String", "StringValue": refusal["reason"] or "-"}}
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
+            "reason": {"DataType": "String", "StringValue": refusal["reason"] or "-"}
+        }
         if refusal["error_code"]:
             attributes["error_code"] = {"DataType": "String", "StringValue": refusal["error_code"]}
-        sent = aws.client("sqs").send_message(
+        sent = aws.sqs().send_message(
             QueueUrl=settings.invoice_sent_dead_letter_queue_url,
             MessageBody=body,
             MessageGroupId=refusal["group_id"],

@@ -1,15 +1,38 @@
-"""One typed settings object, parsed once per container from the environment (contracts.md §1)."""
+"""One typed settings object, parsed and checked once per container (contracts.md §1).
+
+Each handler is `@configured`: the settings are read and checked before its first event is
+touched, so a deployment that lacks a setting fails at once with the names of what is missing,
+never in the middle of an invoice after QBO was written. (Before the handler rather than at
+import, as the cookbook's environment parser does, so the handler modules import anywhere.)"""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 API_BASE_URLS = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com",
     "production": "https://quickbooks.api.intuit.com",
 }
+# What template.yaml's Globals give every function; the others have defaults.
+_REQUIRED = (
+    "credentials_secret",
+    "settings_page_url",
+    "connections_table",
+    "oauth_states_table",
+    "mappings_table",
+    "token_key_id",
+    "event_bus_name",
+    "idempotency_table",
+    "invoice_sent_queue_url",
+    "invoice_sent_dead_letter_queue_url",
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -31,15 +54,18 @@ class Settings:
     token_key_id: str
     event_bus_name: str
     deposit_account_id: str
-    idempotency_table: str = ""
-    invoice_sent_queue_url: str = ""
-    invoice_sent_dead_letter_queue_url: str = ""
+    idempotency_table: str
+    invoice_sent_queue_url: str
+    invoice_sent_dead_letter_queue_url: str
+    # The queue's RedrivePolicy maxReceiveCount (template.yaml passes the same parameter to
+    # both): on that delivery a temporary failure shows as failed, not as retrying for ever.
+    invoice_sent_max_receive_count: int
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         intuit_environment = env.get("INTUIT_ENVIRONMENT") or "sandbox"
-        return cls(
+        settings = cls(
             intuit_environment=intuit_environment,
             qbo_api_base_url=_api_base_url(intuit_environment, env.get("QBO_API_BASE_URL", "")),
             credentials_secret=env.get("INTUIT_CREDENTIALS_SECRET", ""),
@@ -56,13 +82,15 @@ class Settings:
             idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
             invoice_sent_queue_url=env.get("INVOICE_SENT_QUEUE_URL", ""),
             invoice_sent_dead_letter_queue_url=env.get("INVOICE_SENT_DEAD_LETTER_QUEUE_URL", ""),
+            invoice_sent_max_receive_count=_count(env, "INVOICE_SENT_MAX_RECEIVE_COUNT"),
         )
+        settings.check()
+        return settings
 
-    def require(self, *names: str) -> None:
-        missing = [name for name in names if not getattr(self, name)]
+    def check(self) -> None:
+        missing = [name.upper() for name in _REQUIRED if not getattr(self, name)]
         if missing:
-            listed = ", ".join(name.upper() for name in missing)
-            raise ConfigurationError(f"missing configuration: {listed}")
+            raise ConfigurationError("missing configuration: " + ", ".join(missing))
 
 
 def _api_base_url(intuit_environment: str, explicit: str) -> str:
@@ -74,6 +102,24 @@ def _api_base_url(intuit_environment: str, explicit: str) -> str:
     raise ConfigurationError("QBO_API_BASE_URL is required when INTUIT_ENVIRONMENT is a URL")
 
 
+def _count(env: dict[str, str], name: str) -> int:
+    value = env.get(name, "")
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_environment()
+
+
+def configured(handler: Handler) -> Handler:
+    """Checks the settings before the handler runs (once: they are cached for the container)."""
+
+    @functools.wraps(handler)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        get_settings()
+        return handler(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]

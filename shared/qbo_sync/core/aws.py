@@ -1,0 +1,58 @@
+"""Typed boto3 clients, created on first use and reused for the container's life.
+
+One function per service, so mypy (boto3-stubs) checks every call the layer makes."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+
+# botocore sessions are not thread-safe, and the layer's threads (and tests') may ask at once.
+_creating = threading.Lock()
+
+
+def dynamodb() -> DynamoDBClient:
+    return _typed("dynamodb")
+
+
+def sqs() -> SQSClient:
+    return _typed("sqs")
+
+
+def kms() -> KMSClient:
+    return _typed("kms")
+
+
+def events() -> EventBridgeClient:
+    return _typed("events")
+
+
+def secretsmanager() -> SecretsManagerClient:
+    return _typed("secretsmanager")
+
+
+def _typed(service: str) -> Any:
+    with _creating:
+        return _client(service)
+
+
+@cache
+def _client(service: str) -> Any:
+    # One session for every client: each new session parses botocore's endpoint and service
+    # indexes again, tens of milliseconds per client of a cold start.
+    return _session().client(service)
+
+
+@cache
+def _session() -> Any:
+    import boto3  # heavy: imported only when a client is first needed
+
+    return boto3.session.Session()

@@ -1,0 +1,70 @@
+"""The compared vocabulary: every status and outcome the layer stores, returns or counts.
+
+StrEnums, so a stored or serialised value is the plain string the contracts name, and mypy
+checks each comparison and each metric map (the handlers map outcomes exhaustively)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ExportStatus(StrEnum):
+    """An invoice's export record, as the settings page lists it (contracts.md §5)."""
+
+    EXPORTED = "exported"
+    PENDING = "pending"  # queued, retrying, or kept until QuickBooks is reconnected
+    FAILED = "failed"
+    SKIPPED = "skipped"  # sent while no QuickBooks company was connected
+
+
+class ExportOutcome(StrEnum):
+    """What one run of the export did with an invoice-sent message."""
+
+    EXPORTED = "exported"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    PENDING = "pending"
+
+
+class EntryStatus(StrEnum):
+    """A payment's entry in its invoice's ledger."""
+
+    PARKED = "parked"  # waiting for the invoice's export or for a reconnect
+    RECORDING = "recording"  # an attempt holds it under a lease
+    RECORDED = "recorded"
+    FAILED = "failed"
+
+
+class ClaimOutcome(StrEnum):
+    """What a claim on a payment's ledger entry found."""
+
+    CLAIMED = "claimed"
+    RECORDED = "recorded"  # by an earlier attempt
+    BUSY = "busy"  # another attempt holds it
+
+
+class PaymentOutcome(StrEnum):
+    """What one run of the payment recorder did with a payment-completed event."""
+
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already_recorded"
+    PARKED = "parked"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class ConnectionStatus(StrEnum):
+    """A contractor's QuickBooks connection (contracts.md §2)."""
+
+    CONNECTED = "connected"
+    REAUTHORIZATION_REQUIRED = "reauthorization_required"
+    NOT_CONNECTED = "not_connected"
+
+
+class CallbackRefusal(StrEnum):
+    """Why the OAuth callback sent the browser back without a connection (contracts.md §2)."""
+
+    DENIED = "denied"
+    INVALID_STATE = "invalid_state"
+    EXCHANGE_FAILED = "exchange_failed"

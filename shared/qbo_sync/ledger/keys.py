@@ -1,0 +1,29 @@
+"""The keys of the ledger's items, in one place."""
+
+from __future__ import annotations
+
+from qbo_sync.core.dynamo import Key, key
+
+SKIPPED_PREFIX = "skipped#"
+
+
+def ledger_sk(realm_id: str, invoice_id: str = "") -> str:
+    """The sort key of an invoice's ledger item; without an invoice id, the prefix all of a
+    realm's ledger items share."""
+    return f"{realm_id}#payments#{invoice_id}"
+
+
+def skipped_sk(invoice_id: str) -> str:
+    return SKIPPED_PREFIX + invoice_id
+
+
+def ledger_key(contractor_id: str, realm_id: str, invoice_id: str) -> Key:
+    return key(contractor_id, ledger_sk(realm_id, invoice_id))
+
+
+def skipped_key(contractor_id: str, invoice_id: str) -> Key:
+    return key(contractor_id, skipped_sk(invoice_id))
+
+
+# The ledger item's attribute of one payment's entry: "payment:<payment id>".
+ENTRY_PREFIX = "payment:"

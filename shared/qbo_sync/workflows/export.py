@@ -1,0 +1,183 @@
+"""An invoice-sent message: exported once, kept until a reconnect, or refused with its reason.
+
+The order is the point: QBO is written (invoices/exporter.py), then the mapping (inside the
+exporter), then the export record in the same write that attaches the invoice to its payments'
+ledger (`after_export`), and only then the event. Each step is safe to repeat, so a death
+between any two is healed by the next delivery. What a QBO fault means for the message is
+qbo/faults.py's `refusal`: refused for good (dead-letter queue, failed record), or back to SQS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aws_lambda_powertools import Logger
+
+from qbo_sync import notifications
+from qbo_sync.connection import services
+from qbo_sync.connection.store import Connection
+from qbo_sync.connection.tokens import ReauthorizationRequired
+from qbo_sync.core.clock import seconds_since
+from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.settings import get_settings
+from qbo_sync.core.statuses import ExportOutcome, ExportStatus
+from qbo_sync.events import InvoiceSent
+from qbo_sync.invoices.exporter import Exported, InvoiceExporter
+from qbo_sync.invoices.kept import kept_invoices
+from qbo_sync.ledger.entries import payment_ledger
+from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
+from qbo_sync.qbo.faults import QboError, Refused, refusal
+from qbo_sync.workflows.payment import announce_recorded, recorder_for
+
+__all__ = ["Refused", "export_invoice"]
+
+logger = Logger(child=True)
+
+# last_export_at is for the settings page: to the minute is enough, and a burst of exports then
+# pays one connection write a minute, not one per invoice.
+LAST_EXPORT_RESOLUTION_SECONDS = 60
+
+
+def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportOutcome:
+    """`receive_count`: SQS's ApproximateReceiveCount. Above 1 the message was delivered before,
+    so an earlier attempt may have created the invoice without writing it down; at the queue's
+    maxReceiveCount a temporary failure shows as failed, not as retrying for ever.
+
+    Raises Refused (retrying cannot fix it) or what SQS should retry."""
+    connection = services.connections().get(message.contractor_id)
+    if connection is None:
+        record = ExportRecord.of(message, ExportStatus.SKIPPED, reason(ReasonCode.NOT_CONNECTED))
+        export_records(message.contractor_id).write_skipped(record)
+        logger.info("Invoice not exported: QuickBooks is not connected")
+        return ExportOutcome.SKIPPED
+    if not connection.usable:
+        return _keep(message, connection)
+    try:
+        return _export(connection, message, receive_count)
+    except ReauthorizationRequired:
+        # Intuit refused the refresh token during this export.
+        return _keep(message, connection)
+
+
+def _export(connection: Connection, message: InvoiceSent, receive_count: int) -> ExportOutcome:
+    try:
+        exported = InvoiceExporter(connection).export(message, redelivered=receive_count > 1)
+    except QboError as fault:
+        refused = refusal(fault)
+        last = receive_count >= get_settings().invoice_sent_max_receive_count
+        _record_not_exported(connection, message, refused, last)
+        if refused is None:
+            raise
+        raise refused from fault
+    except Refused as refused:
+        _record_not_exported(connection, message, refused)
+        raise
+    if exported.outcome != ExportOutcome.UNCHANGED:
+        _touch(connection)
+    after_export(connection, message, exported)
+    return exported.outcome
+
+
+def after_export(connection: Connection, message: InvoiceSent, exported: Exported) -> None:
+    """After every export of the invoice, a redelivery's too: its export record, in the same
+    write that gives its payments' ledger the QBO invoice, then the payments that waited for
+    it (a payment whose recording failed here is tried again with the message)."""
+    record = _exported_record(connection, message, exported)
+    invoice = exported.invoice
+    ledger, before = payment_ledger(connection.contractor_id, connection.realm_id).attach_invoice(
+        invoice.invoice_id, invoice.qbo_invoice_id, invoice.qbo_customer_id, exported.total, record
+    )
+    announce(record, before, invoice.qbo_invoice_id)
+    recorder = recorder_for(connection)
+    try:
+        recorder.record_waiting(ledger)
+    finally:
+        announce_recorded(recorder)
+    if exported.skipped_record:
+        # Sent before QuickBooks was connected, exported now: listed once, as exported.
+        export_records(message.contractor_id).delete_skipped(message.invoice.id)
+
+
+def announce(record: ExportRecord, before: RecordState, qbo_invoice_id: str | None) -> None:
+    """Emits the record's event if its write changed it (contracts.md §6)."""
+    if not before.differs_from(record):
+        return
+    if record.status == ExportStatus.EXPORTED and qbo_invoice_id and record.realm_id:
+        notifications.invoice_exported(
+            record.contractor_id,
+            invoice_id=record.invoice_id,
+            invoice_number=record.invoice_number,
+            revision=record.revision,
+            qbo_invoice_id=qbo_invoice_id,
+            realm_id=record.realm_id,
+        )
+    elif record.status == ExportStatus.FAILED and record.reason is not None:
+        notifications.invoice_export_failed(
+            record.contractor_id,
+            invoice_id=record.invoice_id,
+            invoice_number=record.invoice_number,
+            revision=record.revision,
+            reason=record.reason,
+        )
+
+
+def _exported_record(
+    connection: Connection, message: InvoiceSent, exported: Exported
+) -> ExportRecord:
+    record = ExportRecord.of(message, ExportStatus.EXPORTED, realm_id=connection.realm_id)
+    if message.invoice.revision >= exported.invoice.revision:
+        return record
+    # A late message of an older revision: the record stays about the newer one.
+    newer = exported.invoice
+    return replace(record, revision=newer.revision, invoice_number=newer.doc_number, latest=False)
+
+
+def _record_not_exported(
+    connection: Connection, message: InvoiceSent, refused: Refused | None, last: bool = False
+) -> None:
+    """Failed (refused for good, or on the last delivery SQS makes) or pending (SQS delivers it
+    again), with the reason."""
+    if refused is not None:
+        status, why = ExportStatus.FAILED, refused.reason
+    elif last:
+        status, why = ExportStatus.FAILED, reason(ReasonCode.GAVE_UP)
+    else:
+        status, why = ExportStatus.PENDING, reason(ReasonCode.TEMPORARY)
+    record = ExportRecord.of(message, status, why, connection.realm_id)
+    try:
+        before = export_records(message.contractor_id).write(record)
+    except Exception:
+        # The message's own fate (retry or dead-letter queue) must not change for it.
+        logger.exception("Export record not written", status=status)
+        return
+    announce(record, before, None)
+
+
+def _keep(message: InvoiceSent, seen: Connection) -> ExportOutcome:
+    store = kept_invoices(message.contractor_id)
+    kept = store.keep(message)
+    if kept is not None:
+        why = reason(ReasonCode.REAUTHORIZATION)
+        record = ExportRecord.of(message, ExportStatus.PENDING, why, seen.realm_id)
+        export_records(message.contractor_id).write(record)
+    # A reconnect that finished since `seen` was read may have resumed the kept invoices before
+    # this one was kept: then export it now rather than wait for the next reconnect.
+    latest = services.connections().get(message.contractor_id)
+    if latest is not None and latest.usable and latest.token_version != seen.token_version:
+        try:
+            outcome = _export(latest, message, receive_count=1)
+        except ReauthorizationRequired:
+            pass
+        else:
+            if kept is not None:
+                store.release(kept)
+            return outcome
+    logger.info("Invoice kept until QuickBooks is reconnected")
+    return ExportOutcome.PENDING
+
+
+def _touch(connection: Connection) -> None:
+    last = connection.last_export_at
+    if last and seconds_since(last) < LAST_EXPORT_RESOLUTION_SECONDS:
+        return
+    services.connections().touch_last_export(connection.contractor_id)

@@ -1,0 +1,87 @@
+"""The OAuth callback, and what a successful reconnect sets going: the invoices kept while the
+connection needed reauthorization go back on the queue, and the parked payments whose invoice
+is exported are recorded."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from qbo_sync.connection import services
+from qbo_sync.connection.flow import CallbackOutcome
+from qbo_sync.connection.flow import complete_connect as store_grant
+from qbo_sync.core.statuses import PaymentOutcome
+from qbo_sync.invoices.kept import kept_invoices
+from qbo_sync.invoices.queue import send_kept
+from qbo_sync.payments.recorder import PaymentNotRecorded
+from qbo_sync.workflows.payment import announce_recorded, recorder_for
+
+logger = Logger(child=True)
+
+
+def complete_connect(
+    *, state: str, browser_binding: str, code: str, realm_id: str, error: str, redirect_uri: str
+) -> CallbackOutcome:
+    outcome = store_grant(
+        state=state,
+        browser_binding=browser_binding,
+        code=code,
+        realm_id=realm_id,
+        error=error,
+        redirect_uri=redirect_uri,
+    )
+    if outcome.connected and outcome.contractor_id is not None:
+        after_reconnect(outcome.contractor_id)
+    return outcome
+
+
+def after_reconnect(contractor_id: str) -> None:
+    """Kept invoices and parked payments go on now. A failure leaves them kept or parked for
+    the next reconnect or export: the connection is made either way."""
+    try:
+        invoices = resume_kept_invoices(contractor_id)
+        payments = resume_parked_payments(contractor_id)
+    except Exception as failure:
+        logger.error(
+            "Kept work not resumed after reconnect",
+            contractor_id=contractor_id,
+            error=type(failure).__name__,
+        )
+        return
+    logger.info("Kept work resumed", resent_invoices=invoices, applied_payments=payments)
+
+
+def resume_kept_invoices(contractor_id: str) -> int:
+    """Sends the contractor's kept invoice-sent messages back to the FIFO queue, in the
+    contractor's message group; returns how many. One whose send fails stays kept."""
+    connection = services.connections().get(contractor_id)
+    if connection is None or not connection.usable:
+        return 0
+    store = kept_invoices(contractor_id)
+    sent = send_kept(contractor_id, store.kept())
+    for kept in sent:
+        store.release(kept)
+    if sent:
+        logger.info("Kept invoices sent for export", contractor_id=contractor_id, count=len(sent))
+    return len(sent)
+
+
+def resume_parked_payments(contractor_id: str) -> int:
+    """Records every parked payment whose invoice is exported; returns how many were recorded.
+    The others stay parked until their invoice is exported."""
+    connection = services.connections().get(contractor_id)
+    if connection is None or not connection.usable:
+        return 0
+    recorder = recorder_for(connection)
+    recorded = 0
+    try:
+        for invoice_id in recorder.ledger.invoices_with_parked_payments():
+            try:
+                results = recorder.resume(invoice_id)
+            except PaymentNotRecorded as error:
+                # The reconnect must not fail for it; it stays parked for the next export.
+                logger.error("Parked payment not recorded after reconnect", reason=str(error))
+                continue
+            recorded += sum(result.outcome == PaymentOutcome.RECORDED for result in results)
+    finally:
+        announce_recorded(recorder)
+    return recorded

@@ -1,0 +1,47 @@
+"""The contractor's retry of an export (contracts.md §5).
+
+The latest received revision's message goes to the invoice-sent queue again, as a reconnect's
+does: the consumer runs it through the one exactly-once export, so retrying an invoice that did
+export creates nothing in QuickBooks, and its run then records the invoice's parked payments,
+which the retry's failed payments have become.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from qbo_sync.connection import services
+from qbo_sync.core.statuses import EntryStatus
+from qbo_sync.invoices.queue import send_retry
+from qbo_sync.ledger.entries import entries_of
+from qbo_sync.ledger.records import export_records
+from qbo_sync.status import ExportNotFound, NotConnected
+
+logger = Logger(child=True)
+
+
+def retry_export(contractor_id: str, invoice_id: str) -> None:
+    connection = services.connections().get(contractor_id)
+    if connection is None or not connection.usable:
+        raise NotConnected(contractor_id)
+    store = export_records(contractor_id)
+    record, skipped = store.find(connection.realm_id, invoice_id)
+    if record is None or not record.get("export_body"):
+        raise ExportNotFound(invoice_id)
+    failed_payments = sorted(
+        entry.payment_id
+        for entry in entries_of(record).values()
+        if entry.status == EntryStatus.FAILED
+    )
+    # Marked first, then queued: once queued, the consumer may finish before this returns.
+    store.mark_retry(connection.realm_id, record, failed_payments)
+    if skipped:
+        # The record now lives in the connected company's ledger item.
+        store.delete_skipped(invoice_id)
+    send_retry(contractor_id, str(record["export_body"]))
+    logger.info(
+        "Export retry queued",
+        contractor_id=contractor_id,
+        invoice_id=invoice_id,
+        payments=len(failed_payments),
+    )
