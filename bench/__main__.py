@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, environment
@@ -41,6 +42,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--skip", default="", help="comma-separated: coldstart,counts,burst,package"
     )
+    parser.add_argument(
+        "--compare-root",
+        type=Path,
+        default=None,
+        help="another checkout whose handlers are cold-started in the same rounds (before/after)",
+    )
     return parser.parse_args()
 
 
@@ -65,7 +72,11 @@ def main() -> int:
         if "coldstart" not in skip:
             from bench import coldstart
 
-            _run("coldstart", results, lambda: coldstart.measure(env, rounds=args.rounds))
+            _run(
+                "coldstart",
+                results,
+                lambda: coldstart.measure(env, rounds=args.rounds, before=args.compare_root),
+            )
         if "counts" not in skip:
             from bench import counts
 

@@ -41,15 +41,20 @@ HANDLERS = {
     PAYMENT_FUNCTION: "functions.payment_completed.app",
 }
 IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+# A kind measured from another checkout (--compare-root): "<function id>@before".
+BEFORE = "@before"
 
 
-def child_environment(env: LocalEnvironment, function_id: str | None) -> dict[str, str]:
-    """This process's environment (AWS_ENDPOINT_URL, credentials) plus the function's own."""
+def child_environment(
+    env: LocalEnvironment, function_id: str | None, root: Path = ROOT
+) -> dict[str, str]:
+    """This process's environment (AWS_ENDPOINT_URL, credentials) plus the function's own,
+    with the layer and handlers of `root` on the path."""
     child = dict(os.environ)
     child.pop("PYTHONDONTWRITEBYTECODE", None)
     if function_id is not None:
         child.update(env.stack.functions[function_id].environment)
-    child["PYTHONPATH"] = os.pathsep.join([str(ROOT / "shared"), str(ROOT)])
+    child["PYTHONPATH"] = os.pathsep.join([str(root / "shared"), str(root)])
     return child
 
 
@@ -114,33 +119,37 @@ def _served(function_id: str, response: Any) -> bool:
     return isinstance(response, dict) and response.get("statusCode") == 200
 
 
-def run_once(env: LocalEnvironment, events: Events, kind: str) -> dict[str, float]:
+def run_once(
+    env: LocalEnvironment, events: Events, kind: str, before: Path | None = None
+) -> dict[str, float]:
+    function_id, _, other = kind.partition("@")
+    root = before if other and before else ROOT
     if kind == BASELINE:
         command = [sys.executable, "-c", BASELINE_CODE]
         environ = child_environment(env, None)
     else:
-        command = [sys.executable, SERVE_ONCE, HANDLERS[kind], events.write(kind)]
-        environ = child_environment(env, kind)
+        command = [sys.executable, SERVE_ONCE, HANDLERS[function_id], events.write(function_id)]
+        environ = child_environment(env, function_id, root)
     started = time.perf_counter()
-    done = subprocess.run(command, env=environ, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, env=environ, cwd=root, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{kind} cold start failed: {done.stderr[-2000:]}")
     if kind == BASELINE:
         return {"wall_s": wall}
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    if not _served(kind, answer["response"]):
+    if not _served(function_id, answer["response"]):
         raise RuntimeError(f"{kind} did not serve its first event: {answer['response']}")
     return {"wall_s": wall, "import_s": answer["import_s"], "serve_s": answer["serve_s"]}
 
 
 def import_times(
-    env: LocalEnvironment, events: Events, kind: str, top: int = 10
+    env: LocalEnvironment, events: Events, kind: str, top: int = 10, root: Path = ROOT
 ) -> list[dict[str, Any]]:
     """`python -X importtime` over the import and the first event (lazy imports included)."""
     command = [sys.executable, "-X", "importtime", SERVE_ONCE, HANDLERS[kind], events.write(kind)]
     done = subprocess.run(
-        command, env=child_environment(env, kind), cwd=ROOT, capture_output=True, text=True
+        command, env=child_environment(env, kind, root), cwd=root, capture_output=True, text=True
     )
     if done.returncode != 0:
         raise RuntimeError(f"{kind} importtime run failed: {done.stderr[-2000:]}")
@@ -162,23 +171,36 @@ def import_times(
     return rows[:top]
 
 
-def measure(env: LocalEnvironment, rounds: int = 7, seed: int = 7) -> dict[str, Any]:
+def measure(
+    env: LocalEnvironment, rounds: int = 7, seed: int = 7, before: Path | None = None
+) -> dict[str, Any]:
+    """`before`: another checkout (say, a worktree of the previous commit) whose handlers are
+    measured in the same shuffled rounds, as "<function id>@before"."""
     shuffle = random.Random(seed).shuffle
-    kinds = [BASELINE, *HANDLERS]
+    measured = [*HANDLERS, *([f"{kind}{BEFORE}" for kind in HANDLERS] if before else [])]
+    kinds = [BASELINE, *measured]
     samples_by_kind: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory(prefix="qbo-bench-") as folder:
         events = Events(env, Path(folder))
         for kind in kinds:  # one unmeasured round: page cache and .pyc files warm for all alike
-            run_once(env, events, kind)
+            run_once(env, events, kind, before)
         for _ in range(rounds):
             order = list(kinds)
             shuffle(order)
             for kind in order:
-                samples_by_kind[kind].append(run_once(env, events, kind))
-        importtime = {kind: import_times(env, events, kind) for kind in HANDLERS}
+                samples_by_kind[kind].append(run_once(env, events, kind, before))
+        importtime = {
+            kind: import_times(
+                env,
+                events,
+                kind.partition("@")[0],
+                root=before if BEFORE in kind and before else ROOT,
+            )
+            for kind in measured
+        }
     baseline = median([run["wall_s"] for run in samples_by_kind[BASELINE]])
     handlers = {}
-    for kind in HANDLERS:
+    for kind in measured:
         runs = samples_by_kind[kind]
         wall = median([run["wall_s"] for run in runs])
         handlers[kind] = {
@@ -190,6 +212,7 @@ def measure(env: LocalEnvironment, rounds: int = 7, seed: int = 7) -> dict[str, 
         }
     return {
         "rounds": rounds,
+        "before": str(before) if before else None,
         "baseline_ms": baseline * 1000,
         "handlers": handlers,
         "target_ratio": 1.3,

@@ -4,6 +4,7 @@ client's contact details."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -211,3 +212,23 @@ def test_name_of_an_inactive_customer_gets_a_customer_of_its_own(
     customers = _customer_names(qbo, realm)
     invoice = by_doc_number(qbo, realm)["I-1"]
     assert customers[invoice["CustomerRef"]["value"]] == "Old Client (cli_old)"
+
+
+def test_invoice_whose_item_names_inactive_items_hold_fails_naming_the_item(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    # The plain name and the one with the platform's id: both made inactive in QuickBooks.
+    qbo.add_item(realm, "Invoice 88", Active=False)
+    qbo.add_item(realm, "Invoice 88 (inv_88)", Active=False)
+
+    env.platform.send_invoice(samples.invoice_sent(contractor, "88", "Ann", [("Work", "1", "5")]))
+    result = env.runtime.poll_sqs(CONSUMER)
+
+    assert (result.failed, result.succeeded, result.dead_lettered) == (0, 1, 0)
+    assert "88" not in by_doc_number(qbo, realm)
+    [letter] = dead_letters(env)
+    assert "no free item name" in letter["MessageAttributes"]["reason"]["StringValue"]
+    response = env.platform.api("GET", "/quickbooks/exports", contractor)
+    [item] = json.loads(response["body"])["items"]
+    assert (item["status"], item["reason"]["code"]) == ("failed", "item_name_taken")
+    assert "client" not in item["reason"]["message"]

@@ -11,7 +11,7 @@ from . import faults
 from .accounting import entity_name, write
 from .clock import Clock
 from .faults import ApiError
-from .names import add_person, build_customer
+from .names import add_person, build_customer, build_item
 from .server import Router, _Server, make_server
 from .state import Consent, RequestRecord, State
 
@@ -146,6 +146,20 @@ class QboEmulator:
             except ApiError as exc:
                 raise ValueError(f"cannot add Customer {display_name!r}: {exc.errors}") from exc
             return str(company.insert("Customer", built, now)["Id"])
+
+    def add_item(self, realm_id: str, name: str, **fields: Any) -> str:
+        """A Service item that was in QBO before the integration connected (on the company's
+        first Income account unless `fields` name one); returns its Id."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            now = self._state.clock.now()
+            income = next(a for a in company.rows("Account") if a["AccountType"] == "Income")
+            body = {"Name": name, "IncomeAccountRef": {"value": income["Id"]}, **fields}
+            try:
+                built = build_item(company, body, None, now)
+            except ApiError as exc:
+                raise ValueError(f"cannot add Item {name!r}: {exc.errors}") from exc
+            return str(company.insert("Item", built, now)["Id"])
 
     def _add_person(self, realm_id: str, entity: str, display_name: str) -> str:
         with self._state.lock:

@@ -32,6 +32,7 @@ from qbo_sync.events import Client, Invoice, InvoiceSent
 from qbo_sync.invoices.mappings import (
     INCOME_ACCOUNT,
     ExportedInvoice,
+    ExportState,
     MappingStore,
     NewerRevisionRecorded,
     mapping_store,
@@ -87,16 +88,7 @@ class InvoiceExporter:
             )
             return Exported(ExportOutcome.UNCHANGED, known, None, peek.skipped_record)
         learnt: dict[tuple[str, str], str] = {}
-        customer_id = state.customer_id
-        if customer_id is None:
-            customer_id = self._customer(message.client)
-            learnt[("customer", message.client.id)] = customer_id
-        item_id = known.qbo_item_id if known and known.doc_number == invoice.number else None
-        if item_id is None:
-            account_id = state.income_account_id
-            if account_id is None:
-                account_id = learnt[INCOME_ACCOUNT] = self._income_account()
-            item_id = self._item(invoice, account_id)
+        customer_id, item_id = self._customer_and_item(message, state, learnt)
         fields = invoice_fields(message, customer_id, item_id)
         if known:
             written = self._update(known.qbo_invoice_id, known.sync_token, fields, invoice)
@@ -127,6 +119,24 @@ class InvoiceExporter:
             revision=invoice.revision,
         )
         return Exported(outcome, record, _total(written), peek.skipped_record)
+
+    def _customer_and_item(
+        self, message: InvoiceSent, state: ExportState, learnt: dict[tuple[str, str], str]
+    ) -> tuple[str, str]:
+        """The invoice's QBO customer and item, found or made; what was new goes in `learnt`,
+        for the mapping's write."""
+        invoice, known = message.invoice, state.invoice
+        customer_id = state.customer_id
+        if customer_id is None:
+            customer_id = self._customer(message.client)
+            learnt[("customer", message.client.id)] = customer_id
+        item_id = known.qbo_item_id if known and known.doc_number == invoice.number else None
+        if item_id is None:
+            account_id = state.income_account_id
+            if account_id is None:
+                account_id = learnt[INCOME_ACCOUNT] = self._income_account()
+            item_id = self._item(invoice, account_id)
+        return customer_id, item_id
 
     # -- invoice ------------------------------------------------------------------------------
 

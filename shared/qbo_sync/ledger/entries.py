@@ -73,6 +73,10 @@ class Ledger:
     entries: dict[str, PaymentEntry] = field(default_factory=dict)
     retry: str | None = None  # the contractor's latest retry of the invoice (records.py)
 
+    def waiting(self, now: float) -> list[PaymentEntry]:
+        """The payments that wait for the invoice (see PaymentEntry.waiting)."""
+        return [entry for entry in self.entries.values() if entry.waiting(now)]
+
     @property
     def open_balance(self) -> Decimal | None:
         return None if self.due is None else max(self.due - self.applied, Decimal("0"))

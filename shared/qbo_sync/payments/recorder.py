@@ -98,7 +98,7 @@ class Recorder:
     def record_waiting(self, ledger: Ledger) -> list[PaymentResult]:
         """Records the invoice's payments that wait for it: parked before its export (or while
         the connection needed reauthorization), or left mid-way by an attempt that died."""
-        waiting = [entry for entry in ledger.entries.values() if entry.waiting(now())]
+        waiting = ledger.waiting(now())
         return [self.record(PaymentCompleted.model_validate(e.detail)) for e in waiting]
 
     def resume(self, invoice_id: str) -> list[PaymentResult]:
@@ -336,23 +336,7 @@ class Recorder:
                 paid if paid is not None else self._invoice_paid(ledger.qbo_invoice_id),
             )
         )
-        if applied < payment.amount:
-            logger.warning(
-                "Payment is more than the invoice's open balance: "
-                "QuickBooks keeps the excess as the customer's credit",
-                payment_id=payment.payment_id,
-                qbo_payment_id=qbo_payment_id,
-                amount=str(payment.amount),
-                applied=str(applied),
-                unapplied=str(payment.amount - applied),
-            )
-        logger.info(
-            "Payment recorded",
-            payment_id=payment.payment_id,
-            qbo_payment_id=qbo_payment_id,
-            qbo_invoice_id=ledger.qbo_invoice_id,
-            invoice_paid=paid,
-        )
+        _log_recorded(payment, qbo_payment_id, ledger.qbo_invoice_id, applied, paid)
         return PaymentResult(PaymentOutcome.RECORDED, payment.payment_id, qbo_payment_id)
 
     def _invoice_paid(self, qbo_invoice_id: str) -> bool:
@@ -391,6 +375,32 @@ class Recorder:
         except Exception:
             logger.exception("Could not release the payment; its lease will run out")
         return PaymentNotRecorded(f"payment {payment.payment_id} not recorded: {error}")
+
+
+def _log_recorded(
+    payment: PaymentCompleted,
+    qbo_payment_id: str,
+    qbo_invoice_id: str,
+    applied: Decimal,
+    paid: bool | None,
+) -> None:
+    if applied < payment.amount:
+        logger.warning(
+            "Payment is more than the invoice's open balance: "
+            "QuickBooks keeps the excess as the customer's credit",
+            payment_id=payment.payment_id,
+            qbo_payment_id=qbo_payment_id,
+            amount=str(payment.amount),
+            applied=str(applied),
+            unapplied=str(payment.amount - applied),
+        )
+    logger.info(
+        "Payment recorded",
+        payment_id=payment.payment_id,
+        qbo_payment_id=qbo_payment_id,
+        qbo_invoice_id=qbo_invoice_id,
+        invoice_paid=paid,
+    )
 
 
 def _entry(payment: PaymentCompleted, status: EntryStatus, **values: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from qbo_sync import notifications
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
-from qbo_sync.core.clock import seconds_since
+from qbo_sync.core.clock import now, seconds_since
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportOutcome, ExportStatus
@@ -88,11 +88,12 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
         invoice.invoice_id, invoice.qbo_invoice_id, invoice.qbo_customer_id, exported.total, record
     )
     announce(record, before, invoice.qbo_invoice_id)
-    recorder = recorder_for(connection)
-    try:
-        recorder.record_waiting(ledger)
-    finally:
-        announce_recorded(recorder)
+    if ledger.waiting(now()):
+        recorder = recorder_for(connection)
+        try:
+            recorder.record_waiting(ledger)
+        finally:
+            announce_recorded(recorder)
     if exported.skipped_record:
         # Sent before QuickBooks was connected, exported now: listed once, as exported.
         export_records(message.contractor_id).delete_skipped(message.invoice.id)

@@ -35,7 +35,10 @@ def record_payment(payment: PaymentCompleted) -> PaymentResult:
 
 def recorder_for(connection: Connection) -> Recorder:
     """A recorder that finds an exported invoice's QBO ids in the mapping store."""
-    return Recorder(connection, mapping_store(connection).exported_invoice)
+    # Built only when asked: most payments find their invoice's QBO ids on the ledger.
+    return Recorder(
+        connection, lambda invoice_id: mapping_store(connection).exported_invoice(invoice_id)
+    )
 
 
 def announce_recorded(recorder: Recorder) -> None:
