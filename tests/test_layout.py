@@ -85,8 +85,9 @@ def strings(path: Path) -> Iterator[str]:
     }
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if id(node) not in docstrings:
-                yield node.value
+            if id(node) in docstrings:
+                continue
+            yield node.value
 
 
 def test_only_the_ledger_spells_its_items_keys() -> None:
