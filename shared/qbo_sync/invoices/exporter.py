@@ -18,6 +18,7 @@ where no QBO fault says so (no free name, no income account).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -39,7 +40,13 @@ from qbo_sync.invoices.mappings import (
 )
 from qbo_sync.ledger.records import ExportPeek
 from qbo_sync.qbo.client import QboClient, content_digest, quote, request_id
-from qbo_sync.qbo.faults import DuplicateDocNumber, DuplicateName, Refused, StaleObject
+from qbo_sync.qbo.faults import (
+    DUPLICATE_NAME,
+    DuplicateDocNumber,
+    DuplicateName,
+    Refused,
+    StaleObject,
+)
 from qbo_sync.qbo.fields import (
     MAX_DISPLAY_NAME,
     customer_fields,
@@ -209,46 +216,60 @@ class InvoiceExporter:
 
     def _customer(self, client: Client) -> str:
         # Create first, look up on a name clash: a new client then costs one request, not two.
+        # A name held by a vendor, an employee (DisplayName is unique across the three lists)
+        # or an inactive customer is not found, and the client gets a name of its own.
         display_name = qbo_name(client.display_name, MAX_DISPLAY_NAME)
-        for name in (display_name, disambiguated_name(client.display_name, client.id)):
-            try:
-                return self._create_customer(client, name)
-            except DuplicateName:
-                found = self._qbo.query(f"select * from Customer where DisplayName = {quote(name)}")
-                if found:
-                    return str(found[0]["Id"])
-            # Held by a vendor, an employee (DisplayName is unique across the three lists) or an
-            # inactive customer: the client gets a name of its own.
-        raise Refused(
-            f"QuickBooks has no free customer name for {display_name!r}",
-            reason(ReasonCode.NAME_TAKEN),
-            "6240",
-        )
+        names = (display_name, disambiguated_name(client.display_name, client.id))
+        found = self._first_free(names, "Customer", "DisplayName", self._customer_maker(client))
+        if found is None:
+            raise Refused(
+                f"QuickBooks has no free customer name for {display_name!r}",
+                reason(ReasonCode.NAME_TAKEN),
+                DUPLICATE_NAME,
+            )
+        return found
 
-    def _create_customer(self, client: Client, display_name: str) -> str:
-        fields = customer_fields(client, display_name)
-        requestid = self._request_id("customer", client.id, content_digest(fields))
-        return str(self._qbo.create("Customer", fields, requestid)["Id"])
+    def _customer_maker(self, client: Client) -> Callable[[str], str]:
+        def create(display_name: str) -> str:
+            fields = customer_fields(client, display_name)
+            requestid = self._request_id("customer", client.id, content_digest(fields))
+            return str(self._qbo.create("Customer", fields, requestid)["Id"])
+
+        return create
 
     # -- item ---------------------------------------------------------------------------------
 
     def _item(self, invoice: Invoice, income_account_id: str) -> str:
-        for name in (item_name(invoice.number), item_name(invoice.number, invoice.id)):
+        # Ours from an earlier attempt, most likely, when the name is taken; an inactive item is
+        # not found, and the invoice gets an item of its own.
+        def create(name: str) -> str:
             fields = service_item_fields(name, income_account_id)
+            requestid = self._request_id("item", name, content_digest(fields))
+            return str(self._qbo.create("Item", fields, requestid)["Id"])
+
+        names = (item_name(invoice.number), item_name(invoice.number, invoice.id))
+        found = self._first_free(names, "Item", "Name", create)
+        if found is None:
+            raise Refused(
+                f"QuickBooks has no free item name for invoice {invoice.number!r}",
+                reason(ReasonCode.ITEM_NAME_TAKEN),
+                DUPLICATE_NAME,
+            )
+        return found
+
+    def _first_free(
+        self, names: tuple[str, ...], entity: str, field: str, create: Callable[[str], str]
+    ) -> str | None:
+        """The Id of the first name that could be created, or found active under that name
+        when QBO says it is taken; None when every name is held by something else."""
+        for name in names:
             try:
-                requestid = self._request_id("item", name, content_digest(fields))
-                return str(self._qbo.create("Item", fields, requestid)["Id"])
+                return create(name)
             except DuplicateName:
-                # Ours from an earlier attempt, most likely; an inactive item is not found, and
-                # the invoice gets an item of its own.
-                found = self._qbo.query(f"select * from Item where Name = {quote(name)}")
+                found = self._qbo.query(f"select * from {entity} where {field} = {quote(name)}")
                 if found:
                     return str(found[0]["Id"])
-        raise Refused(
-            f"QuickBooks has no free item name for invoice {invoice.number!r}",
-            reason(ReasonCode.ITEM_NAME_TAKEN),
-            "6240",
-        )
+        return None
 
     def _income_account(self) -> str:
         accounts = self._qbo.query("select * from Account where AccountType = 'Income'")

@@ -75,6 +75,8 @@ FAULTS: dict[str, Fault] = {
     "6210": Fault(QboError, ReasonCode.ACCOUNTING_PERIOD_CLOSED),
     "6240": Fault(DuplicateName),
 }
+# The code a name shows when no free variant of it was found (the exporter's own refusal).
+DUPLICATE_NAME = next(code for code, fault in FAULTS.items() if fault.exception is DuplicateName)
 # 2500 (Invalid Reference Id) on a payment's LinkedTxn: the invoice it pays is gone from QBO.
 _DELETED_LINK = ("2500", "LinkedTxn")
 
