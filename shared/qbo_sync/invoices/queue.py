@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from qbo_sync.core import aws
 from qbo_sync.core.settings import get_settings
-from qbo_sync.invoices.kept import KeptInvoice
+
+if TYPE_CHECKING:
+    from qbo_sync.invoices.kept import KeptInvoice
 
 logger = Logger(child=True)
 

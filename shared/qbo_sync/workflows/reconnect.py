@@ -10,10 +10,6 @@ from qbo_sync.connection import services
 from qbo_sync.connection.flow import CallbackOutcome
 from qbo_sync.connection.flow import complete_connect as store_grant
 from qbo_sync.core.statuses import PaymentOutcome
-from qbo_sync.invoices.kept import kept_invoices
-from qbo_sync.invoices.queue import send_kept
-from qbo_sync.payments.recorder import PaymentNotRecorded
-from qbo_sync.workflows.payment import announce_recorded, recorder_for
 
 logger = Logger(child=True)
 
@@ -53,6 +49,11 @@ def after_reconnect(contractor_id: str) -> None:
 def resume_kept_invoices(contractor_id: str) -> int:
     """Sends the contractor's kept invoice-sent messages back to the FIFO queue, in the
     contractor's message group; returns how many. One whose send fails stays kept."""
+    # Imported here: only a successful callback resumes anything, and the event models and the
+    # HTTP stack they bring are a third of the settings page's cold start.
+    from qbo_sync.invoices.kept import kept_invoices
+    from qbo_sync.invoices.queue import send_kept
+
     connection = services.connections().get(contractor_id)
     if connection is None or not connection.usable:
         return 0
@@ -68,6 +69,9 @@ def resume_kept_invoices(contractor_id: str) -> int:
 def resume_parked_payments(contractor_id: str) -> int:
     """Records every parked payment whose invoice is exported; returns how many were recorded.
     The others stay parked until their invoice is exported."""
+    from qbo_sync.payments.recorder import PaymentNotRecorded  # as above
+    from qbo_sync.workflows.payment import announce_recorded, recorder_for
+
     connection = services.connections().get(contractor_id)
     if connection is None or not connection.usable:
         return 0
