@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from local.clock import LocalClock
 from local.lambda_runtime import LambdaRuntime
 from local.platform import Platform
 from local.qbo_emulator import QboEmulator
@@ -43,6 +44,7 @@ class LocalEnvironment:
     stack: LocalStack
     runtime: LambdaRuntime
     platform: Platform
+    clock: LocalClock  # simulated time of moto's SQS and the QBO emulator
 
     def register_intuit_app(self) -> None:
         """Registers our app at the emulator (after every emulator reset)."""
@@ -58,12 +60,15 @@ def local_environment(
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
+    clock = LocalClock()
+    clock.install()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
     os.environ.update(AWS_ENVIRONMENT, AWS_ENDPOINT_URL=f"http://{host}:{port}")
     qbo = QboEmulator()
     qbo.start()
+    clock.follow(qbo.advance)
     try:
         stack = deploy_local_stack(
             template_path=str(PROJECT_ROOT / "template.yaml"),
@@ -76,13 +81,14 @@ def local_environment(
             },
         )
         _store_client_credentials(stack)
-        runtime = LambdaRuntime(stack, project_root=PROJECT_ROOT)
-        env = LocalEnvironment(qbo, stack, runtime, Platform(stack, runtime))
+        runtime = LambdaRuntime(stack, project_root=PROJECT_ROOT, clock=clock)
+        env = LocalEnvironment(qbo, stack, runtime, Platform(stack, runtime), clock)
         env.register_intuit_app()
         yield env
     finally:
         qbo.stop()
         moto.stop()
+        clock.uninstall()
         _retire_containers()
 
 

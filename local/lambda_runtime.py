@@ -4,14 +4,19 @@
   routes; routes behind the JWT authorizer answer 401 without invoking when no claims are given,
   as API Gateway does for a request without a valid token.
 - `poll_sqs` is the SQS event source mapping: batches, partial batch responses, failed records
-  made visible again (the queue's RedrivePolicy moves them to the DLQ after maxReceiveCount).
+  left in flight until their visibility timeout ends, as Lambda leaves them (or the later time a
+  function set with ChangeMessageVisibility); the queue's RedrivePolicy moves them to the DLQ
+  after maxReceiveCount. With a `LocalClock`, waiting for the next message to become visible
+  moves simulated time forward instead of sleeping, so hours of back-off pass in seconds;
+  without one (a burst's worker process, which cannot reach moto's in-process model), failed
+  records are made visible again at once.
 - `poll_eventbridge` is EventBridge's asynchronous invocation: one event per invocation, Lambda's
   retries, then the function's dead-letter queue with Lambda's DLQ message attributes.
 - `drain` runs all of them until every source is empty.
 
 Timeouts are not enforced (a Python call cannot be pre-empted); a handler that runs longer than
-its Timeout is logged. Retries and visibility timeouts happen immediately rather than after
-Lambda's back-off, so tests do not wait.
+its Timeout is logged. Asynchronous retries happen immediately rather than after Lambda's
+back-off, so tests do not wait.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import boto3
 
+from local.clock import LocalClock, next_visible_in
 from local.stack import EventBridgeSource, HttpRoute, LocalFunction, LocalStack, SqsSource
 
 logger = logging.getLogger(__name__)
@@ -51,6 +57,8 @@ _SQS_RECORD_ATTRIBUTES = (
     "AWSTraceHeader",
 )
 _SOURCE_IP = "203.0.113.10"
+# How far a poll may move a LocalClock before it gives up on a queue that never empties.
+MAX_SIMULATED_SECONDS = 30 * 24 * 3600
 _USER_AGENT = "qbo-sync-local/1.0"
 
 
@@ -99,9 +107,11 @@ class LambdaRuntime:
         *,
         handlers: Mapping[str, Handler] | None = None,
         session: boto3.session.Session | None = None,
+        clock: LocalClock | None = None,
     ) -> None:
         """`handlers` replaces the template's handler of the given functions (for tests)."""
         self.stack = stack
+        self.clock = clock
         self.project_root = Path(project_root).resolve()
         self._overrides = dict(handlers or {})
         self._handlers: dict[str, Handler] = {}
@@ -333,9 +343,24 @@ class LambdaRuntime:
                 messages = self._receive(source.queue_url, source.batch_size, wait)
                 if messages:
                     self._deliver_batch(function, source, messages, result)
+                elif self._wait_for_visibility(source.queue_url):
+                    continue
                 elif not (wait and time.monotonic() < deadline and self._pending(source.queue_url)):
                     break
         return result
+
+    def _wait_for_visibility(self, queue_url: str) -> bool:
+        """With a clock: moves simulated time to when the queue's next in-flight or delayed
+        message can be received; False when none is waiting (or there is no clock)."""
+        if self.clock is None:
+            return False
+        seconds = next_visible_in(queue_url, self.clock)
+        if seconds is None:
+            return False
+        if self.clock.offset + seconds > MAX_SIMULATED_SECONDS:
+            raise TimeoutError(f"{queue_url} still has messages after simulated days")
+        self.clock.advance(seconds + 0.001)
+        return True
 
     def _receive(self, queue_url: str, batch_size: int, wait: bool) -> list[dict[str, Any]]:
         # One ReceiveMessage returns at most 10; Lambda's larger batches need a batching window.
@@ -388,9 +413,9 @@ class LambdaRuntime:
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
                 ],
             )
-        if retry:
-            # Lambda leaves failed records to reappear after the visibility timeout; here they
-            # reappear at once. Each receive counts towards the RedrivePolicy's maxReceiveCount.
+        if retry and self.clock is None:
+            # Lambda leaves failed records to reappear after the visibility timeout; without a
+            # clock to move they reappear at once. Each receive counts towards maxReceiveCount.
             self.sqs.change_message_visibility_batch(
                 QueueUrl=source.queue_url,
                 Entries=[
@@ -525,6 +550,11 @@ class LambdaRuntime:
                     progressed |= step.invocations > 0
                     total.add(step)
             busy = [url for url in self._source_queues() if self._pending(url)]
+            if not progressed and busy and self.clock is not None:
+                waits = [w for w in (next_visible_in(url, self.clock) for url in busy) if w]
+                if waits:
+                    self.clock.advance(min(waits) + 0.001)
+                    continue
             if not progressed and not busy:
                 return total
             if time.monotonic() > deadline:
