@@ -352,6 +352,7 @@ _DEPLOYABLE = (
     "AWS::KMS::Alias",
     "AWS::SecretsManager::Secret",
     "AWS::Events::EventBus",
+    "AWS::Events::Rule",
 )
 _SQS_ATTRIBUTES = (
     "ContentBasedDeduplication",
@@ -490,6 +491,7 @@ class _Deployer:
             "AWS::KMS::Alias": self._alias,
             "AWS::SecretsManager::Secret": self._secret,
             "AWS::Events::EventBus": self._event_bus,
+            "AWS::Events::Rule": self._rule,
         }
         creators[resource_type](logical_id, properties)
 
@@ -674,6 +676,23 @@ class _Deployer:
             arn = events.describe_event_bus(Name=name)["Arn"]
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[logical_id] = {"Arn": arn, "Name": name}
+
+    def _rule(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A rule on a bus with its targets as declared: moto delivers matched events to SQS
+        targets itself, so a queue target needs nothing local."""
+        events = self.client("events")
+        bus = props.get("EventBusName", "default")
+        name = props.get("Name") or self.physical_name(logical_id)[:64]
+        arn = events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+        )["RuleArn"]
+        targets = [{"Id": target["Id"], "Arn": target["Arn"]} for target in props["Targets"]]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[logical_id] = {"Arn": arn}
 
     # -- functions -----------------------------------------------------------------------------
 

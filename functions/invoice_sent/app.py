@@ -11,12 +11,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.core.settings import configured
+from qbo_sync.core.delivery import defer
+from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import parse_invoice_sent, validation_problems
 from qbo_sync.invoices.dead_letters import dead_letter
-from qbo_sync.workflows.export import Refused, export_invoice
+from qbo_sync.workflows.export import ExportDeferred, Refused, export_invoice
 
 logger = Logger()
 metrics = Metrics()
@@ -38,6 +39,8 @@ def metric_name(outcome: ExportOutcome) -> str:
             return "InvoicesSkipped"
         case ExportOutcome.PENDING:
             return "InvoicesPending"
+        case ExportOutcome.GAVE_UP:
+            return "InvoicesGaveUp"
         case _:
             assert_never(outcome)
 
@@ -73,6 +76,18 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         )
         _refuse(record, lambda_context, refused.message, refused.code)
         return
+    except ExportDeferred as deferred:
+        # Back on the queue later rather than after the queue's visibility timeout; the
+        # contractor's other messages wait behind it, in order, and other contractors go on.
+        defer(get_settings().invoice_sent_queue_url, record.receipt_handle, deferred.delay_seconds)
+        logger.warning(
+            "Invoice not exported; it is tried again later",
+            attempt=deferred.attempt,
+            retry_in_seconds=deferred.delay_seconds,
+            error=str(deferred.__cause__),
+        )
+        metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)
+        raise
     except Exception as failure:
         logger.warning("Invoice not exported; SQS delivers it again", error=str(failure))
         metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)

@@ -32,6 +32,7 @@ _REQUIRED = (
     "idempotency_table",
     "invoice_sent_queue_url",
     "invoice_sent_dead_letter_queue_url",
+    "payment_events_queue_url",
 )
 
 
@@ -57,7 +58,8 @@ class Settings:
     idempotency_table: str
     invoice_sent_queue_url: str
     invoice_sent_dead_letter_queue_url: str
-    # The queue's RedrivePolicy maxReceiveCount (template.yaml passes the same parameter to
+    payment_events_queue_url: str
+    # The queues' RedrivePolicy maxReceiveCount (template.yaml passes the same parameter to
     # both): on that delivery a temporary failure shows as failed, not as retrying for ever.
     invoice_sent_max_receive_count: int
 
@@ -82,6 +84,7 @@ class Settings:
             idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
             invoice_sent_queue_url=env.get("INVOICE_SENT_QUEUE_URL", ""),
             invoice_sent_dead_letter_queue_url=env.get("INVOICE_SENT_DEAD_LETTER_QUEUE_URL", ""),
+            payment_events_queue_url=env.get("PAYMENT_EVENTS_QUEUE_URL", ""),
             invoice_sent_max_receive_count=_count(env, "INVOICE_SENT_MAX_RECEIVE_COUNT"),
         )
         settings.check()

@@ -25,6 +25,7 @@ class ExportOutcome(StrEnum):
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     PENDING = "pending"
+    GAVE_UP = "gave_up"  # QuickBooks kept failing for the whole window of attempts
 
 
 class EntryStatus(StrEnum):

@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the pydantic models are not loaded on the settings page's r
 
 logger = Logger(child=True)
 
+ATTEMPTS = "export_attempts"
 # What a record's write may keep when it is about an older revision than the one recorded.
 _KEPT_IF_PRESENT = ("exports_sk", "export_body")
 
@@ -68,6 +69,9 @@ class ExportRecord:
     # False: the message is older than the revision recorded (a late redelivery outside FIFO
     # order); its order key and body must not replace the newer ones.
     latest: bool = True
+    # True for a temporary failure: the write counts it in export_attempts (core/delivery.py's
+    # window); any other write starts the count again.
+    counts_attempt: bool = False
 
     @classmethod
     def of(
@@ -110,6 +114,10 @@ class ExportRecord:
             update.set(name, value, keep_if_present=not self.latest and name in _KEPT_IF_PRESENT)
         if self.reason is None:
             update.remove("export_reason")
+        if self.counts_attempt:
+            update.add(ATTEMPTS, 1)
+        else:
+            update.remove(ATTEMPTS)
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,7 @@ class RecordState:
     status: str | None
     revision: int | None
     reason_code: str | None
+    attempts: int = 0  # temporary failures counted so far
 
     @classmethod
     def of_item(cls, values: dict[str, Any]) -> RecordState:
@@ -128,6 +137,7 @@ class RecordState:
             values.get("export_status"),
             int(revision) if revision is not None else None,
             reason.get("code") if isinstance(reason, dict) else None,
+            int(values.get(ATTEMPTS, 0)),
         )
 
     def differs_from(self, record: ExportRecord) -> bool:
@@ -222,6 +232,7 @@ class ExportRecords:
             update.set("export_status", ExportStatus.PENDING)
             update.set("exports_status_pk", f"{self._pk}#{ExportStatus.PENDING}")
             update.remove("export_reason")
+            update.remove(ATTEMPTS)
             for name in ("exports_pk", "exports_sk", "invoice_number", "revision", "export_body"):
                 if name in record:
                     update.set(name, record[name])

@@ -18,6 +18,7 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.clock import now, seconds_since
+from qbo_sync.core.delivery import delay_for, gives_up
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportOutcome, ExportStatus
@@ -29,9 +30,20 @@ from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
 from qbo_sync.qbo.faults import QboError, Refused, refusal
 from qbo_sync.workflows.payment import announce_recorded, recorder_for
 
-__all__ = ["Refused", "export_invoice"]
+__all__ = ["ExportDeferred", "Refused", "export_invoice"]
 
 logger = Logger(child=True)
+
+
+class ExportDeferred(Exception):
+    """A temporary failure: the message is to come back after `delay_seconds` (through its
+    visibility), for its attempt number `attempt` + 1."""
+
+    def __init__(self, attempt: int) -> None:
+        super().__init__(f"export attempt {attempt} failed for a temporary reason")
+        self.attempt = attempt
+        self.delay_seconds = delay_for(attempt)
+
 
 # last_export_at is for the settings page: to the minute is enough, and a burst of exports then
 # pays one connection write a minute, not one per invoice.
@@ -64,13 +76,12 @@ def _export(connection: Connection, message: InvoiceSent, receive_count: int) ->
         exported = InvoiceExporter(connection).export(message, redelivered=receive_count > 1)
     except QboError as fault:
         refused = refusal(fault)
-        last = receive_count >= get_settings().invoice_sent_max_receive_count
-        _record_not_exported(connection, message, refused, last)
         if refused is None:
-            raise
+            return _retry_later(connection, message, receive_count, fault)
+        _record(ExportRecord.of(message, ExportStatus.FAILED, refused.reason, connection.realm_id))
         raise refused from fault
     except Refused as refused:
-        _record_not_exported(connection, message, refused)
+        _record(ExportRecord.of(message, ExportStatus.FAILED, refused.reason, connection.realm_id))
         raise
     if exported.outcome != ExportOutcome.UNCHANGED:
         _touch(connection)
@@ -133,25 +144,37 @@ def _exported_record(
     return replace(record, revision=newer.revision, invoice_number=newer.doc_number, latest=False)
 
 
-def _record_not_exported(
-    connection: Connection, message: InvoiceSent, refused: Refused | None, last: bool = False
-) -> None:
-    """Failed (refused for good, or on the last delivery SQS makes) or pending (SQS delivers it
-    again), with the reason."""
-    if refused is not None:
-        status, why = ExportStatus.FAILED, refused.reason
-    elif last:
-        status, why = ExportStatus.FAILED, reason(ReasonCode.GAVE_UP)
-    else:
-        status, why = ExportStatus.PENDING, reason(ReasonCode.TEMPORARY)
-    record = ExportRecord.of(message, status, why, connection.realm_id)
+def _retry_later(
+    connection: Connection, message: InvoiceSent, receive_count: int, fault: QboError
+) -> ExportOutcome:
+    """A temporary failure: pending, counted as an attempt, and back on the queue later
+    (ExportDeferred); failed for good once the window of attempts is over, or on the last
+    receive SQS allows, and then acknowledged: the contractor's Retry exports it."""
+    temporary = reason(ReasonCode.TEMPORARY)
+    pending = ExportRecord.of(message, ExportStatus.PENDING, temporary, connection.realm_id)
+    pending = replace(pending, counts_attempt=True)
+    before = _record(pending)
+    attempt = before.attempts + 1 if before is not None else receive_count
+    last = receive_count >= get_settings().invoice_sent_max_receive_count
+    if not (gives_up(attempt) or last):
+        raise ExportDeferred(attempt) from fault
+    logger.warning("QuickBooks kept failing; the export gives up", attempts=attempt)
+    gave_up = replace(pending, status=ExportStatus.FAILED, reason=reason(ReasonCode.GAVE_UP))
+    _record(replace(gave_up, counts_attempt=False))
+    return ExportOutcome.GAVE_UP
+
+
+def _record(record: ExportRecord) -> RecordState | None:
+    """Writes a record that is not an export, and emits its event if that changed it. None
+    when the write failed: the message's own fate (retry, or the dead-letter queue) must not
+    change for it."""
     try:
-        before = export_records(message.contractor_id).write(record)
+        before = export_records(record.contractor_id).write(record)
     except Exception:
-        # The message's own fate (retry or dead-letter queue) must not change for it.
-        logger.exception("Export record not written", status=status)
-        return
+        logger.exception("Export record not written", status=record.status)
+        return None
     announce(record, before, None)
+    return before
 
 
 def _keep(message: InvoiceSent, seen: Connection) -> ExportOutcome:

@@ -1,0 +1,51 @@
+"""How a queued message that failed for a temporary reason is tried again: later each time,
+through the message's own visibility, and given up on by the code after a window of hours,
+long before SQS's receive limit (a safety net for what the code never sees: a function that
+dies) would dead-letter it.
+
+The delay doubles from 30 s to a cap of 15 min, with jitter, so a contractor's QuickBooks that
+fails for hours costs about four attempts an hour, and once it answers again the messages go on
+within 15 minutes. The window counts the attempts the code made (not SQS's receives, which also
+count the messages a failing one holds up in its FIFO group): after 12 hours of them the
+message gives up (failed, `qbo_unavailable_gave_up`), and the contractor's Retry exports it.
+"""
+
+from __future__ import annotations
+
+import random
+
+from qbo_sync.core import aws
+
+FIRST_DELAY_SECONDS = 30
+MAX_DELAY_SECONDS = 900
+GIVE_UP_AFTER_SECONDS = 12 * 3600
+_JITTER = 0.2
+
+
+def scheduled_delay(attempt: int) -> int:
+    """The delay after the `attempt`-th failed attempt (1 = the first), without jitter."""
+    return int(min(FIRST_DELAY_SECONDS * 2 ** max(attempt - 1, 0), MAX_DELAY_SECONDS))
+
+
+def delay_for(attempt: int) -> int:
+    """The visibility to give a message after its `attempt`-th failed attempt: the schedule,
+    give or take 20%, so that messages failing together do not come back together."""
+    spread = 1 + random.uniform(-_JITTER, _JITTER)
+    return max(1, min(round(scheduled_delay(attempt) * spread), MAX_DELAY_SECONDS))
+
+
+def waited_before(attempt: int) -> int:
+    """How long the schedule has waited between the first attempt and the `attempt`-th."""
+    return sum(scheduled_delay(n) for n in range(1, attempt))
+
+
+def gives_up(attempt: int) -> bool:
+    """True when the `attempt`-th attempt failed after the whole window of retries."""
+    return waited_before(attempt) >= GIVE_UP_AFTER_SECONDS
+
+
+def defer(queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """The message comes back after `seconds` instead of the queue's visibility timeout."""
+    aws.sqs().change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+    )
