@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import faults, query
+from .accounts import ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account
 from .company import Company
 from .fields import SYSTEM, check_allowed
 from .jsonio import Json
@@ -20,6 +21,7 @@ from .names import (
     build_customer,
     build_item,
 )
+from .shapes import drop_blank
 from .transactions import (
     INVOICE_FIELDS,
     INVOICE_READ_ONLY,
@@ -51,7 +53,7 @@ SPECS = {
         Spec("Item", ITEM_FIELDS, ITEM_READ_ONLY, build_item),
         Spec("Invoice", INVOICE_FIELDS, INVOICE_READ_ONLY, build_invoice, deletable=True),
         Spec("Payment", PAYMENT_FIELDS, PAYMENT_READ_ONLY, build_payment, deletable=True),
-        Spec("Account"),
+        Spec("Account", ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account),
         Spec("CompanyInfo"),
         Spec("Vendor"),
         Spec("Employee"),
@@ -122,18 +124,17 @@ def write(
     if operation not in (None, "update", "create"):
         raise unsupported(path)
     check_allowed(body, spec.fields)
-    if body.get("Id") is None:
-        built = spec.build(company, _writable(spec, body), None, now)
+    if body.get("Id") in (None, ""):
+        built = spec.build(company, drop_blank(_writable(spec, body)), None, now)
         _check_books_open(company, built)
         row = company.insert(spec.name, built, now)
         settle(company, now)
         return spec.name, row, True
     existing = _current(company, spec, body)
     sparse = body.get("sparse") in (True, "true")
-    fields = (
-        {**_writable(spec, existing), **_writable(spec, body)}
-        if sparse
-        else (_writable(spec, body))
+    # Blanks are dropped after the merge: in a sparse update "" clears the stored value.
+    fields = drop_blank(
+        {**_writable(spec, existing), **_writable(spec, body)} if sparse else _writable(spec, body)
     )
     built = spec.build(company, fields, existing, now)
     _check_books_open(company, existing)

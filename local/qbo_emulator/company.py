@@ -9,6 +9,7 @@ from typing import Any
 
 from .clock import local_date, meta_time
 from .jsonio import Json
+from .shapes import drop_blank
 
 ENTITIES = (
     "Customer",
@@ -143,7 +144,7 @@ class Company:
         stored = {
             "Id": self.next_id(entity),
             "SyncToken": "0",
-            **row,
+            **drop_blank(row),
             "domain": "QBO",
             "sparse": False,
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
@@ -155,7 +156,7 @@ class Company:
         stored = {
             "Id": old["Id"],
             "SyncToken": str(int(old["SyncToken"]) + 1),
-            **row,
+            **drop_blank(row),
             "domain": "QBO",
             "sparse": False,
             "MetaData": {

@@ -51,9 +51,17 @@ CUSTOMER_FIELDS = frozenset(
         "CustomerTypeRef",
         "ARAccountRef",
         "Source",
+        "IsProject",
+        "SecondaryTaxIdentifier",
+        "GSTRegistrationType",
+        "TaxRegistrationNumber",
     }
 )
-CUSTOMER_READ_ONLY = frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level"})
+# IsProject: projects are made in the QBO UI; the API reports the flag (Customer reference,
+# minorversion 54+). python-quickbooks' Customer() always sends IsProject: false.
+CUSTOMER_READ_ONLY = frozenset(
+    {"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level", "IsProject"}
+)
 
 ITEM_FIELDS = frozenset(
     {
@@ -84,6 +92,13 @@ ITEM_FIELDS = frozenset(
         "PrefVendorRef",
         "ItemCategoryType",
         "ReorderPoint",
+        "Source",
+        "AbatementRate",
+        "ReverseChargeRate",
+        "ServiceType",
+        "UQCId",
+        "UQCDisplayText",
+        "TaxClassificationRef",
     }
 )
 ITEM_READ_ONLY = frozenset({"FullyQualifiedName", "Level"})

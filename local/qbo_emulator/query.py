@@ -198,6 +198,11 @@ def _projection(p: _Parser) -> tuple[bool, list[str] | None]:
     token = p.peek()
     if token is not None and token.text == "*":
         p.pos += 1
+        # `SELECT *, Sku FROM Item` (python-quickbooks' Item.all() since 0.9.12): the star
+        # already holds every property, so the named ones add nothing.
+        while p.peek() is not None and p.tokens[p.pos].text == ",":
+            p.pos += 1
+            p.name()
         return False, None
     if token is not None and token.word == "count":
         p.pos += 1

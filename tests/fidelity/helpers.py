@@ -50,7 +50,9 @@ def invoice(qb: QuickBooks, buyer: Customer, *lines: SalesItemLine, doc: str = "
     return saved
 
 
-def payment(qb: QuickBooks, buyer: Customer, total: float, *applied: tuple[Invoice, float]) -> Payment:
+def payment(
+    qb: QuickBooks, buyer: Customer, total: float, *applied: tuple[Invoice, float]
+) -> Payment:
     created = Payment()
     created.CustomerRef = buyer.to_ref()
     created.TotalAmt = total
