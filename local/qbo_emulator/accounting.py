@@ -31,8 +31,8 @@ from .transactions import (
     build_payment,
     settle,
     unlink_invoice,
-    void_invoice,
 )
+from .voids import VOIDS
 
 Builder = Callable[[Company, Json, Json | None, float], Json]
 
@@ -109,10 +109,18 @@ def _current(company: Company, spec: Spec, body: Json) -> Json:
 
 
 def write(
-    company: Company, segment: str, body: Any, operation: str | None, path: str, now: float
+    company: Company,
+    segment: str,
+    body: Any,
+    operation: str | None,
+    path: str,
+    now: float,
+    include: str | None = None,
 ) -> tuple[str, Json, bool]:
     """Returns (entity name, entity as answered, whether it was a create)."""
     spec = _spec(segment, path)
+    if operation == "update" and include == "void" and spec.name == "Payment":
+        operation = "void"  # Intuit's documented form of a payment void
     if not isinstance(body, dict):
         raise faults.bad_value(spec.name, body)
     if spec.build is None:
@@ -158,17 +166,10 @@ def _delete_or_void(company: Company, spec: Spec, body: Json, operation: str, no
     existing = _current(company, spec, body)
     _check_books_open(company, existing)
     if operation == "void":
-        if spec.name != "Invoice":
-            raise faults.business(f"Voiding a {spec.name} is not supported by the emulator")
-        row = company.replace(
-            spec.name,
-            existing,
-            void_invoice(
-                _writable(spec, existing)
-                | {k: existing[k] for k in ("TotalAmt", "Balance", "LinkedTxn") if k in existing}
-            ),
-            now,
-        )
+        void = VOIDS.get(spec.name)
+        if void is None:
+            raise faults.business(f"{spec.name} can not be voided")
+        row = void(company, existing, now)
         settle(company, now)
         return row
     if spec.name == "Invoice":

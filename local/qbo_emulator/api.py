@@ -163,7 +163,10 @@ class AccountingApi:
         if req.method == "POST" and len(segments) == 1:
             body = self._json_body(req)
             operation = req.params.get("operation")
-            name, row, created = accounting.write(company, head, body, operation, req.path, now)
+            include = req.params.get("include")
+            name, row, created = accounting.write(
+                company, head, body, operation, req.path, now, include
+            )
             return {name: row}, created
         raise accounting.unsupported(req.path)
 

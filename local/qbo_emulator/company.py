@@ -19,7 +19,13 @@ ENTITIES = (
     "Account",
     "Invoice",
     "Payment",
+    "Deposit",
+    "RefundReceipt",
     "CompanyInfo",
+    "Preferences",
+    "Term",
+    "TaxCode",
+    "TaxRate",
 )
 # QBO numbers people (customers, vendors, employees) from one sequence and transactions from
 # another, so an Invoice and a Payment never share an Id; a client that mixes up kinds of ids
@@ -30,6 +36,8 @@ SEQUENCE = {
     "Employee": "name",
     "Invoice": "txn",
     "Payment": "txn",
+    "Deposit": "txn",
+    "RefundReceipt": "txn",
 }
 USD = {"value": "USD", "name": "United States Dollar"}
 

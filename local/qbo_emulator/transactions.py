@@ -205,7 +205,7 @@ def applied_to(
             for line in payment.get("Line", [])
             if line["LinkedTxn"][0]["TxnId"] == invoice_id
         ]
-        if mine:
+        if any(mine):  # a voided payment keeps its lines at 0 and no longer links
             total += sum(mine, Decimal("0.00"))
             links.append({"TxnId": payment["Id"], "TxnType": "Payment"})
     return total, links
@@ -376,24 +376,3 @@ def unlink_invoice(company: Company, invoice_id: str, now: float) -> None:
                 (line["Amount"] for line in kept), Decimal("0.00")
             )
             company.touch("Payment", payment, now)
-
-
-def void_invoice(invoice: Json) -> Json:
-    if invoice.get("LinkedTxn"):
-        raise faults.business("An invoice with payments applied can not be voided", "Id")
-    lines = [
-        {**line, "Amount": Decimal("0.00")} if "Amount" in line else line
-        for line in invoice["Line"]
-    ]
-    for line in lines:
-        detail = line.get("SalesItemLineDetail")
-        if isinstance(detail, dict) and "Qty" in detail:
-            line["SalesItemLineDetail"] = {**detail, "Qty": Decimal("0")}
-    note = "Voided" + (f" - {invoice['PrivateNote']}" if invoice.get("PrivateNote") else "")
-    return {
-        **invoice,
-        "Line": lines,
-        "TotalAmt": Decimal("0.00"),
-        "Balance": Decimal("0.00"),
-        "PrivateNote": note,
-    }

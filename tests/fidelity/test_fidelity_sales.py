@@ -1,0 +1,104 @@
+"""Invoices and payments through python-quickbooks: create, query, update, pay, void."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from quickbooks import QuickBooks
+from quickbooks.objects.invoice import Invoice
+from quickbooks.objects.payment import Payment
+
+from local.qbo_emulator import QboEmulator
+from tests.fidelity.helpers import customer, invoice, money, payment, sales_line, service_item
+
+
+def test_an_invoice_with_the_clients_default_line_is_created_and_read_back(
+    qb: QuickBooks, emu: QboEmulator, realm: str
+) -> None:
+    # SalesItemLineDetail() sends Qty 0, UnitPrice 0, ServiceDate "" and TxnDate "" on the
+    # invoice: the client's own sandbox test (tests/integration/test_invoice.py) does this.
+    buyer, item = customer(qb), service_item(qb)
+
+    made = invoice(qb, buyer, sales_line(item, 100), doc="INV-1001")
+
+    read = Invoice.get(made.Id, qb=qb)
+    assert read.CustomerRef.name == "Jane O'Neil"
+    assert read.Line[0].Description == "description"
+    assert (money(read.Line[0].Amount), money(read.TotalAmt), money(read.Balance)) == (
+        Decimal("100.00"),
+        Decimal("100.00"),
+        Decimal("100.00"),
+    )
+    [stored] = emu.entities(realm, "Invoice")
+    assert "ShipDate" not in stored and "TrackingNum" not in stored
+
+
+def test_an_invoice_is_found_by_doc_number(qb: QuickBooks) -> None:
+    buyer, item = customer(qb), service_item(qb)
+    made = invoice(qb, buyer, sales_line(item, 40, qty=2, price=20), doc="INV-7")
+    invoice(qb, buyer, sales_line(item, 5), doc="INV-8")
+
+    found = Invoice.filter(DocNumber="INV-7", qb=qb)
+
+    assert [i.Id for i in found] == [made.Id]
+    assert found[0].Line[0].SalesItemLineDetail.Qty == 2
+
+
+def test_a_read_invoice_round_trips_as_a_full_update(qb: QuickBooks) -> None:
+    buyer, item = customer(qb), service_item(qb)
+    read = Invoice.get(invoice(qb, buyer, sales_line(item, 100)).Id, qb=qb)
+    read.PrivateNote = "checked"
+
+    read.save(qb=qb)
+
+    again = Invoice.get(read.Id, qb=qb)
+    assert again.PrivateNote == "checked"
+    assert money(again.TotalAmt) == Decimal("100.00")
+    assert again.SyncToken == "1"
+
+
+def test_a_payment_applied_to_an_invoice_lowers_its_balance(qb: QuickBooks) -> None:
+    buyer, item = customer(qb), service_item(qb)
+    made = invoice(qb, buyer, sales_line(item, 100))
+
+    paid = payment(qb, buyer, 60, (made, 60))
+
+    read = Invoice.get(made.Id, qb=qb)
+    assert money(read.Balance) == Decimal("40.00")
+    assert [(link.TxnId, link.TxnType) for link in read.LinkedTxn] == [(paid.Id, "Payment")]
+    assert read.SyncToken == "1"  # QBO touched the invoice when the payment applied
+
+
+def test_a_voided_payment_has_zero_amounts_and_the_invoice_is_open_again(
+    qb: QuickBooks,
+) -> None:
+    buyer, item = customer(qb), service_item(qb)
+    made = invoice(qb, buyer, sales_line(item, 100))
+    paid = payment(qb, buyer, 100, (made, 100))
+
+    paid.void(qb=qb)
+
+    read = Payment.get(paid.Id, qb=qb)
+    assert money(read.TotalAmt) == Decimal("0.00")
+    assert "Voided" in read.PrivateNote
+    assert read.SyncToken == "1"
+    assert money(Invoice.get(made.Id, qb=qb).Balance) == Decimal("100.00")
+
+
+def test_a_voided_invoice_keeps_its_payment_as_the_customers_credit(
+    qb: QuickBooks, emu: QboEmulator, realm: str
+) -> None:
+    buyer, item = customer(qb), service_item(qb)
+    made = invoice(qb, buyer, sales_line(item, 100))
+    paid = payment(qb, buyer, 30, (made, 30))
+    current = Invoice.get(made.Id, qb=qb)
+
+    current.void(qb=qb)
+
+    read = Invoice.get(made.Id, qb=qb)
+    assert (money(read.TotalAmt), money(read.Balance)) == (Decimal("0.00"), Decimal("0.00"))
+    assert "Voided" in read.PrivateNote
+    assert int(read.SyncToken) == int(current.SyncToken) + 1
+    assert money(Payment.get(paid.Id, qb=qb).UnappliedAmt) == Decimal("30.00")
+    [stored] = emu.entities(realm, "Customer")
+    assert stored["Balance"] == Decimal("-30.00")
