@@ -11,6 +11,7 @@ from typing import Any
 from . import faults, query
 from .accounts import ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account
 from .company import Company
+from .deposits import DEPOSIT_FIELDS, DEPOSIT_READ_ONLY, build_deposit
 from .fields import SYSTEM, check_allowed
 from .jsonio import Json
 from .names import (
@@ -21,6 +22,7 @@ from .names import (
     build_customer,
     build_item,
 )
+from .refunds import REFUND_FIELDS, REFUND_READ_ONLY, build_refund
 from .shapes import drop_blank
 from .transactions import (
     INVOICE_FIELDS,
@@ -53,6 +55,8 @@ SPECS = {
         Spec("Item", ITEM_FIELDS, ITEM_READ_ONLY, build_item),
         Spec("Invoice", INVOICE_FIELDS, INVOICE_READ_ONLY, build_invoice, deletable=True),
         Spec("Payment", PAYMENT_FIELDS, PAYMENT_READ_ONLY, build_payment, deletable=True),
+        Spec("RefundReceipt", REFUND_FIELDS, REFUND_READ_ONLY, build_refund, deletable=True),
+        Spec("Deposit", DEPOSIT_FIELDS, DEPOSIT_READ_ONLY, build_deposit, deletable=True),
         Spec("Account", ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account),
         Spec("CompanyInfo"),
         Spec("Vendor"),

@@ -134,7 +134,7 @@ def _sales_line(company: Company, line: Json, number_: int) -> Json:
     }
 
 
-def _lines(company: Company, lines: Any) -> tuple[list[Json], Decimal]:
+def sales_lines(company: Company, lines: Any) -> tuple[list[Json], Decimal]:
     if not isinstance(lines, list) or not lines:
         raise faults.required("Line")
     built: list[Json] = []
@@ -213,7 +213,7 @@ def applied_to(
 
 def build_invoice(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
-    lines, total = _lines(company, fields.get("Line"))
+    lines, total = sales_lines(company, fields.get("Line"))
     if total < 0:
         raise faults.business("Transaction total can not be negative", "TotalAmt")
     doc = _doc_number(company, fields, existing)
