@@ -22,6 +22,7 @@ from .names import (
     build_customer,
     build_item,
 )
+from .preferences import preferences
 from .refunds import REFUND_FIELDS, REFUND_READ_ONLY, build_refund
 from .shapes import drop_blank
 from .transactions import (
@@ -59,6 +60,10 @@ SPECS = {
         Spec("Deposit", DEPOSIT_FIELDS, DEPOSIT_READ_ONLY, build_deposit, deletable=True),
         Spec("Account", ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account),
         Spec("CompanyInfo"),
+        Spec("Preferences"),
+        Spec("Term"),
+        Spec("TaxCode"),
+        Spec("TaxRate"),
         Spec("Vendor"),
         Spec("Employee"),
     )
@@ -88,6 +93,8 @@ def _spec(segment: str, path: str) -> Spec:
 
 def read(company: Company, segment: str, entity_id: str, path: str) -> tuple[str, Json]:
     spec = _spec(segment, path)
+    if spec.name == "Preferences":
+        return spec.name, preferences(company)
     if spec.name == "CompanyInfo" and entity_id == company.realm_id:
         return spec.name, company.rows("CompanyInfo")[0]
     row = company.get(spec.name, entity_id)
@@ -188,4 +195,6 @@ def run_query(company: Company, text: str) -> tuple[str, Json]:
     name = entity_name(parsed.entity)
     if name is None:
         raise faults.query_invalid(f"value '{parsed.entity}' is not a valid entity")
+    if name == "Preferences":
+        preferences(company)
     return name, query.execute(parsed, name, company.rows(name))

@@ -157,6 +157,10 @@ class AccountingApi:
                 raise faults.query_parse("Encountered end of statement")
             name, result = accounting.run_query(company, text)
             return {"QueryResponse": result}, False
+        if req.method == "GET" and segments == ["preferences"]:
+            # Preferences is one document per company, read without an Id.
+            name, row = accounting.read(company, head, "", req.path)
+            return {name: row}, False
         if req.method == "GET" and len(segments) == 2:
             name, row = accounting.read(company, head, segments[1], req.path)
             return {name: row}, False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from . import preferences
 from .clock import local_date, meta_time
 from .jsonio import Json
 from .shapes import drop_blank
@@ -78,7 +79,9 @@ class Company:
         self._sequences: dict[str, int] = {}
         self._doc_number = 1000
         self.replays: dict[str, Replay] = {}
+        self.default_terms: Json | None = None  # a Term reference (preferences.py)
         self._seed(now, DEFAULT_ITEMS if default_items else ())
+        preferences.seed(self, now)
 
     def _seed(self, now: float, items: tuple[str, ...]) -> None:
         for name, kind, subtype, classification in _DEFAULT_ACCOUNTS:

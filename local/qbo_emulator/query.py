@@ -51,6 +51,11 @@ FILTERABLE: dict[str, set[str]] = {
     "Invoice": _META | {"docnumber", "txndate", "duedate", "customerref", "balance", "totalamt"},
     "Payment": _META | {"txndate", "customerref", "totalamt"},
     "CompanyInfo": _META | {"companyname"},
+    "Deposit": _META | {"txndate", "totalamt"},
+    "RefundReceipt": _META | {"docnumber", "txndate", "customerref", "totalamt"},
+    "Term": _META | {"name", "active"},
+    "TaxCode": _META | {"name", "active", "taxable", "taxgroup"},
+    "TaxRate": _META | {"name", "active"},
 }
 # QBO compares names and document numbers without regard to case.
 CASELESS = {
@@ -64,7 +69,7 @@ CASELESS = {
     "middlename",
     "primaryemailaddr",
 }
-NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account"}
+NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate"}
 
 _TOKEN = re.compile(
     r"""\s*(?:

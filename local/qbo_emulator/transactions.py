@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from . import faults
+from . import faults, preferences
 from .clock import local_date
 from .company import USD, Company
 from .fields import CENT, iso_date, nested_text, number, reference, required_money, text
@@ -218,7 +218,14 @@ def build_invoice(company: Company, fields: Json, existing: Json | None, now: fl
         raise faults.business("Transaction total can not be negative", "TotalAmt")
     doc = _doc_number(company, fields, existing)
     txn_date = iso_date(fields.get("TxnDate"), "TxnDate") or local_date(now)
-    due_date = iso_date(fields.get("DueDate"), "DueDate") or txn_date
+    due_date = iso_date(fields.get("DueDate"), "DueDate")
+    terms = (
+        reference(company, "Term", fields["SalesTermRef"], "SalesTermRef")
+        if fields.get("SalesTermRef") is not None
+        else (company.get("Customer", customer["value"]) or {}).get("SalesTermRef")
+    )
+    if due_date is None:
+        due_date, terms = preferences.due_date(company, terms, txn_date)
     text(fields.get("PrivateNote"), "PrivateNote", 4000)
     nested_text(fields.get("CustomerMemo"), "CustomerMemo", {"value": 1000})
     applied, links = applied_to(company, existing["Id"]) if existing else (Decimal("0.00"), [])
@@ -236,6 +243,7 @@ def build_invoice(company: Company, fields: Json, existing: Json | None, now: fl
         "Line": lines,
         "TxnDate": txn_date,
         "DueDate": due_date,
+        "SalesTermRef": terms,
         "TotalAmt": total,
         "Balance": total - applied,
         "CurrencyRef": fields.get("CurrencyRef", dict(USD)),
