@@ -1,0 +1,121 @@
+"""The answers' shapes beside Intuit's: gateway faults, headers, XML, minor versions. Raw
+requests where the shape is the point; python-quickbooks where its handling shows it."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+from quickbooks import QuickBooks
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
+from quickbooks.objects.customer import Customer
+
+from local.qbo_emulator import QboEmulator
+from tests.emulator.helpers import Api, connect
+from tests.fidelity.helpers import customer
+
+NS = {"q": "http://schema.intuit.com/finance/v3"}
+
+
+@pytest.fixture
+def api(emu: QboEmulator, realm: str) -> Api:
+    return Api(emu, realm, connect(emu)["access_token"])
+
+
+def test_an_expired_token_is_the_clients_authorization_exception(
+    qb: QuickBooks, emu: QboEmulator, realm: str
+) -> None:
+    emu.expire_access_tokens(realm)
+
+    with pytest.raises(AuthorizationException) as refused:
+        Customer.all(qb=qb)
+
+    assert refused.value.error_code == 401
+
+
+def test_a_denied_company_answers_403_3100_in_the_gateways_shape(
+    emu: QboEmulator, realm: str, api: Api
+) -> None:
+    emu.deny_next(1, realm_id=realm)
+
+    response = api.get(f"companyinfo/{realm}")
+
+    body = response.json()
+    assert response.status_code == 403
+    assert body["fault"]["type"] == "SERVICE"
+    assert body["fault"]["error"][0]["code"] == "3100"
+    assert "errorCode=003100" in body["fault"]["error"][0]["message"]
+    assert isinstance(body["time"], int)
+    assert api.get(f"companyinfo/{realm}").status_code == 200
+
+
+def test_the_client_reports_a_403_as_a_plain_failure(
+    qb: QuickBooks, emu: QboEmulator, realm: str
+) -> None:
+    # python-quickbooks looks for "Fault" only; Intuit's 403 says "fault", so the client
+    # falls back to "Error returned with status code '403'" (client.py, make_request).
+    emu.deny_next(1, realm_id=realm)
+
+    with pytest.raises(QuickbooksException) as refused:
+        Customer.all(qb=qb)
+
+    assert "403" in refused.value.message
+
+
+def test_every_answer_carries_an_intuit_tid(emu: QboEmulator, realm: str, api: Api) -> None:
+    answers = [
+        api.get(f"companyinfo/{realm}"),
+        api.get("customer/999"),
+        api.query("select * from Nothing"),
+        requests.get(f"{emu.api_base_url}/v3/company/{realm}/customer/1", timeout=5),
+    ]
+
+    assert [r.status_code for r in answers] == [200, 400, 400, 401]
+    assert all(r.headers.get("intuit_tid") for r in answers)
+
+
+def test_an_xml_fault_puts_code_element_and_type_in_attributes(
+    qb: QuickBooks, emu: QboEmulator, realm: str, api: Api
+) -> None:
+    customer(qb, "Jane O'Neil")
+    api.session.headers["Accept"] = "application/xml"
+
+    response = api.post("customer", {"DisplayName": "Jane O'Neil"})
+
+    fault = ET.fromstring(response.content).find("q:Fault", NS)
+    assert fault is not None and fault.get("type") == "ValidationFault"
+    error = fault.find("q:Error", NS)
+    assert error is not None and (error.get("code"), error.get("element")) == (
+        "6240",
+        "DisplayName",
+    )
+    assert error.findtext("q:Message", namespaces=NS) == "Duplicate Name Exists Error"
+
+
+def test_an_xml_entity_has_domain_as_an_attribute_and_refs_as_text(
+    qb: QuickBooks, api: Api
+) -> None:
+    made = customer(qb)
+    api.session.headers["Accept"] = "application/xml"
+
+    root = ET.fromstring(api.get(f"customer/{made.Id}").content)
+
+    entity = root.find("q:Customer", NS)
+    assert entity is not None and (entity.get("domain"), entity.get("sparse")) == ("QBO", "false")
+    currency = entity.find("q:CurrencyRef", NS)
+    assert currency is not None and (currency.text, currency.get("name")) == (
+        "USD",
+        "United States Dollar",
+    )
+
+
+@pytest.mark.parametrize("minor", ["1", "40", "74"])
+def test_a_minor_version_below_75_is_served_as_75(qb: QuickBooks, api: Api, minor: str) -> None:
+    made = customer(qb)
+
+    old = api.get(f"customer/{made.Id}", minorversion=minor)
+    current = api.get(f"customer/{made.Id}", minorversion="75")
+
+    assert old.status_code == 200
+    assert old.json()["Customer"] == current.json()["Customer"]
