@@ -69,9 +69,10 @@ def test_every_answer_carries_an_intuit_tid(emu: QboEmulator, realm: str, api: A
         api.get("customer/999"),
         api.query("select * from Nothing"),
         requests.get(f"{emu.api_base_url}/v3/company/{realm}/customer/1", timeout=5),
+        requests.get(emu.discovery_url, timeout=5),
     ]
 
-    assert [r.status_code for r in answers] == [200, 400, 400, 401]
+    assert [r.status_code for r in answers] == [200, 400, 400, 401, 200]
     assert all(r.headers.get("intuit_tid") for r in answers)
 
 
