@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from quickbooks import QuickBooks
+from quickbooks.exceptions import QuickbooksException, ValidationException
+from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment
 
@@ -102,3 +105,23 @@ def test_a_voided_invoice_keeps_its_payment_as_the_customers_credit(
     assert money(Payment.get(paid.Id, qb=qb).UnappliedAmt) == Decimal("30.00")
     [stored] = emu.entities(realm, "Customer")
     assert stored["Balance"] == Decimal("-30.00")
+
+
+def test_a_line_whose_amount_is_not_qty_times_price_is_still_refused(qb: QuickBooks) -> None:
+    buyer, item = customer(qb), service_item(qb)
+
+    with pytest.raises(QuickbooksException) as refused:  # 6000-6999: the client's generic one
+        invoice(qb, buyer, sales_line(item, 50, qty=2, price=20))
+
+    assert refused.value.error_code == 6070
+
+
+def test_a_property_qbo_does_not_know_is_still_refused(qb: QuickBooks) -> None:
+    made = Customer()
+    made.DisplayName = "Jane O'Neil"
+    made.Nickname = "Janey"  # not a Customer property in Intuit's reference
+
+    with pytest.raises(ValidationException) as refused:
+        made.save(qb=qb)
+
+    assert (refused.value.error_code, "Nickname" in refused.value.detail) == (2010, True)
