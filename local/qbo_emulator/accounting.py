@@ -25,16 +25,8 @@ from .names import (
 from .preferences import preferences
 from .refunds import REFUND_FIELDS, REFUND_READ_ONLY, build_refund
 from .shapes import drop_blank
-from .transactions import (
-    INVOICE_FIELDS,
-    INVOICE_READ_ONLY,
-    PAYMENT_FIELDS,
-    PAYMENT_READ_ONLY,
-    build_invoice,
-    build_payment,
-    settle,
-    unlink_invoice,
-)
+from .transactions import build_invoice, build_payment, settle, unlink_invoice
+from .txn_fields import INVOICE_FIELDS, INVOICE_READ_ONLY, PAYMENT_FIELDS, PAYMENT_READ_ONLY
 from .voids import VOIDS
 
 Builder = Callable[[Company, Json, Json | None, float], Json]

@@ -4,8 +4,9 @@ the Preferences document, all served read-only.
 Shapes follow Intuit's API reference samples (Preferences, Term, TaxCode, TaxRate). A US
 company reports the pseudo tax codes TAX and NON beside its tax groups, and since Nov 2017 uses
 Automated Sales Tax (`TaxPrefs.PartnerTaxEnabled`). `SalesFormsPrefs.DefaultTerms` names the
-terms an invoice gets when neither it nor its customer names any (Net 30 here, as in Intuit's
-sample company); the invoice's DueDate follows from them (due_date)."""
+terms an invoice gets when neither it nor its customer names any: Net 30, Id 3, as in a
+production answer (pastebin.com/A4JGEijL, 2020: TxnDate 2020-04-03, DueDate 2020-05-03,
+"SalesTermRef": {"value": "3"}); the invoice's DueDate follows from them (due_date)."""
 
 from __future__ import annotations
 
@@ -112,4 +113,5 @@ def due_date(company: Company, terms: Json | None, txn_date: str) -> tuple[str, 
     if term is None:
         return txn_date, None
     due = date.fromisoformat(txn_date) + timedelta(days=int(term.get("DueDays", 0)))
-    return due.isoformat(), company.ref("Term", term)
+    # A real answer names the terms by Id only: "SalesTermRef": {"value": "3"}.
+    return due.isoformat(), {"value": term["Id"]}

@@ -12,89 +12,7 @@ from .company import USD, Company
 from .fields import CENT, iso_date, nested_text, number, reference, required_money, text
 from .fields import email as email_field
 from .jsonio import Json
-
-INVOICE_FIELDS = frozenset(
-    {
-        "CustomerRef",
-        "Line",
-        "DocNumber",
-        "TxnDate",
-        "DueDate",
-        "BillEmail",
-        "BillEmailCc",
-        "BillEmailBcc",
-        "CustomerMemo",
-        "PrivateNote",
-        "BillAddr",
-        "ShipAddr",
-        "ShipFromAddr",
-        "SalesTermRef",
-        "EmailStatus",
-        "PrintStatus",
-        "AllowOnlineCreditCardPayment",
-        "AllowOnlineACHPayment",
-        "AllowIPNPayment",
-        "AllowOnlinePayment",
-        "ApplyTaxAfterDiscount",
-        "TxnTaxDetail",
-        "CurrencyRef",
-        "ExchangeRate",
-        "ClassRef",
-        "DepartmentRef",
-        "CustomField",
-        "LinkedTxn",
-        "Deposit",
-        "DepositToAccountRef",
-        "TrackingNum",
-        "ShipDate",
-        "ShipMethodRef",
-        "GlobalTaxCalculation",
-        "TransactionLocationType",
-        "TxnSource",
-        "InvoiceLink",
-        "EInvoiceStatus",
-        "DeliveryInfo",
-        "HomeBalance",
-        "HomeTotalAmt",
-        "TotalAmt",
-        "Balance",
-        "RecurDataRef",
-        "TaxExemptionRef",
-        "FreeFormAddress",
-        "ProjectRef",
-    }
-)
-INVOICE_READ_ONLY = frozenset(
-    {"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "InvoiceLink", "LinkedTxn"}
-    | {"EInvoiceStatus"}
-)
-
-PAYMENT_FIELDS = frozenset(
-    {
-        "CustomerRef",
-        "TotalAmt",
-        "TxnDate",
-        "PaymentRefNum",
-        "PrivateNote",
-        "DepositToAccountRef",
-        "Line",
-        "PaymentMethodRef",
-        "ARAccountRef",
-        "CurrencyRef",
-        "ExchangeRate",
-        "UnappliedAmt",
-        "ProcessPayment",
-        "CreditCardPayment",
-        "TxnSource",
-        "TxnStatus",
-        "ProjectRef",
-        "LinkedTxn",
-        "TaxExemptionRef",
-        "TransactionLocationType",
-    }
-)
-PAYMENT_READ_ONLY = frozenset({"UnappliedAmt", "LinkedTxn"})
-
+from .txn_fields import INVOICE_DEFAULTS
 
 # --- invoice ---------------------------------------------------------------------------
 
@@ -105,7 +23,13 @@ def _sales_line(company: Company, line: Json, number_: int) -> Json:
     if not isinstance(detail, dict):
         raise faults.required("Line.SalesItemLineDetail")
     item = reference(company, "Item", detail.get("ItemRef"), "Line.SalesItemLineDetail.ItemRef")
-    built: Json = {**detail, "ItemRef": item}
+    # QBO answers the income account the line posts to (the item's), as ItemAccountRef.
+    income = (company.get("Item", item["value"]) or {}).get("IncomeAccountRef")
+    built: Json = {
+        **detail,
+        "ItemRef": item,
+        "ItemAccountRef": detail.get("ItemAccountRef", income),
+    }
     built.setdefault("TaxCodeRef", {"value": "NON"})
     qty = detail.get("Qty")
     price = detail.get("UnitPrice")
@@ -211,6 +135,16 @@ def applied_to(
     return total, links
 
 
+def _terms(company: Company, fields: Json, customer: Json) -> Json | None:
+    """The invoice's own terms, else its customer's; answered by Id only, as QBO does."""
+    if fields.get("SalesTermRef") is not None:
+        return {
+            "value": reference(company, "Term", fields["SalesTermRef"], "SalesTermRef")["value"]
+        }
+    own = (company.get("Customer", customer["value"]) or {}).get("SalesTermRef")
+    return {"value": str(own["value"])} if isinstance(own, dict) and own.get("value") else None
+
+
 def build_invoice(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
     lines, total = sales_lines(company, fields.get("Line"))
@@ -219,11 +153,7 @@ def build_invoice(company: Company, fields: Json, existing: Json | None, now: fl
     doc = _doc_number(company, fields, existing)
     txn_date = iso_date(fields.get("TxnDate"), "TxnDate") or local_date(now)
     due_date = iso_date(fields.get("DueDate"), "DueDate")
-    terms = (
-        reference(company, "Term", fields["SalesTermRef"], "SalesTermRef")
-        if fields.get("SalesTermRef") is not None
-        else (company.get("Customer", customer["value"]) or {}).get("SalesTermRef")
-    )
+    terms = _terms(company, fields, customer)
     if due_date is None:
         due_date, terms = preferences.due_date(company, terms, txn_date)
     text(fields.get("PrivateNote"), "PrivateNote", 4000)
@@ -238,6 +168,7 @@ def build_invoice(company: Company, fields: Json, existing: Json | None, now: fl
             "The invoice total can not be less than the payments applied to it", "Line"
         )
     invoice: Json = {
+        **INVOICE_DEFAULTS,
         **fields,
         "CustomerRef": customer,
         "Line": lines,

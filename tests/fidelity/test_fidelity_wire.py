@@ -12,7 +12,7 @@ from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.customer import Customer
 
 from local.qbo_emulator import QboEmulator
-from tests.emulator.helpers import Api, connect
+from tests.emulator.helpers import Api, connect, customer_item, sales_line
 from tests.fidelity.helpers import customer
 
 NS = {"q": "http://schema.intuit.com/finance/v3"}
@@ -120,3 +120,34 @@ def test_a_minor_version_below_75_is_served_as_75(qb: QuickBooks, api: Api, mino
 
     assert old.status_code == 200
     assert old.json()["Customer"] == current.json()["Customer"]
+
+
+# A production invoice answer (pastebin.com/A4JGEijL, 2020), less what depends on the company's
+# settings (EInvoiceStatus, ECloudStatusTimeStamp) or on the request (BillEmail).
+REAL_INVOICE_KEYS = {
+    *("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment"),
+    *("AllowOnlineACHPayment", "domain", "sparse", "Id", "SyncToken", "MetaData"),
+    *("CustomField", "DocNumber", "TxnDate", "CurrencyRef", "LinkedTxn", "Line"),
+    *("CustomerRef", "FreeFormAddress", "SalesTermRef", "DueDate", "TotalAmt"),
+    *("ApplyTaxAfterDiscount", "PrintStatus", "EmailStatus", "Balance"),
+}
+REAL_DETAIL_KEYS = {"ItemRef", "UnitPrice", "Qty", "ItemAccountRef", "TaxCodeRef"}
+
+
+def test_an_invoice_answers_what_a_real_one_answers(api: Api) -> None:
+    customer_id, item_id = customer_item(api)
+    body = {"CustomerRef": {"value": customer_id}, "TxnDate": "2020-04-03"}
+    body["Line"] = [sales_line(item_id, "1.00", qty="1", price="1")]
+
+    answered = api.create("Invoice", body)
+
+    assert set(answered) >= REAL_INVOICE_KEYS
+    assert set(answered["Line"][0]["SalesItemLineDetail"]) >= REAL_DETAIL_KEYS
+    assert answered["Line"][1] == {
+        "Amount": 1,
+        "DetailType": "SubTotalLineDetail",
+        "SubTotalLineDetail": {},
+    }
+    assert (answered["DueDate"], answered["SalesTermRef"]) == ("2020-05-03", {"value": "3"})
+    income = answered["Line"][0]["SalesItemLineDetail"]["ItemAccountRef"]
+    assert income["name"] == "Services"
