@@ -248,16 +248,7 @@ def add_person(company: Company, entity: str, display_name: str, now: float) -> 
     """Vendors and employees exist here only to occupy names (tests use them for 6240)."""
     name = required_text(display_name, "DisplayName", 500)
     check_display_name(company, name, None)
-    row = company.insert(
-        entity,
-        {
-            "DisplayName": name,
-            "PrintOnCheckName": name,
-            "Active": True,
-            "Balance": Decimal("0") if entity == "Vendor" else None,
-        },
-        now,
-    )
-    if row.get("Balance") is None:
-        row.pop("Balance")
-    return str(row["Id"])
+    person: Json = {"DisplayName": name, "PrintOnCheckName": name, "Active": True}
+    if entity == "Vendor":
+        person["Balance"] = Decimal("0")  # an employee has no balance
+    return str(company.insert(entity, person, now)["Id"])
