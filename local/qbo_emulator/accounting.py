@@ -54,6 +54,7 @@ SPECS = {
         Spec("CompanyInfo"),
         Spec("Preferences"),
         Spec("Term"),
+        Spec("PaymentMethod"),
         Spec("TaxCode"),
         Spec("TaxRate"),
         Spec("Vendor"),

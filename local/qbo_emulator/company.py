@@ -25,6 +25,7 @@ ENTITIES = (
     "CompanyInfo",
     "Preferences",
     "Term",
+    "PaymentMethod",
     "TaxCode",
     "TaxRate",
 )

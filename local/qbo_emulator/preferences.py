@@ -1,5 +1,5 @@
-"""What a new US company has besides its accounts: sales terms, sales tax codes and rates, and
-the Preferences document, all served read-only.
+"""What a new US company has besides its accounts: sales terms, payment methods, sales tax
+codes and rates, and the Preferences document, all served read-only.
 
 Shapes follow Intuit's API reference samples (Preferences, Term, TaxCode, TaxRate). A US
 company reports the pseudo tax codes TAX and NON beside its tax groups, and since Nov 2017 uses
@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     from .company import Company
 
 TERMS = (("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60))
+# A new company's payment methods (Intuit's PaymentMethod reference: Type CREDIT_CARD or
+# NON_CREDIT_CARD).
+PAYMENT_METHODS = (
+    ("American Express", "CREDIT_CARD"),
+    ("Cash", "NON_CREDIT_CARD"),
+    ("Check", "NON_CREDIT_CARD"),
+    ("Discover", "CREDIT_CARD"),
+    ("MasterCard", "CREDIT_CARD"),
+    ("Visa", "CREDIT_CARD"),
+)
 DEFAULT_TERMS = "Net 30"
 
 
@@ -41,6 +51,8 @@ def seed(company: Company, now: float) -> None:
         company.insert(
             "Term", {"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days}, now
         )
+    for name, kind in PAYMENT_METHODS:
+        company.insert("PaymentMethod", {"Name": name, "Active": True, "Type": kind}, now)
     rate: Json = {
         "Name": "Travis County",
         "Description": "Sales Tax",

@@ -54,6 +54,7 @@ FILTERABLE: dict[str, set[str]] = {
     "Deposit": _META | {"txndate", "totalamt"},
     "RefundReceipt": _META | {"docnumber", "txndate", "customerref", "totalamt"},
     "Term": _META | {"name", "active"},
+    "PaymentMethod": _META | {"name", "active", "type"},
     "TaxCode": _META | {"name", "active", "taxable", "taxgroup"},
     "TaxRate": _META | {"name", "active"},
 }
@@ -70,6 +71,7 @@ CASELESS = {
     "primaryemailaddr",
 }
 NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate"}
+NAME_LISTS |= {"PaymentMethod"}
 
 _TOKEN = re.compile(
     r"""\s*(?:

@@ -252,6 +252,13 @@ def build_payment(company: Company, fields: Json, existing: Json | None, now: fl
     applied = sum(per_invoice.values(), Decimal("0.00"))
     if applied > total:
         raise faults.business("Amount applied is greater than payment or refund amount", "Line")
+    if fields.get("PaymentMethodRef") is not None:
+        fields = {
+            **fields,
+            "PaymentMethodRef": reference(
+                company, "PaymentMethod", fields["PaymentMethodRef"], "PaymentMethodRef"
+            ),
+        }
     return {
         **fields,
         "CustomerRef": customer,

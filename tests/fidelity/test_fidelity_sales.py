@@ -10,6 +10,7 @@ from quickbooks.exceptions import QuickbooksException, ValidationException
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment
+from quickbooks.objects.paymentmethod import PaymentMethod
 
 from local.qbo_emulator import QboEmulator
 from tests.fidelity.helpers import customer, invoice, money, payment, sales_line, service_item
@@ -125,3 +126,19 @@ def test_a_property_qbo_does_not_know_is_still_refused(qb: QuickBooks) -> None:
         made.save(qb=qb)
 
     assert (refused.value.error_code, "Nickname" in refused.value.detail) == (2010, True)
+
+
+def test_the_clients_own_payment_void_test_passes(qb: QuickBooks) -> None:
+    # tests/integration/test_payment.py::test_void, verbatim but for the client fixture.
+    made = Payment()
+    made.TotalAmt = 100.0
+    made.CustomerRef = customer(qb).to_ref()
+    made.PaymentMethodRef = PaymentMethod.all(max_results=1, qb=qb)[0].to_ref()
+    made.save(qb=qb)
+    assert Payment.get(made.Id, qb=qb).TotalAmt == 100.0
+
+    made.void(qb=qb)
+
+    read = Payment.get(made.Id, qb=qb)
+    assert read.TotalAmt == 0.0
+    assert "Voided" in read.PrivateNote
