@@ -86,11 +86,44 @@ def seed(company: Company, now: float) -> None:
     company.default_terms = company.ref("Term", company.find("Term", "Name", DEFAULT_TERMS))
 
 
+# Sections as an Intuit sandbox company answers them: python-quickbooks' sandbox test
+# (tests/integration/test_preferences.py) asserts TaxYearMonth January, ForPurchase and
+# BillableExpenseTracking true, WorkWeekStartDate Monday, and the first OtherPrefs NameValue
+# SalesFormsPrefs.DefaultCustomerMessage.
+SANDBOX_PREFS: Json = {
+    "VendorAndPurchasesPrefs": {"TrackingByCustomer": True, "BillableExpenseTracking": True},
+    "TimeTrackingPrefs": {
+        "UseServices": True,
+        "BillCustomers": True,
+        "ShowBillRateToAll": False,
+        "WorkWeekStartDate": "Monday",
+        "MarkTimeEntriesBillable": True,
+    },
+    "EmailMessagesPrefs": {
+        "InvoiceMessage": {"Subject": "Invoice", "Message": "Your invoice."},
+        "EstimateMessage": {"Subject": "Estimate", "Message": "Your estimate."},
+    },
+    "OtherPrefs": {
+        "NameValue": [
+            {
+                "Name": "SalesFormsPrefs.DefaultCustomerMessage",
+                "Value": "Thank you for your business and have a great day!",
+            }
+        ]
+    },
+}
+
+
 def preferences(company: Company) -> Json:
     """The stored document, brought up to date with the company's settings."""
     row = company.tables["Preferences"]["1"]
     settings = company.settings
-    accounting: Json = {"TrackDepartments": False, "UseAccountNumbers": True}
+    accounting: Json = {
+        "TrackDepartments": False,
+        "UseAccountNumbers": True,
+        "FirstMonthOfFiscalYear": "January",
+        "TaxYearMonth": "January",
+    }
     if settings.closing_date is not None:
         accounting["BookCloseDate"] = settings.closing_date
     sales: Json = {
@@ -111,6 +144,7 @@ def preferences(company: Company) -> Json:
             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
             "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
             "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
+            **SANDBOX_PREFS,
         }
     )
     return row

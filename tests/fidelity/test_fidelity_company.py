@@ -66,3 +66,15 @@ def test_a_customers_terms_come_before_the_companys(qb: QuickBooks) -> None:
     made = _invoice(qb, buyer, "2026-03-02")
 
     assert (made.DueDate, made.SalesTermRef.value) == ("2026-03-17", net15.Id)
+
+
+def test_preferences_answer_what_the_clients_sandbox_test_reads(qb: QuickBooks) -> None:
+    # tests/integration/test_preferences.py::test_get, against an Intuit sandbox company.
+    prefs = Preferences.get(qb=qb)
+
+    assert prefs.Id == "1"
+    assert prefs.AccountingInfoPrefs.TaxYearMonth == "January"
+    assert prefs.ProductAndServicesPrefs.ForPurchase is True
+    assert prefs.VendorAndPurchasesPrefs.BillableExpenseTracking is True
+    assert prefs.TimeTrackingPrefs.WorkWeekStartDate == "Monday"
+    assert prefs.OtherPrefs.NameValue[0].Name == "SalesFormsPrefs.DefaultCustomerMessage"
