@@ -4,6 +4,7 @@ requests where the shape is the point; python-quickbooks where its handling show
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date, timedelta
 
 import pytest
 import requests
@@ -151,3 +152,40 @@ def test_an_invoice_answers_what_a_real_one_answers(api: Api) -> None:
     assert (answered["DueDate"], answered["SalesTermRef"]) == ("2020-05-03", {"value": "3"})
     income = answered["Line"][0]["SalesItemLineDetail"]["ItemAccountRef"]
     assert income["name"] == "Services"
+
+
+def test_an_invoice_of_line_and_customer_only_answers_like_the_sandbox(api: Api) -> None:
+    # minimul/qbo_api spec/vcr/qbo_api/create/invoice.yml (sandbox, 2015): the body is Line and
+    # CustomerRef; the answer numbers it, dates it, is due in 30 days, and copies the
+    # customer's addresses.
+    address = {"Line1": "4581 Finch St.", "City": "Bayshore", "PostalCode": "94326"}
+    customer = api.create("Customer", {"DisplayName": "Amy's Bird Sanctuary", "BillAddr": address})
+    item = api.create("Item", {"Name": "Services", "IncomeAccountRef": {"value": "1"}})
+    line = {"Amount": 100.0, "DetailType": "SalesItemLineDetail"}
+    line["SalesItemLineDetail"] = {"ItemRef": {"value": item["Id"], "name": "Services"}}
+
+    answered = api.create("Invoice", {"Line": [line], "CustomerRef": {"value": customer["Id"]}})
+
+    assert answered["DocNumber"].isdigit()
+    due = date.fromisoformat(answered["TxnDate"]) + timedelta(days=30)
+    assert answered["DueDate"] == due.isoformat()
+    assert answered["BillAddr"] == customer["BillAddr"]
+    assert answered["TxnTaxDetail"] == {"TotalTax": 0}
+    assert answered["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "NON"}
+
+
+def test_a_voided_invoice_answers_like_the_sandbox(api: Api) -> None:
+    # minimul/qbo_api spec/vcr/void/invoice.yml (sandbox, 2022): {"Id", "SyncToken"} with
+    # operation=void answers PrivateNote "Voided", every Amount 0, SyncToken + 1.
+    customer_id, item_id = customer_item(api)
+    made = api.create(
+        "Invoice",
+        {"CustomerRef": {"value": customer_id}, "Line": [sales_line(item_id, "100.00")]},
+    )
+
+    response = api.post("invoice", {"Id": made["Id"], "SyncToken": "0"}, operation="void")
+
+    voided = response.json()["Invoice"]
+    assert (voided["PrivateNote"], voided["SyncToken"], voided["LinkedTxn"]) == ("Voided", "1", [])
+    assert [line["Amount"] for line in voided["Line"]] == [0, 0]
+    assert (voided["TotalAmt"], voided["Balance"]) == (0, 0)
