@@ -135,7 +135,7 @@ def write(
         return spec.name, _delete_or_void(company, spec, body, operation, now), False
     if operation not in (None, "update", "create"):
         raise unsupported(path)
-    check_allowed(body, spec.fields)
+    check_allowed(body, spec.fields, spec.name)
     if body.get("Id") in (None, ""):
         built = spec.build(company, drop_blank(_writable(spec, body)), None, now)
         _check_books_open(company, built)

@@ -105,9 +105,32 @@ def inactive(element: str) -> ApiError:
     return validation("610", f"Object Not Found : {INACTIVE_DETAIL}", element)
 
 
-def unsupported_property(name: str) -> ApiError:
-    detail = f'Property Name:Unrecognized field "{name}" specified is unsupported or invalid'
-    return validation("2010", detail, name)
+def unsupported_property(name: str, entity: str, known: list[str]) -> ApiError:
+    # Jackson's wording, as a sandbox answered it (minimul/qbo_api spec/vcr/error/400_json.yml,
+    # 2020): the class, the known properties (cut short), and no element.
+    listed = ", ".join(f'"{k}"' for k in known[:40])
+    more = " [truncated]]" if len(known) > 40 else "]"
+    detail = (
+        f'Property Name:Unrecognized field "{name}" (class com.intuit.schema.finance.v3.{entity})'
+        f", not marked as ignorable ({len(known)} known properties: {listed}{more})\n"
+        " specified is unsupported or invalid"
+    )
+    return _without_element(validation("2010", detail))
+
+
+def _without_element(error: ApiError) -> ApiError:
+    for entry in error.errors:
+        entry.pop("element", None)
+    return error
+
+
+def duplicate_name(holder_id: str) -> ApiError:
+    """6240 as a sandbox answers it (minimul/qbo_api spec/vcr/error/validation.yml, 2020):
+    no element. That answer's Detail ends ": null"; the emulator names the holder
+    (": Id=58"), as QBO's answers quoted in its developer forums do."""
+    return _without_element(
+        validation("6240", f"The name supplied already exists. : Id={holder_id}")
+    )
 
 
 def bad_value(element: str, value: object) -> ApiError:

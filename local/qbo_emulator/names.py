@@ -165,9 +165,7 @@ def check_display_name(company: Company, name: str, exclude: str | None) -> None
     _bad_name_chars(name, "DisplayName")
     holder = company.name_holder(name, exclude)
     if holder is not None:
-        raise faults.validation(
-            "6240", f"The name supplied already exists. : Id={holder['Id']}", "DisplayName"
-        )
+        raise faults.duplicate_name(holder["Id"])
 
 
 def build_customer(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
@@ -212,9 +210,7 @@ def build_item(company: Company, fields: Json, existing: Json | None, now: float
     _bad_name_chars(name, "Name")
     holder = company.item_holder(name, existing["Id"] if existing else None)
     if holder is not None:
-        raise faults.validation(
-            "6240", f"The name supplied already exists. : Id={holder['Id']}", "Name"
-        )
+        raise faults.duplicate_name(holder["Id"])
     text(fields.get("Description"), "Description", 4000)
     text(fields.get("Sku"), "Sku", 100)
     kind = fields.get("Type", "Service")

@@ -97,7 +97,9 @@ def sales_lines(company: Company, lines: Any) -> tuple[list[Json], Decimal]:
 
 def _doc_number(company: Company, fields: Json, existing: Json | None) -> str | None:
     doc = text(fields.get("DocNumber"), "DocNumber", 21)
-    if doc is None and existing is None and not company.settings.custom_txn_numbers:
+    # AutoDocNumber: true asks QBO to number the invoice even where custom numbers are on.
+    auto = fields.get("AutoDocNumber") is True or not company.settings.custom_txn_numbers
+    if doc is None and existing is None and auto:
         return company.next_doc_number()
     if doc is not None and company.settings.warn_duplicate_doc_number:
         for other in company.rows("Invoice"):

@@ -142,3 +142,20 @@ def test_the_clients_own_payment_void_test_passes(qb: QuickBooks) -> None:
     read = Payment.get(made.Id, qb=qb)
     assert read.TotalAmt == 0.0
     assert "Voided" in read.PrivateNote
+
+
+def test_auto_doc_number_numbers_an_invoice_where_custom_numbers_are_on(
+    qb: QuickBooks, emu: QboEmulator, realm: str
+) -> None:
+    emu.company_settings(realm, custom_txn_numbers=True)
+    buyer, item = customer(qb), service_item(qb)
+    plain, auto = Invoice(), Invoice()
+    for made in (plain, auto):
+        made.CustomerRef = buyer.to_ref()
+        made.Line.append(sales_line(item, 10))
+    auto.AutoDocNumber = True
+
+    plain, auto = plain.save(qb=qb), auto.save(qb=qb)
+
+    assert plain.DocNumber is None
+    assert auto.DocNumber and auto.DocNumber.isdigit()

@@ -77,22 +77,51 @@ def test_every_answer_carries_an_intuit_tid(emu: QboEmulator, realm: str, api: A
     assert all(r.headers.get("intuit_tid") for r in answers)
 
 
-def test_an_xml_fault_puts_code_element_and_type_in_attributes(
-    qb: QuickBooks, emu: QboEmulator, realm: str, api: Api
-) -> None:
-    customer(qb, "Jane O'Neil")
+def test_an_xml_fault_puts_code_element_and_type_in_attributes(api: Api) -> None:
     api.session.headers["Accept"] = "application/xml"
 
-    response = api.post("customer", {"DisplayName": "Jane O'Neil"})
+    response = api.post("customer", {"DisplayName": "Jane: O'Neil"})
 
     fault = ET.fromstring(response.content).find("q:Fault", NS)
     assert fault is not None and fault.get("type") == "ValidationFault"
     error = fault.find("q:Error", NS)
     assert error is not None and (error.get("code"), error.get("element")) == (
-        "6240",
+        "6000",
         "DisplayName",
     )
-    assert error.findtext("q:Message", namespaces=NS) == "Duplicate Name Exists Error"
+    assert error.findtext("q:Detail", namespaces=NS)
+
+
+def test_a_duplicate_name_fault_has_no_element_as_in_the_sandbox(qb: QuickBooks, api: Api) -> None:
+    # minimul/qbo_api spec/vcr/error/validation.yml (sandbox, 2020)
+    customer(qb, "Weiskopf Consulting")
+
+    response = api.post("customer", {"DisplayName": "Weiskopf Consulting"})
+
+    [error] = response.json()["Fault"]["Error"]
+    assert (response.status_code, error["code"], error["Message"]) == (
+        400,
+        "6240",
+        "Duplicate Name Exists Error",
+    )
+    assert error["Detail"].startswith("The name supplied already exists. : ")
+    assert "element" not in error
+
+
+def test_an_unknown_property_is_refused_in_the_parsers_words(api: Api) -> None:
+    # minimul/qbo_api spec/vcr/error/400_json.yml (sandbox, 2020): POST invoice {"BadJson": true}
+    response = api.post("invoice", {"BadJson": True})
+
+    [error] = response.json()["Fault"]["Error"]
+    assert (error["code"], error["Message"]) == (
+        "2010",
+        "Request has invalid or unsupported property",
+    )
+    assert error["Detail"].startswith(
+        'Property Name:Unrecognized field "BadJson" (class com.intuit.schema.finance.v3.Invoice),'
+        " not marked as ignorable ("
+    )
+    assert "element" not in error
 
 
 def test_an_xml_entity_has_domain_as_an_attribute_and_refs_as_text(
