@@ -168,6 +168,14 @@ def check_display_name(company: Company, name: str, exclude: str | None) -> None
         raise faults.duplicate_name(holder["Id"])
 
 
+def _default_tax_code(company: Company) -> Json:
+    """A customer created with only a DisplayName answers Taxable true and the company's tax
+    group as DefaultTaxCodeRef (sandbox recording minimul/qbo_api
+    spec/vcr/qbo_api/create/customer.yml, 2018: `"DefaultTaxCodeRef": {"value": "2"}`)."""
+    group = next((c for c in company.rows("TaxCode") if c.get("TaxGroup")), None)
+    return {"DefaultTaxCodeRef": {"value": group["Id"]}} if group else {}
+
+
 def build_customer(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     for key, limit in NAME_LIMITS.items():
         text(fields.get(key), key, limit)
@@ -187,12 +195,14 @@ def build_customer(company: Company, fields: Json, existing: Json | None, now: f
         "Active": active,
         "Job": fields.get("Job", False),
         "BillWithParent": fields.get("BillWithParent", False),
-        "Taxable": fields.get("Taxable", False),
+        "Taxable": fields.get("Taxable", True),
         "CurrencyRef": fields.get("CurrencyRef", dict(USD)),
         "PreferredDeliveryMethod": fields.get("PreferredDeliveryMethod", "Print"),
         "Balance": existing.get("Balance", Decimal("0")) if existing else Decimal("0"),
         "BalanceWithJobs": existing.get("Balance", Decimal("0")) if existing else Decimal("0"),
     }
+    if customer["Taxable"] is True and "DefaultTaxCodeRef" not in fields:
+        customer.update(_default_tax_code(company))
     for key in ("PrimaryEmailAddr",):
         if fields.get(key) is not None:
             customer[key] = email(fields[key], key)

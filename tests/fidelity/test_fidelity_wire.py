@@ -218,3 +218,18 @@ def test_a_voided_invoice_answers_like_the_sandbox(api: Api) -> None:
     assert (voided["PrivateNote"], voided["SyncToken"], voided["LinkedTxn"]) == ("Voided", "1", [])
     assert [line["Amount"] for line in voided["Line"]] == [0, 0]
     assert (voided["TotalAmt"], voided["Balance"]) == (0, 0)
+
+
+def test_a_customer_of_display_name_only_answers_like_the_sandbox(api: Api) -> None:
+    # minimul/qbo_api spec/vcr/qbo_api/create/customer.yml (sandbox, 2018): exactly these.
+    answered = api.create("Customer", {"DisplayName": "Doe, Jane"})
+
+    assert set(answered) == {
+        *("Taxable", "Job", "BillWithParent", "Balance", "BalanceWithJobs", "CurrencyRef"),
+        *("PreferredDeliveryMethod", "domain", "sparse", "Id", "SyncToken", "MetaData"),
+        *("FullyQualifiedName", "DisplayName", "PrintOnCheckName", "Active"),
+        "DefaultTaxCodeRef",
+    }
+    assert (answered["Taxable"], answered["PreferredDeliveryMethod"]) == (True, "Print")
+    assert answered["PrintOnCheckName"] == answered["FullyQualifiedName"] == "Doe, Jane"
+    assert answered["CurrencyRef"] == {"value": "USD", "name": "United States Dollar"}
