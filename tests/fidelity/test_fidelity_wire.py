@@ -233,3 +233,18 @@ def test_a_customer_of_display_name_only_answers_like_the_sandbox(api: Api) -> N
     assert (answered["Taxable"], answered["PreferredDeliveryMethod"]) == (True, "Print")
     assert answered["PrintOnCheckName"] == answered["FullyQualifiedName"] == "Doe, Jane"
     assert answered["CurrencyRef"] == {"value": "USD", "name": "United States Dollar"}
+
+
+def test_a_full_customer_update_answers_like_the_sandbox(api: Api) -> None:
+    # minimul/qbo_api spec/vcr/qbo_api/update/customer.yml (sandbox, 2015 and 2018): a full
+    # update of DisplayName and PrimaryPhone keeps the defaults and adds the phone.
+    made = api.create("Customer", {"DisplayName": "Jack Doe"})
+    body = {"DisplayName": "Jack Doe", "PrimaryPhone": {"FreeFormNumber": "(415) 444-1234"}}
+
+    response = api.post("customer", {**body, "Id": made["Id"], "SyncToken": made["SyncToken"]})
+
+    updated = response.json()["Customer"]
+    assert set(updated) == set(made) | {"PrimaryPhone"}
+    assert (updated["SyncToken"], updated["Taxable"]) == ("1", True)
+    assert updated["DefaultTaxCodeRef"] == made["DefaultTaxCodeRef"]
+    assert updated["PrimaryPhone"] == {"FreeFormNumber": "(415) 444-1234"}
