@@ -248,11 +248,15 @@ def build_payment(company: Company, fields: Json, existing: Json | None, now: fl
         raise faults.business("Payment amount can not be negative", "TotalAmt")
     text(fields.get("PaymentRefNum"), "PaymentRefNum", 21)
     text(fields.get("PrivateNote"), "PrivateNote", 4000)
-    deposit = (
-        reference(company, "Account", fields["DepositToAccountRef"], "DepositToAccountRef")
-        if fields.get("DepositToAccountRef") is not None
-        else company.undeposited_funds()
-    )
+    # A payment answers its account and method by Id only: "DepositToAccountRef": {"value":
+    # "4"} (QBO answers as stubbed in LedgerSync/ledger_sync's tests, 2019).
+    deposit = {
+        "value": (
+            reference(company, "Account", fields["DepositToAccountRef"], "DepositToAccountRef")
+            if fields.get("DepositToAccountRef") is not None
+            else company.undeposited_funds()
+        )["value"]
+    }
     raw_lines = fields.get("Line") or []
     if not isinstance(raw_lines, list):
         raise faults.bad_value("Line", raw_lines)
@@ -269,9 +273,11 @@ def build_payment(company: Company, fields: Json, existing: Json | None, now: fl
     if fields.get("PaymentMethodRef") is not None:
         fields = {
             **fields,
-            "PaymentMethodRef": reference(
-                company, "PaymentMethod", fields["PaymentMethodRef"], "PaymentMethodRef"
-            ),
+            "PaymentMethodRef": {
+                "value": reference(
+                    company, "PaymentMethod", fields["PaymentMethodRef"], "PaymentMethodRef"
+                )["value"]
+            },
         }
     return {
         **fields,
