@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import faults, query
+from .accounts import ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account
 from .company import Company
+from .deposits import DEPOSIT_FIELDS, DEPOSIT_READ_ONLY, build_deposit
 from .fields import SYSTEM, check_allowed
 from .jsonio import Json
 from .names import (
@@ -20,17 +22,12 @@ from .names import (
     build_customer,
     build_item,
 )
-from .transactions import (
-    INVOICE_FIELDS,
-    INVOICE_READ_ONLY,
-    PAYMENT_FIELDS,
-    PAYMENT_READ_ONLY,
-    build_invoice,
-    build_payment,
-    settle,
-    unlink_invoice,
-    void_invoice,
-)
+from .preferences import preferences
+from .refunds import REFUND_FIELDS, REFUND_READ_ONLY, build_refund
+from .shapes import drop_blank
+from .transactions import build_invoice, build_payment, settle, unlink_invoice
+from .txn_fields import INVOICE_FIELDS, INVOICE_READ_ONLY, PAYMENT_FIELDS, PAYMENT_READ_ONLY
+from .voids import VOIDS
 
 Builder = Callable[[Company, Json, Json | None, float], Json]
 
@@ -51,8 +48,15 @@ SPECS = {
         Spec("Item", ITEM_FIELDS, ITEM_READ_ONLY, build_item),
         Spec("Invoice", INVOICE_FIELDS, INVOICE_READ_ONLY, build_invoice, deletable=True),
         Spec("Payment", PAYMENT_FIELDS, PAYMENT_READ_ONLY, build_payment, deletable=True),
-        Spec("Account"),
+        Spec("RefundReceipt", REFUND_FIELDS, REFUND_READ_ONLY, build_refund, deletable=True),
+        Spec("Deposit", DEPOSIT_FIELDS, DEPOSIT_READ_ONLY, build_deposit, deletable=True),
+        Spec("Account", ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account),
         Spec("CompanyInfo"),
+        Spec("Preferences"),
+        Spec("Term"),
+        Spec("PaymentMethod"),
+        Spec("TaxCode"),
+        Spec("TaxRate"),
         Spec("Vendor"),
         Spec("Employee"),
     )
@@ -82,6 +86,8 @@ def _spec(segment: str, path: str) -> Spec:
 
 def read(company: Company, segment: str, entity_id: str, path: str) -> tuple[str, Json]:
     spec = _spec(segment, path)
+    if spec.name == "Preferences":
+        return spec.name, preferences(company)
     if spec.name == "CompanyInfo" and entity_id == company.realm_id:
         return spec.name, company.rows("CompanyInfo")[0]
     row = company.get(spec.name, entity_id)
@@ -107,10 +113,18 @@ def _current(company: Company, spec: Spec, body: Json) -> Json:
 
 
 def write(
-    company: Company, segment: str, body: Any, operation: str | None, path: str, now: float
+    company: Company,
+    segment: str,
+    body: Any,
+    operation: str | None,
+    path: str,
+    now: float,
+    include: str | None = None,
 ) -> tuple[str, Json, bool]:
     """Returns (entity name, entity as answered, whether it was a create)."""
     spec = _spec(segment, path)
+    if operation == "update" and include == "void" and spec.name == "Payment":
+        operation = "void"  # Intuit's documented form of a payment void
     if not isinstance(body, dict):
         raise faults.bad_value(spec.name, body)
     if spec.build is None:
@@ -121,19 +135,18 @@ def write(
         return spec.name, _delete_or_void(company, spec, body, operation, now), False
     if operation not in (None, "update", "create"):
         raise unsupported(path)
-    check_allowed(body, spec.fields)
-    if body.get("Id") is None:
-        built = spec.build(company, _writable(spec, body), None, now)
+    check_allowed(body, spec.fields, spec.name)
+    if body.get("Id") in (None, ""):
+        built = spec.build(company, drop_blank(_writable(spec, body)), None, now)
         _check_books_open(company, built)
         row = company.insert(spec.name, built, now)
         settle(company, now)
         return spec.name, row, True
     existing = _current(company, spec, body)
     sparse = body.get("sparse") in (True, "true")
-    fields = (
-        {**_writable(spec, existing), **_writable(spec, body)}
-        if sparse
-        else (_writable(spec, body))
+    # Blanks are dropped after the merge: in a sparse update "" clears the stored value.
+    fields = drop_blank(
+        {**_writable(spec, existing), **_writable(spec, body)} if sparse else _writable(spec, body)
     )
     built = spec.build(company, fields, existing, now)
     _check_books_open(company, existing)
@@ -157,17 +170,10 @@ def _delete_or_void(company: Company, spec: Spec, body: Json, operation: str, no
     existing = _current(company, spec, body)
     _check_books_open(company, existing)
     if operation == "void":
-        if spec.name != "Invoice":
-            raise faults.business(f"Voiding a {spec.name} is not supported by the emulator")
-        row = company.replace(
-            spec.name,
-            existing,
-            void_invoice(
-                _writable(spec, existing)
-                | {k: existing[k] for k in ("TotalAmt", "Balance", "LinkedTxn") if k in existing}
-            ),
-            now,
-        )
+        void = VOIDS.get(spec.name)
+        if void is None:
+            raise faults.business(f"{spec.name} can not be voided")
+        row = void(company, existing, now)
         settle(company, now)
         return row
     if spec.name == "Invoice":
@@ -182,4 +188,6 @@ def run_query(company: Company, text: str) -> tuple[str, Json]:
     name = entity_name(parsed.entity)
     if name is None:
         raise faults.query_invalid(f"value '{parsed.entity}' is not a valid entity")
+    if name == "Preferences":
+        preferences(company)
     return name, query.execute(parsed, name, company.rows(name))

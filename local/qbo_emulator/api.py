@@ -40,7 +40,19 @@ def _render(
     return Response(status, body, {"Content-Type": content_type, **(headers or {})})
 
 
+def _render_error(req: Request, error: faults.ApiError, now: float) -> Response:
+    payload = error.body(response_time(now))
+    if isinstance(error, faults.GatewayFault):
+        body = dumps(payload).encode()
+        return Response(error.status, body, {"Content-Type": "application/json", **error.headers})
+    return _render(req, error.status, payload, error.headers)
+
+
 def _injected(req: Request, status: int, now: float) -> Response:
+    if status == 401:
+        return _render_error(req, faults.authentication(now), now)
+    if status == 403:
+        return _render_error(req, faults.authorization(now), now)
     if status == 429:
         error = faults.throttled(1)
         return _render(req, 429, error.body(response_time(now)), error.headers)
@@ -125,7 +137,7 @@ class AccountingApi:
                 response.drop = True
             return response
         except faults.ApiError as error:
-            return _render(req, error.status, error.body(stamp), error.headers)
+            return _render_error(req, error, now)
 
     def _injected_rejection(self, req: Request, realm_id: str, segments: list[str]) -> None:
         """A write QBO's validation refuses (emulator.reject_next): after authentication and
@@ -139,9 +151,9 @@ class AccountingApi:
     def _authenticate(self, req: Request, realm_id: str, now: float) -> Company:
         access = self.state.oauth.bearer(req.headers, now)
         if access is None:
-            raise faults.authentication()
+            raise faults.authentication(now)
         if access.grant.realm_id != realm_id or realm_id not in self.state.companies:
-            raise faults.authentication("100")
+            raise faults.authorization(now)
         return self.state.companies[realm_id]
 
     def _dispatch(
@@ -157,13 +169,20 @@ class AccountingApi:
                 raise faults.query_parse("Encountered end of statement")
             name, result = accounting.run_query(company, text)
             return {"QueryResponse": result}, False
+        if req.method == "GET" and segments == ["preferences"]:
+            # Preferences is one document per company, read without an Id.
+            name, row = accounting.read(company, head, "", req.path)
+            return {name: row}, False
         if req.method == "GET" and len(segments) == 2:
             name, row = accounting.read(company, head, segments[1], req.path)
             return {name: row}, False
         if req.method == "POST" and len(segments) == 1:
             body = self._json_body(req)
             operation = req.params.get("operation")
-            name, row, created = accounting.write(company, head, body, operation, req.path, now)
+            include = req.params.get("include")
+            name, row, created = accounting.write(
+                company, head, body, operation, req.path, now, include
+            )
             return {name: row}, created
         raise accounting.unsupported(req.path)
 

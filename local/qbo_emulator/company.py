@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from . import preferences
 from .clock import local_date, meta_time
 from .jsonio import Json
+from .shapes import drop_blank
 
 ENTITIES = (
     "Customer",
@@ -18,7 +20,14 @@ ENTITIES = (
     "Account",
     "Invoice",
     "Payment",
+    "Deposit",
+    "RefundReceipt",
     "CompanyInfo",
+    "Preferences",
+    "Term",
+    "PaymentMethod",
+    "TaxCode",
+    "TaxRate",
 )
 # QBO numbers people (customers, vendors, employees) from one sequence and transactions from
 # another, so an Invoice and a Payment never share an Id; a client that mixes up kinds of ids
@@ -29,6 +38,8 @@ SEQUENCE = {
     "Employee": "name",
     "Invoice": "txn",
     "Payment": "txn",
+    "Deposit": "txn",
+    "RefundReceipt": "txn",
 }
 USD = {"value": "USD", "name": "United States Dollar"}
 
@@ -69,7 +80,9 @@ class Company:
         self._sequences: dict[str, int] = {}
         self._doc_number = 1000
         self.replays: dict[str, Replay] = {}
+        self.default_terms: Json | None = None  # a Term reference (preferences.py)
         self._seed(now, DEFAULT_ITEMS if default_items else ())
+        preferences.seed(self, now)
 
     def _seed(self, now: float, items: tuple[str, ...]) -> None:
         for name, kind, subtype, classification in _DEFAULT_ACCOUNTS:
@@ -143,7 +156,7 @@ class Company:
         stored = {
             "Id": self.next_id(entity),
             "SyncToken": "0",
-            **row,
+            **drop_blank(row),
             "domain": "QBO",
             "sparse": False,
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
@@ -155,7 +168,7 @@ class Company:
         stored = {
             "Id": old["Id"],
             "SyncToken": str(int(old["SyncToken"]) + 1),
-            **row,
+            **drop_blank(row),
             "domain": "QBO",
             "sparse": False,
             "MetaData": {

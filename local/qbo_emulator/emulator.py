@@ -246,6 +246,12 @@ class QboEmulator:
         with self._state.lock:
             self._state.chaos.fail_next(count, status, realm_id, kind)
 
+    def deny_next(self, count: int = 1, realm_id: str | None = None) -> None:
+        """The next `count` API requests answer Intuit's 403 3100 AuthorizationFailed, as when
+        the app lost its access to the company while its token still looks valid. (fail_next
+        with status 401 or 403 also answers Intuit's gateway documents.)"""
+        self.fail_next(count, status=403, realm_id=realm_id)
+
     def fault_rate(
         self,
         probability: float,

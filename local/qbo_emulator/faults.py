@@ -105,9 +105,32 @@ def inactive(element: str) -> ApiError:
     return validation("610", f"Object Not Found : {INACTIVE_DETAIL}", element)
 
 
-def unsupported_property(name: str) -> ApiError:
-    detail = f'Property Name:Unrecognized field "{name}" specified is unsupported or invalid'
-    return validation("2010", detail, name)
+def unsupported_property(name: str, entity: str, known: list[str]) -> ApiError:
+    # Jackson's wording, as a sandbox answered it (minimul/qbo_api spec/vcr/error/400_json.yml,
+    # 2020): the class, the known properties (cut short), and no element.
+    listed = ", ".join(f'"{k}"' for k in known[:40])
+    more = " [truncated]]" if len(known) > 40 else "]"
+    detail = (
+        f'Property Name:Unrecognized field "{name}" (class com.intuit.schema.finance.v3.{entity})'
+        f", not marked as ignorable ({len(known)} known properties: {listed}{more})\n"
+        " specified is unsupported or invalid"
+    )
+    return _without_element(validation("2010", detail))
+
+
+def _without_element(error: ApiError) -> ApiError:
+    for entry in error.errors:
+        entry.pop("element", None)
+    return error
+
+
+def duplicate_name(holder_id: str) -> ApiError:
+    """6240 as a sandbox answers it (minimul/qbo_api spec/vcr/error/validation.yml, 2020):
+    no element. That answer's Detail ends ": null"; the emulator names the holder
+    (": Id=58"), as QBO's answers quoted in its developer forums do."""
+    return _without_element(
+        validation("6240", f"The name supplied already exists. : Id={holder_id}")
+    )
 
 
 def bad_value(element: str, value: object) -> ApiError:
@@ -123,21 +146,57 @@ def stale(entity: str, entity_id: str) -> ApiError:
     return validation("5010", detail, "", message="Stale Object Error")
 
 
-def authentication(code: str = "3200") -> ApiError:
-    if code == "100":
-        # Intuit answers a token used against another company with the general failure.
-        error = {
-            "Message": "General Authentication Error",
-            "Detail": "AuthenticationErrorGeneral: SRV-110-Authentication Failure , "
-            "statusCode: 401",
-            "code": "100",
+class GatewayFault(ApiError):
+    """401 and 403 come from Intuit's gateway, not the API: lower-case keys, `time` in epoch
+    milliseconds, every envelope property present even when null, and JSON whatever the Accept
+    header (public sandbox recording: minimul/qbo_api spec/vcr/error/401.yml, 2020; the 403
+    3100 shape from intuit/oauth-jsclient issue #2 and mcohen01/node-quickbooks issue #154)."""
+
+    def __init__(self, status: int, fault_type: str, error: Json, now: float) -> None:
+        super().__init__(status, fault_type, [error])
+        self.epoch_ms = int(now * 1000)
+        if status == 401:
+            self.headers["WWW-Authenticate"] = 'Bearer realm="Intuit", error="invalid_token"'
+
+    def body(self, time_text: str) -> Json:
+        return {
+            "warnings": None,
+            "intuitObject": None,
+            "fault": {"error": self.errors, "type": self.fault_type},
+            "report": None,
+            "queryResponse": None,
+            "batchItemResponse": [],
+            "attachableResponse": [],
+            "syncErrorResponse": None,
+            "requestId": None,
+            "time": self.epoch_ms,
+            "status": None,
+            "cdcresponse": [],
         }
-    else:
-        error = {
-            "Message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-            "code": "3200",
-        }
-    return ApiError(401, "AuthenticationFault", [error])
+
+
+def authentication(now: float) -> ApiError:
+    # Intuit's detail names the token ("Token expired: AB0160..."); the emulator never echoes
+    # a token into a response, so the detail stops before it.
+    error = {
+        "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        "detail": "Token expired or invalid",
+        "code": "3200",
+        "element": None,
+    }
+    return GatewayFault(401, "AUTHENTICATION", error, now)
+
+
+def authorization(now: float) -> ApiError:
+    """403 3100: a valid token, but not for this company (another realm, or a sandbox company
+    on the production host)."""
+    error = {
+        "message": "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+        "detail": "Authorization Failure",
+        "code": "3100",
+        "element": None,
+    }
+    return GatewayFault(403, "SERVICE", error, now)
 
 
 def throttled(retry_after: int) -> ApiError:

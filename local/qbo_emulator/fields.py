@@ -15,13 +15,13 @@ CENT = Decimal("0.01")
 SYSTEM = frozenset({"Id", "SyncToken", "sparse", "domain", "MetaData", "status"})
 
 
-def check_allowed(body: Json, allowed: Iterable[str]) -> None:
+def check_allowed(body: Json, allowed: Iterable[str], entity: str) -> None:
     """QBO's parser refuses properties it does not know (code 2010), so a typo in a field
     name fails loudly instead of being dropped."""
     known = set(allowed) | SYSTEM
     for key in body:
         if key not in known:
-            raise faults.unsupported_property(key)
+            raise faults.unsupported_property(key, entity, sorted(known))
 
 
 def text(value: Any, element: str, limit: int) -> str | None:

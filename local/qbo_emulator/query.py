@@ -51,6 +51,12 @@ FILTERABLE: dict[str, set[str]] = {
     "Invoice": _META | {"docnumber", "txndate", "duedate", "customerref", "balance", "totalamt"},
     "Payment": _META | {"txndate", "customerref", "totalamt"},
     "CompanyInfo": _META | {"companyname"},
+    "Deposit": _META | {"txndate", "totalamt"},
+    "RefundReceipt": _META | {"docnumber", "txndate", "customerref", "totalamt"},
+    "Term": _META | {"name", "active"},
+    "PaymentMethod": _META | {"name", "active", "type"},
+    "TaxCode": _META | {"name", "active", "taxable", "taxgroup"},
+    "TaxRate": _META | {"name", "active"},
 }
 # QBO compares names and document numbers without regard to case.
 CASELESS = {
@@ -64,7 +70,8 @@ CASELESS = {
     "middlename",
     "primaryemailaddr",
 }
-NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account"}
+NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate"}
+NAME_LISTS |= {"PaymentMethod"}
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -198,6 +205,11 @@ def _projection(p: _Parser) -> tuple[bool, list[str] | None]:
     token = p.peek()
     if token is not None and token.text == "*":
         p.pos += 1
+        # `SELECT *, Sku FROM Item` (python-quickbooks' Item.all() since 0.9.12): the star
+        # already holds every property, so the named ones add nothing.
+        while p.peek() is not None and p.tokens[p.pos].text == ",":
+            p.pos += 1
+            p.name()
         return False, None
     if token is not None and token.word == "count":
         p.pos += 1

@@ -209,7 +209,8 @@ def test_payments_reduce_the_invoice_balance_to_zero(
     assert paid["Balance"] == Decimal("0.00")
     assert [link["TxnType"] for link in paid["LinkedTxn"]] == ["Payment", "Payment"]
     payment = emu.entities(realm, "Payment")[0]
-    assert payment["DepositToAccountRef"]["name"] == "Undeposited Funds"
+    [undeposited] = [a for a in emu.entities(realm, "Account") if a["Name"] == "Undeposited Funds"]
+    assert payment["DepositToAccountRef"] == {"value": undeposited["Id"]}  # by Id only, as QBO
     assert emu.entities(realm, "Customer")[0]["Balance"] == Decimal("0.00")
 
 
