@@ -56,7 +56,7 @@ def _worker(
     idle = 0.0
     while not stop.is_set():
         invoices = runtime.poll_sqs(INVOICE_FUNCTION, max_batches=1)
-        payments = runtime.poll_eventbridge(PAYMENT_FUNCTION, max_events=10)
+        payments = runtime.poll_sqs(PAYMENT_FUNCTION, max_batches=1)
         total.add(invoices).add(payments)
         # Idle pollers back off, as Lambda's do, so they do not starve moto of the CPU.
         idle = 0.0 if invoices.invocations or payments.invocations else min(0.5, idle + 0.05)

@@ -115,7 +115,7 @@ def _served(function_id: str, response: Any) -> bool:
     if function_id == INVOICE_FUNCTION:
         return isinstance(response, dict) and not response.get("batchItemFailures")
     if function_id == PAYMENT_FUNCTION:
-        return isinstance(response, dict) and response.get("status") == "recorded"
+        return isinstance(response, dict) and response.get("batchItemFailures") == []
     return isinstance(response, dict) and response.get("statusCode") == 200
 
 

@@ -101,7 +101,7 @@ def _payment(env: LocalEnvironment, probe: Probe, number: str, serial: int) -> d
         CONTRACTOR, f"inv_{number}", number, "100.00", payment_id=f"pay_{number}_{serial}"
     )
     cost = probe.run(PAYMENT_FUNCTION, samples.payment_event(env.stack, detail))
-    if cost["response"].get("status") != "recorded":
+    if cost["response"].get("batchItemFailures") != []:
         raise RuntimeError(f"payment for {number} not recorded: {cost['response']}")
     return cost
 

@@ -61,7 +61,7 @@ def run(env: LocalEnvironment) -> int:
 
     step(f"An early payment for invoice {EARLY_PAYMENT['invoice_number']} arrives first")
     env.platform.complete_payment(EARLY_PAYMENT)
-    env.runtime.poll_eventbridge("PaymentCompletedFunction")
+    env.runtime.poll_sqs("PaymentCompletedFunction")
 
     step(f"Invoicing service publishes {len(INVOICES)} invoice-sent messages to the FIFO queue")
     for message in INVOICES:
@@ -75,7 +75,7 @@ def run(env: LocalEnvironment) -> int:
     step(f"Payment system emits {len(PAYMENTS)} payment-completed events on the bus")
     for detail in PAYMENTS:
         env.platform.complete_payment(detail)
-    result = env.runtime.poll_eventbridge("PaymentCompletedFunction")
+    result = env.runtime.poll_sqs("PaymentCompletedFunction")
     print(f"    consumer: {result.succeeded} handled, {result.failed} failed")
 
     step(f"The bookkeeper closes the books through {CLOSED_THROUGH} in QuickBooks")

@@ -429,7 +429,7 @@ class LambdaRuntime:
         record: dict[str, Any] = {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
+            "body": self._bus_body(message["Body"]),
             "attributes": {
                 name: attributes[name] for name in _SQS_RECORD_ATTRIBUTES if name in attributes
             },
@@ -445,6 +445,17 @@ class LambdaRuntime:
         if "MD5OfMessageAttributes" in message:
             record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
         return record
+
+    def _bus_body(self, body: str) -> str:
+        """moto 5.2.5 leaves `account` out of the events a rule delivers to an SQS target; AWS
+        sends it. Any other body is passed on as it is."""
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(event, dict) or "detail-type" not in event or "account" in event:
+            return body
+        return json.dumps({**event, "account": self.stack.account_id})
 
     # -- EventBridge ---------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -91,9 +94,8 @@ def payment_completed(
     }
 
 
-def payment_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
-    """A payment-completed event as Lambda receives it from the stack's bus rule, for invoking
-    the handler directly."""
+def payment_bus_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
+    """A payment-completed event as the stack's bus rule delivers it to PaymentEventsQueue."""
     parameters = stack.parameters
     return {
         "version": "0",
@@ -106,3 +108,27 @@ def payment_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
         "resources": [],
         "detail": detail,
     }
+
+
+def payment_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
+    """A payment-completed event as Lambda receives it from PaymentEventsQueue (one record),
+    for invoking the handler directly."""
+    body = json.dumps(payment_bus_event(stack, detail))
+    now = str(int(time.time() * 1000))
+    record = {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "direct-invocation",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "SenderId": "AIDAEVENTBRIDGE",
+            "ApproximateFirstReceiveTimestamp": now,
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": stack.attributes["PaymentEventsQueue"]["Arn"],
+        "awsRegion": stack.region,
+    }
+    return {"Records": [record]}

@@ -27,7 +27,7 @@ def export(env: LocalEnvironment, contractor: str, number: str, amount: str) -> 
 
 def pay(env: LocalEnvironment, detail: dict[str, Any]) -> Any:
     env.platform.complete_payment(detail)
-    return env.runtime.poll_eventbridge(CONSUMER)
+    return env.runtime.poll_sqs(CONSUMER)
 
 
 def balance(qbo: QboEmulator, realm: str, number: str) -> Decimal:

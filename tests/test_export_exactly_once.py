@@ -276,7 +276,7 @@ def test_revision_after_a_change_in_quickbooks_retries_once_with_the_current_syn
     env.runtime.poll_sqs(CONSUMER)
     # A payment applied in QuickBooks moves the invoice's SyncToken past the one we hold.
     env.platform.complete_payment(samples.payment_completed(contractor, "inv_21", "21", "100.00"))
-    env.runtime.poll_eventbridge("PaymentCompletedFunction")
+    env.runtime.poll_sqs("PaymentCompletedFunction")
     (exported,) = qbo.entities(realm, "Invoice")
     read_path = f"/invoice/{exported['Id']}"
     reads_before = qbo.count_requests(realm, method="GET", path_suffix=read_path)

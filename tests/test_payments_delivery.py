@@ -34,7 +34,7 @@ def test_duplicate_payment_events_record_one_payment(
 
     for _ in range(3):
         env.platform.complete_payment(detail)
-    result = env.runtime.poll_eventbridge(CONSUMER)
+    result = env.runtime.poll_sqs(CONSUMER)
 
     assert (result.succeeded, result.failed) == (3, 0)
     assert len(qbo.entities(realm, "Payment")) == 1
@@ -43,7 +43,7 @@ def test_duplicate_payment_events_record_one_payment(
 
 
 def test_two_invocations_racing_on_one_payment_record_it_once(
-    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, logs: LogCapture
 ) -> None:
     export(env, contractor, "13", "100.00")
     detail = samples.payment_completed(contractor, "inv_13", "13", "100.00", payment_id="pay_race")
@@ -62,8 +62,10 @@ def test_two_invocations_racing_on_one_payment_record_it_once(
     for thread in threads:
         thread.join()
 
-    assert sorted(answer["status"] for answer in answers) == ["already_recorded", "recorded"]
-    assert len({answer["qbo_payment_id"] for answer in answers}) == 1
+    assert answers == [{"batchItemFailures": []}] * 2
+    handled = logs.records("Payment handled")
+    assert sorted(record["outcome"] for record in handled) == ["already_recorded", "recorded"]
+    assert len({record["qbo_payment_id"] for record in handled}) == 1
     assert len(qbo.entities(realm, "Payment")) == 1
     assert qbo.count_requests(realm, method="POST", path_suffix="/payment") == 1
 
@@ -83,22 +85,25 @@ def test_response_lost_after_qbo_created_the_payment_records_one_payment(
 
 @pytest.mark.usefixtures("fast_retries")
 def test_crash_window_then_a_late_retry_that_qbo_no_longer_recognises_finds_the_payment(
-    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, logs: LogCapture
 ) -> None:
     export(env, contractor, "15", "100.00")
     detail = samples.payment_completed(contractor, "inv_15", "15", "100.00", payment_id="pay_15")
     # QBO creates the payment, the answer is lost, and QBO stays down for the invocation.
     qbo.crash_after_commit_next(1)
     qbo.fail_next(_OUTAGE_ATTEMPTS - 1, status=503, realm_id=realm)
-    with pytest.raises(Exception, match="not recorded"):
-        env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
+    failed = env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
+    assert len(failed["batchItemFailures"]) == 1
+    assert logs.records("Payment not recorded; it is tried again later")
     assert len(qbo.entities(realm, "Payment")) == 1
     qbo.forget_request_ids(realm)  # the retry comes later than QBO remembers requestids
 
     answer = env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
 
-    assert answer["status"] == "recorded"
-    assert answer["qbo_payment_id"] == qbo.entities(realm, "Payment")[0]["Id"]
+    assert answer == {"batchItemFailures": []}
+    [handled] = logs.records("Payment handled")
+    assert handled["outcome"] == "recorded"
+    assert handled["qbo_payment_id"] == qbo.entities(realm, "Payment")[0]["Id"]
     assert len(qbo.entities(realm, "Payment")) == 1
     assert balance(qbo, realm, "15") == 0
 
@@ -109,6 +114,7 @@ def test_function_killed_between_qbo_and_the_ledger_records_one_payment_when_ret
     contractor: str,
     realm: str,
     monkeypatch: pytest.MonkeyPatch,
+    logs: LogCapture,
 ) -> None:
     from qbo_sync.ledger.entries import PaymentLedger
     from qbo_sync.payments import recorder as payments
@@ -135,7 +141,8 @@ def test_function_killed_between_qbo_and_the_ledger_records_one_payment_when_ret
 
     answer = env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
 
-    assert answer["status"] == "recorded"
+    assert answer == {"batchItemFailures": []}
+    assert [r["outcome"] for r in logs.records("Payment handled")] == ["recorded"]
     assert qbo.count_requests(realm, path_suffix="/query") == queries + 1  # the lookup
     assert len(qbo.entities(realm, "Payment")) == 1
     assert balance(qbo, realm, "16") == 0
@@ -180,7 +187,7 @@ def test_invalid_payment_event_is_refused_with_the_field_and_not_retried(
 
 
 @pytest.mark.usefixtures("fast_retries")
-def test_transient_qbo_failure_is_retried_by_lambda_and_the_payment_recorded_once(
+def test_transient_qbo_failure_is_tried_again_later_and_the_payment_recorded_once(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
     export(env, contractor, "17", "100.00")
@@ -194,25 +201,27 @@ def test_transient_qbo_failure_is_retried_by_lambda_and_the_payment_recorded_onc
 
 
 @pytest.mark.usefixtures("fast_retries")
-def test_payment_failing_every_retry_goes_to_the_dead_letter_queue_with_the_reason(
+def test_payment_failing_for_the_whole_window_gives_up_with_its_reason_and_a_retry_records_it(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, logs: LogCapture
 ) -> None:
     export(env, contractor, "18", "100.00")
     detail = samples.payment_completed(contractor, "inv_18", "18", "100.00", payment_id="pay_18")
-    qbo.fail_next(3 * _OUTAGE_ATTEMPTS, status=503, realm_id=realm)
+    qbo.outage(realm, 13 * 3600, statuses=(503,))  # longer than the 12 hours it keeps trying
 
     result = pay(env, detail)
 
-    assert (result.invocations, result.failed, result.dead_lettered) == (3, 1, 1)
-    assert qbo.entities(realm, "Payment") == []
-    [message] = _dead_letters(env)
-    assert json.loads(message["Body"])["detail"]["payment_id"] == "pay_18"
-    reason = message["MessageAttributes"]["ErrorMessage"]["StringValue"]
-    assert "pay_18" in reason and "503" in reason
-    retried = logs.records("Payment not recorded; it will be retried")
-    assert len(retried) == 3 and "503" in retried[0]["reason"]
+    attempts = len(logs.records("Payment not recorded; it is tried again later"))
+    assert result.succeeded == 1 and result.failed == attempts  # the last one gave up
+    assert 50 <= attempts <= 60  # about four an hour once the delay reaches 15 minutes
+    assert qbo.entities(realm, "Payment") == [] and _dead_letters(env) == []
+    listed = json.loads(env.platform.api("GET", "/quickbooks/exports", contractor)["body"])
+    [payment] = listed["items"][0]["payments"]
+    assert (payment["status"], payment["reason"]["code"]) == ("failed", "qbo_unavailable_gave_up")
 
-    pay(env, detail)  # an operator redrives it once QuickBooks is back
+    env.clock.advance(3600)  # QuickBooks answers again; the contractor clicks Retry
+    retried = env.platform.api("POST", "/quickbooks/exports/inv_18/retry", contractor)
+    assert retried["statusCode"] == 202
+    env.runtime.poll_sqs("InvoiceSentFunction")
 
     assert len(qbo.entities(realm, "Payment")) == 1
     assert balance(qbo, realm, "18") == 0
@@ -268,7 +277,7 @@ def test_a_recorded_payment_costs_one_qbo_request_and_three_dynamodb_requests(
     finally:
         dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
 
-    assert answer["status"] == "recorded"
+    assert answer == {"batchItemFailures": []}
     assert qbo.count_requests(realm) - qbo_before == 1
     assert calls == ["GetItem", "UpdateItem", "UpdateItem"]  # connection, claim, record
     assert balance(qbo, realm, "22") == 0

@@ -23,7 +23,7 @@ def test_invoice_and_payment_kept_during_reauthorization_land_after_reconnect(
     env.platform.complete_payment(
         samples.payment_completed(contractor, "inv_77", "77", "500.00", payment_id="pay_kept")
     )
-    env.runtime.poll_eventbridge("PaymentCompletedFunction")
+    env.runtime.poll_sqs("PaymentCompletedFunction")
     status = json.loads(env.platform.api("GET", "/quickbooks/connection", contractor)["body"])
     assert status["status"] == "reauthorization_required"
     assert qbo.entities(realm, "Invoice") == []

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from local.environment import LocalEnvironment
+from tests.conftest import LogCapture
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -43,7 +44,11 @@ def test_invoice_sent_sample_is_accepted_by_the_consumer(env: LocalEnvironment) 
     assert response == {"batchItemFailures": []}
 
 
-def test_payment_completed_sample_is_accepted_by_the_consumer(env: LocalEnvironment) -> None:
+def test_payment_completed_sample_is_accepted_by_the_consumer(
+    env: LocalEnvironment, logs: LogCapture
+) -> None:
     response = env.runtime.invoke("PaymentCompletedFunction", _load("payment_completed.json"))
 
-    assert response["status"] == "skipped"  # ctr_123 has not connected QuickBooks in this test
+    assert response == {"batchItemFailures": []}
+    [handled] = logs.records("Payment handled")
+    assert handled["outcome"] == "skipped"  # ctr_123 has not connected QuickBooks in this test

@@ -23,6 +23,9 @@ logger = Logger()
 metrics = Metrics()
 # A failure stops only that contractor's message group; other contractors' messages go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every message failed is still a partial response, not a function error: one
+# contractor's QuickBooks outage must not look like a broken function (or raise its alarm).
+processor.raise_on_entire_batch_failure = False
 # Below this, a record is not started: it goes back to SQS rather than being cut off mid-way.
 MIN_REMAINING_MS = 20_000
 

@@ -1,14 +1,25 @@
-"""Consumes payment-completed events from EventBridge and records each payment in QuickBooks."""
+"""Consumes payment-completed events, as the bus rule queues them on PaymentEventsQueue, and
+records each payment in QuickBooks (partial batch responses: one failing payment is tried
+again later, the others of the batch are done)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, assert_never, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.core.settings import configured
+from qbo_sync.core.delivery import defer
+from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import PaymentOutcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import PaymentCompleted, validation_problems
@@ -17,6 +28,9 @@ from qbo_sync.workflows.payment import record_payment
 
 logger = Logger()
 metrics = Metrics()
+# A batch whose every payment failed is still a partial response, not a function error: one
+# contractor's QuickBooks outage must not look like a broken function (or raise its alarm).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def metric_name(outcome: PaymentOutcome) -> str:
@@ -35,24 +49,25 @@ def metric_name(outcome: PaymentOutcome) -> str:
             assert_never(outcome)
 
 
-@traced
-@configured
-@metrics.log_metrics
-# clear_state: keys appended for one record must not label the next invocation's logs.
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def record_handler(record: SQSRecord) -> None:
+    logger.remove_keys(["contractor_id", "payment_id", "invoice_id"])
     try:
+        event = json.loads(record.body)
         payment = cast(
             PaymentCompleted,
             parse(event=event, model=PaymentCompleted, envelope=envelopes.EventBridgeEnvelope),
         )
-    except ValidationError as invalid:
-        # Retrying cannot fix a malformed event: refuse it once, clearly, and do not raise.
-        problems = validation_problems(invalid)
-        logger.error("Payment event refused", event_id=event.get("id"), problems=problems)
+    except (ValueError, ValidationError) as invalid:
+        # Retrying cannot fix a malformed event: refuse it once, clearly, and acknowledge it.
+        problems = (
+            validation_problems(invalid)
+            if isinstance(invalid, ValidationError)
+            else ["body: not JSON"]
+        )
+        logger.error("Payment event refused", message_id=record.message_id, problems=problems)
         metrics.add_metric(name="PaymentsRefused", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
-        return {"status": "refused"}
+        return
     logger.append_keys(
         contractor_id=payment.contractor_id,
         payment_id=payment.payment_id,
@@ -61,9 +76,26 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         result = record_payment(payment)
     except PaymentNotRecorded as error:
-        # Raised on purpose: Lambda retries the event, then sends it to the dead-letter queue.
-        logger.error("Payment not recorded; it will be retried", reason=str(error))
+        # Back on the queue after the delay its attempt number gives; the others go on.
+        defer(get_settings().payment_events_queue_url, record.receipt_handle, error.delay_seconds)
+        logger.warning(
+            "Payment not recorded; it is tried again later",
+            reason=str(error),
+            attempt=error.attempt,
+            retry_in_seconds=error.delay_seconds,
+        )
         metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
         raise
     metrics.add_metric(name=metric_name(result.outcome), unit=MetricUnit.Count, value=1)
-    return {"status": result.outcome, "qbo_payment_id": result.qbo_payment_id}
+    logger.info("Payment handled", outcome=result.outcome, qbo_payment_id=result.qbo_payment_id)
+
+
+@traced
+@configured
+@metrics.log_metrics
+# clear_state: keys appended for one record must not label the next invocation's logs.
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -84,7 +84,7 @@ class AccountingApi:
         state = self.state
         with state.lock:
             now = state.clock.now()
-            injected = state.chaos.take_failure("api", realm_id)
+            injected = state.chaos.take_failure("api", realm_id, now)
             if injected is not None:
                 return _injected(req, injected, now)
             retry_after = state.limiter.admit(realm_id)

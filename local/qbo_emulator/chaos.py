@@ -36,6 +36,8 @@ class Chaos:
         self._timeout_random = random.Random()
         self._rejections: list[_RejectRule] = []
         self._crashes = 0
+        self._outages: dict[str, tuple[float, tuple[int, ...]]] = {}
+        self._outage_count = 0
 
     def fail_next(self, count: int, status: int, realm_id: str | None, kind: str) -> None:
         if kind not in ("api", "oauth"):
@@ -60,10 +62,19 @@ class Chaos:
     ) -> None:
         self._rejections.append(_RejectRule(count, error, entity, realm_id))
 
+    def outage(self, realm_id: str, until: float, statuses: tuple[int, ...]) -> None:
+        """Every Accounting API request of the realm fails, cycling through `statuses`, until
+        the emulator's clock reaches `until`."""
+        self._outages[realm_id] = (until, statuses)
+
     def crash_after_commit_next(self, count: int) -> None:
         self._crashes += count
 
-    def take_failure(self, kind: str, realm_id: str | None) -> int | None:
+    def take_failure(self, kind: str, realm_id: str | None, now: float = 0.0) -> int | None:
+        outage = self._outages.get(realm_id or "") if kind == "api" else None
+        if outage is not None and now < outage[0]:
+            self._outage_count += 1
+            return outage[1][self._outage_count % len(outage[1])]
         for rule in self._rules:
             if rule.kind == kind and rule.realm_id in (None, realm_id) and rule.remaining > 0:
                 rule.remaining -= 1

@@ -240,6 +240,15 @@ class QboEmulator:
     def latency(self, seconds: float) -> None:
         self._state.latency = seconds
 
+    def outage(
+        self, realm_id: str, seconds: float, statuses: tuple[int, ...] = (429, 500, 503)
+    ) -> None:
+        """The realm's QuickBooks fails every Accounting API request for `seconds` of the
+        emulator's clock from now (throttles and server errors in turn); OAuth still works."""
+        with self._state.lock:
+            until = self._state.clock.now() + seconds
+            self._state.chaos.outage(realm_id, until, statuses)
+
     def fail_next(
         self, count: int, status: int = 503, realm_id: str | None = None, kind: str = "api"
     ) -> None:

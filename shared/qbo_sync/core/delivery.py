@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import random
 
+from aws_lambda_powertools import Logger
+
 from qbo_sync.core import aws
+
+logger = Logger(child=True)
 
 FIRST_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 900
@@ -45,7 +49,11 @@ def gives_up(attempt: int) -> bool:
 
 
 def defer(queue_url: str, receipt_handle: str, seconds: int) -> None:
-    """The message comes back after `seconds` instead of the queue's visibility timeout."""
-    aws.sqs().change_message_visibility(
-        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
-    )
+    """The message comes back after `seconds` instead of the queue's visibility timeout. Best
+    effort: if SQS refuses, the message comes back after the visibility timeout all the same."""
+    try:
+        aws.sqs().change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+    except Exception as error:
+        logger.warning("Message not deferred", error=type(error).__name__)

@@ -56,6 +56,7 @@ class PaymentEntry:
     maybe_in_qbo: bool = False
     reason: dict[str, str] | None = None
     updated_at: str | None = None
+    attempts: int = 0  # temporary failures counted so far (core/delivery.py's window)
 
     def waiting(self, now: float) -> bool:
         """Parked, or left mid-way by an attempt that died."""
@@ -340,4 +341,5 @@ def _entry(payment_id: str, value: dict[str, Any]) -> PaymentEntry:
         maybe_in_qbo=bool(value.get("maybe_in_qbo", False)),
         reason=value.get("reason"),
         updated_at=value.get("updated_at"),
+        attempts=int(value.get("attempts", 0)),
     )

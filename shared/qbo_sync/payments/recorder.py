@@ -28,6 +28,7 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
 from qbo_sync.core.clock import iso_now, now
+from qbo_sync.core.delivery import delay_for, gives_up
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, PaymentOutcome
@@ -82,8 +83,13 @@ class Recorded:
 
 
 class PaymentNotRecorded(Exception):
-    """A transient failure. Raised so that the event is delivered again, and after the last
-    delivery sent to the dead-letter queue with this message as the reason."""
+    """A temporary failure: the event is to be delivered again after `delay_seconds` (through
+    its visibility), for the payment's attempt number `attempt` + 1."""
+
+    def __init__(self, message: str, attempt: int = 1) -> None:
+        super().__init__(message)
+        self.attempt = attempt
+        self.delay_seconds = delay_for(attempt)
 
 
 class Recorder:
@@ -175,10 +181,10 @@ class Recorder:
         except QboError as error:
             # QboUnavailable is always transient (status 0 included).
             if error.transient or isinstance(error, AuthenticationFailed):
-                raise self._released(payment, claim, attempt, error) from error
+                return self._retry_later(payment, claim, attempt, error)
             return self._failed(payment, attempt, error)
         except RefreshInProgress as error:
-            raise self._released(payment, claim, attempt, error) from error
+            return self._retry_later(payment, claim, attempt, error)
         return self._written_down(payment, ledger, claim, attempt, created, due)
 
     # -- claim --------------------------------------------------------------------------------
@@ -363,18 +369,36 @@ class Recorder:
         )
         return PaymentResult(PaymentOutcome.FAILED, payment.payment_id)
 
+    def _retry_later(
+        self, payment: PaymentCompleted, claim: Claim, attempt: str, error: Exception
+    ) -> PaymentResult:
+        outcome = self._released(payment, claim, attempt, error)
+        if isinstance(outcome, PaymentResult):
+            return outcome
+        raise outcome from error
+
     def _released(
         self, payment: PaymentCompleted, claim: Claim, attempt: str, error: Exception
-    ) -> PaymentNotRecorded:
-        # A parked payment stays findable as parked; any other is retried by Lambda.
+    ) -> PaymentNotRecorded | PaymentResult:
+        """A temporary failure, counted: to be tried again later, or failed for good once the
+        window of attempts is over (the contractor's Retry records it)."""
+        # A parked payment stays findable as parked (its invoice's export tries it again).
         parked = payment.payment_id in claim.ledger.parked
+        tries = (claim.previous.attempts if claim.previous else 0) + 1
+        gave_up = gives_up(tries) and not parked
         status = EntryStatus.PARKED if parked else EntryStatus.FAILED
-        entry = _entry(payment, status, reason=RETRYING, maybe_in_qbo=True)
+        why = reason(ReasonCode.GAVE_UP) if gave_up else RETRYING
+        entry = _entry(
+            payment, status, reason=why, maybe_in_qbo=True, attempts=None if gave_up else tries
+        )
         try:
             self.ledger.release(payment.invoice_id, payment.payment_id, entry, attempt)
         except Exception:
             logger.exception("Could not release the payment; its lease will run out")
-        return PaymentNotRecorded(f"payment {payment.payment_id} not recorded: {error}")
+        if gave_up:
+            logger.warning("QuickBooks kept failing; the payment gives up", attempts=tries)
+            return PaymentResult(PaymentOutcome.FAILED, payment.payment_id)
+        return PaymentNotRecorded(f"payment {payment.payment_id} not recorded: {error}", tries)
 
 
 def _log_recorded(
