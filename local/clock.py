@@ -77,9 +77,26 @@ def next_visible_in(queue_url: str, clock: LocalClock) -> float | None:
             continue
         for message in list(queue._messages):  # moto keeps no public view of in-flight ones
             at = max(float(message.visible_at or 0), float(message.delayed_until or 0))
-            if at > now_ms and (soonest is None or at < soonest):
+            if at <= now_ms and message in queue.pending_messages:
+                at = now_ms  # came back while this looked (real time goes on): receive again
+            if at >= now_ms and (soonest is None or at < soonest):
                 soonest = at
     return None if soonest is None else (soonest - now_ms) / 1000.0
+
+
+def settle_in_flight(queue_url: str) -> None:
+    """Forgets, as in flight, the messages whose visibility timeout is over. moto does it only
+    as its receive loop reaches each one, so when several messages of a FIFO group come back at
+    once it delivers the last one first (the earlier ones still see the group in flight); SQS
+    delivers the group in order."""
+    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+    for backend in _backends():
+        queue = backend.queues.get(name)
+        if queue is None:
+            continue
+        with queue._messages_lock:
+            for message in [m for m in queue.pending_messages if m.visible]:
+                queue.pending_messages.discard(message)
 
 
 def _backends() -> list[Any]:

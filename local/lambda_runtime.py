@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import boto3
 
-from local.clock import LocalClock, next_visible_in
+from local.clock import LocalClock, next_visible_in, settle_in_flight
 from local.stack import EventBridgeSource, HttpRoute, LocalFunction, LocalStack, SqsSource
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ _SQS_RECORD_ATTRIBUTES = (
 _SOURCE_IP = "203.0.113.10"
 # How far a poll may move a LocalClock before it gives up on a queue that never empties.
 MAX_SIMULATED_SECONDS = 30 * 24 * 3600
+SETTLE_SECONDS = 0.5
 _USER_AGENT = "qbo-sync-local/1.0"
 
 
@@ -359,10 +360,14 @@ class LambdaRuntime:
             return False
         if self.clock.offset + seconds > MAX_SIMULATED_SECONDS:
             raise TimeoutError(f"{queue_url} still has messages after simulated days")
-        self.clock.advance(seconds + 0.001)
+        # A little past it: the messages one call deferred together come back together (their
+        # deadlines differ by the milliseconds between the calls), as a FIFO group must.
+        self.clock.advance(seconds + SETTLE_SECONDS)
         return True
 
     def _receive(self, queue_url: str, batch_size: int, wait: bool) -> list[dict[str, Any]]:
+        if self.clock is not None:
+            settle_in_flight(queue_url)
         # One ReceiveMessage returns at most 10; Lambda's larger batches need a batching window.
         response = self.sqs.receive_message(
             QueueUrl=queue_url,
@@ -564,7 +569,7 @@ class LambdaRuntime:
             if not progressed and busy and self.clock is not None:
                 waits = [w for w in (next_visible_in(url, self.clock) for url in busy) if w]
                 if waits:
-                    self.clock.advance(min(waits) + 0.001)
+                    self.clock.advance(min(waits) + SETTLE_SECONDS)
                     continue
             if not progressed and not busy:
                 return total

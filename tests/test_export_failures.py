@@ -334,25 +334,30 @@ def test_invoices_sent_while_reauthorization_is_needed_are_kept_not_retried_then
     assert dead_letters(env) == []
 
 
-def test_invoice_failing_every_delivery_ends_in_the_dead_letter_queue_and_exports_when_redriven(
-    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+def test_invoice_failing_for_the_whole_window_gives_up_as_failed_and_exports_on_retry(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, logs: LogCapture
 ) -> None:
-    max_receive_count = 5  # template.yaml: InvoiceSentQueue's RedrivePolicy
     message = samples.invoice_sent(contractor, "D-1", "Client", [("A", "1", "10.00")])
     env.platform.send_invoice(message)
-    qbo.fail_next(max_receive_count * _attempts_per_request(), status=503, realm_id=realm)
+    qbo.outage(realm, 13 * 3600, statuses=(503,))  # longer than the 12 hours it keeps trying
 
     result = env.runtime.poll_sqs(CONSUMER)
 
-    assert (result.invocations, result.succeeded) == (max_receive_count, 0)
-    assert result.failed == max_receive_count
+    attempts = len(logs.records("Invoice not exported; it is tried again later"))
+    assert 50 <= attempts <= 60 and result.failed == attempts and result.succeeded == 1
     assert qbo.entities(realm, "Invoice") == []
-    [letter] = dead_letters(env)  # moved by SQS: kept whole, for an operator to redrive
-    assert json.loads(letter["Body"]) == message
+    assert dead_letters(env) == []  # given up by the function, not moved by SQS
+    status = json.loads(env.platform.api("GET", "/quickbooks/exports", contractor)["body"])
+    [item] = status["items"]
+    assert (item["status"], item["reason"]["code"]) == ("failed", "qbo_unavailable_gave_up")
 
-    _send_raw(env, letter["Body"], contractor)  # the operator's redrive, once QBO is back
-    redriven = env.runtime.poll_sqs(CONSUMER)
+    env.clock.advance(3 * 3600)  # past the outage (jitter may have given up early); Retry
+    assert (
+        env.platform.api("POST", "/quickbooks/exports/inv_D-1/retry", contractor)["statusCode"]
+        == 202
+    )
+    retried = env.runtime.poll_sqs(CONSUMER)
 
-    assert (redriven.failed, redriven.succeeded) == (0, 1)
+    assert (retried.failed, retried.succeeded) == (0, 1)
     assert set(by_doc_number(qbo, realm)) == {"D-1"}
     assert len(qbo.entities(realm, "Customer")) == 1

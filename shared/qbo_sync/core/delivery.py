@@ -13,10 +13,14 @@ message gives up (failed, `qbo_unavailable_gave_up`), and the contractor's Retry
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from qbo_sync.core import aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef
 
 logger = Logger(child=True)
 
@@ -46,6 +50,19 @@ def waited_before(attempt: int) -> int:
 def gives_up(attempt: int) -> bool:
     """True when the `attempt`-th attempt failed after the whole window of retries."""
     return waited_before(attempt) >= GIVE_UP_AFTER_SECONDS
+
+
+def defer_many(queue_url: str, later: list[tuple[str, int]]) -> None:
+    """`defer` for (receipt handle, seconds) pairs, ten to a request; best effort likewise."""
+    for start in range(0, len(later), 10):
+        entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+            {"Id": str(index), "ReceiptHandle": receipt, "VisibilityTimeout": seconds}
+            for index, (receipt, seconds) in enumerate(later[start : start + 10])
+        ]
+        try:
+            aws.sqs().change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+        except Exception as error:
+            logger.warning("Messages not deferred", error=type(error).__name__)
 
 
 def defer(queue_url: str, receipt_handle: str, seconds: int) -> None:
