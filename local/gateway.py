@@ -45,9 +45,8 @@ class Gateway:
 
     def __init__(self, web_root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
         self.web_root = web_root.resolve()
-        self._server = ThreadingHTTPServer((host, port), _Handler)
-        self._server.daemon_threads = True
-        self._server.gateway = self  # type: ignore[attr-defined]
+        self._server = _Server((host, port), _Handler)
+        self._server.gateway = self
         self.lock = threading.Lock()
         self.env: LocalEnvironment | None = None
         self.identity: DemoIdentity | None = None
@@ -140,12 +139,18 @@ def _gateway_error(status: int, message: str) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": body}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    gateway: Gateway
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server: _Server
 
     @property
     def gateway(self) -> Gateway:
-        return self.server.gateway  # type: ignore[attr-defined, no-any-return]
+        return self.server.gateway
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
