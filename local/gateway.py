@@ -55,8 +55,9 @@ class Gateway:
 
     @property
     def url(self) -> str:
-        # localhost, not 127.0.0.1: browsers treat it as a secure context, so the Secure
-        # connect cookie is kept over plain http as it is over https in AWS.
+        # localhost: browsers treat it as a secure context, so the Secure connect cookie is
+        # kept over plain http as over https in AWS; and with the emulator on 127.0.0.1,
+        # Intuit's redirect back is cross-site as in production, so SameSite=Lax is exercised.
         return f"http://localhost:{self._server.server_address[1]}"
 
     @property

@@ -33,6 +33,13 @@ def _connect(page: Page, gateway: Gateway, company: str) -> None:
     page.goto(gateway.settings_page_url)
     _connect_button(page).click()
     expect(page.get_by_role("heading", name="Connect your QuickBooks company")).to_be_visible()
+    # The browser kept the binding cookie under its own rules (Secure on localhost, SameSite).
+    (binding,) = page.context.cookies(gateway.callback_url)
+    assert (binding["name"], binding["sameSite"], binding["secure"]) == (
+        "qbo_sync_connect",
+        "Lax",
+        True,
+    )
     page.get_by_label("Company").select_option(label=company)
     shoot(page, "02-consent-page")
     page.get_by_role("button", name="Connect", exact=True).click()
