@@ -75,7 +75,9 @@ def local_environment(
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
-    saved_environ = {name: os.environ.get(name) for name in (*AWS_ENVIRONMENT, "AWS_ENDPOINT_URL")}
+    # Invocations copy the functions' environment into os.environ (as a container has it):
+    # all of it is handed back, AWS endpoint and overrides such as a quieter log level included.
+    saved_environ = dict(os.environ)
     outer_containers = _retire_containers()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
@@ -121,12 +123,9 @@ def _retire_containers() -> dict[str, ModuleType]:
     return {name: sys.modules.pop(name) for name in names}
 
 
-def _restore_environ(saved: dict[str, str | None]) -> None:
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+def _restore_environ(saved: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def _store_client_credentials(stack: LocalStack) -> None:

@@ -33,7 +33,6 @@ CHROMIUM_ARGS = [
     # Third-party cookies blocked, as more and more browsers ship: the flow must not need them.
     "--test-third-party-cookie-phaseout",
 ]
-QUIET = {"POWERTOOLS_LOG_LEVEL": "CRITICAL", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
 def _unavailable(reason: str) -> None:
@@ -61,7 +60,8 @@ def gateway() -> Iterator[Gateway]:
     gateway = Gateway(PROJECT_ROOT / "web")
     with local_environment(
         stack_name="qbo-sync-browser",
-        overrides=QUIET,
+        # No quieter overrides: Powertools keeps a logger's level and unflushed metrics in
+        # process-wide state that outlives this stack, where later tests would meet them.
         settings_page_url=gateway.settings_page_url,
         redirect_uri=gateway.callback_url,
         consent_page=True,

@@ -115,6 +115,31 @@ def test_connect_export_retry_and_disconnect(
     shoot(page, "07-disconnected")
 
 
+def test_reconnect_when_intuit_needs_the_contractor_again(
+    page: Page, ui: LocalEnvironment, gateway: Gateway
+) -> None:
+    realm = ui.qbo.create_company("Alder & Sons Contracting")
+    _connect(page, gateway, "Alder & Sons Contracting")
+    expect(page.locator(".qbo-company")).to_have_text("Alder & Sons Contracting")
+    ui.qbo.revoke_refresh_tokens(realm)  # disconnected inside QuickBooks
+    ui.qbo.expire_access_tokens(realm)
+    ui.platform.send_invoice(
+        samples.invoice_sent(DEMO_CONTRACTOR, "77", "Kept Client", [("Deck", "1", "500.00")])
+    )
+    _refresh(page, gateway)
+    expect(page.get_by_text("Reconnect needed")).to_be_visible()
+    expect(_row(page, "77").get_by_text("Pending")).to_be_visible()
+    shoot(page, "10-reconnect-needed")
+
+    page.get_by_role("button", name="Reconnect to QuickBooks").click()
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("QuickBooks is connected")
+    _refresh(page, gateway)
+
+    expect(_row(page, "77").get_by_text("Exported")).to_be_visible()
+    assert [i["DocNumber"] for i in ui.qbo.entities(realm, "Invoice")] == ["77"]
+
+
 def test_cancel_at_intuit_shows_the_refusal(
     page: Page, ui: LocalEnvironment, gateway: Gateway
 ) -> None:
