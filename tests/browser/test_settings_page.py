@@ -128,6 +128,7 @@ def test_reconnect_when_intuit_needs_the_contractor_again(
     )
     _refresh(page, gateway)
     expect(page.get_by_text("Reconnect needed")).to_be_visible()
+    expect(page.locator(".qbo-notice")).to_be_empty()  # no stale "connected" notice
     expect(_row(page, "77").get_by_text("Pending")).to_be_visible()
     shoot(page, "10-reconnect-needed")
 

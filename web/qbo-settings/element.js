@@ -112,6 +112,8 @@ class QboExportSettings extends HTMLElement {
     const slot = this.#slot("connection");
     try {
       const [view, paymentsEnabled] = await Promise.all([this.#api.connection(), this.#paymentsEnabled()]);
+      // A notice about the previous state ("connected") would contradict the new one.
+      if (this.#view && this.#view.status !== view.status) this.#notify("info", "");
       this.#view = view;
       const enabled = paymentsEnabled && !paymentsReason;
       slot.replaceChildren(
@@ -144,8 +146,8 @@ class QboExportSettings extends HTMLElement {
   async #disconnect() {
     try {
       await this.#api.disconnect();
-      this.#notify("info", "QuickBooks is disconnected. Invoices are no longer exported to it.");
       await this.#loadConnection();
+      this.#notify("info", "QuickBooks is disconnected. Invoices are no longer exported to it.");
       this.querySelector(".qbo-connect-button")?.focus();
     } catch (error) {
       this.#notify("error", error.message);
