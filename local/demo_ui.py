@@ -9,6 +9,7 @@ fills in as it would when the invoicing service publishes.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -30,17 +31,17 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _connected(env: LocalEnvironment) -> bool:
-    from qbo_sync import services
-
-    return services.connections().get(DEMO_CONTRACTOR) is not None
+def _connected(gateway: Gateway) -> bool:
+    """Asks our API, as the page does (GET /quickbooks/connection)."""
+    token = gateway.token(payments_enabled=True)["token"]
+    answer = gateway.invoke(
+        "GET", "/quickbooks/connection", {"authorization": f"Bearer {token}"}, b""
+    )
+    return bool(json.loads(answer["body"])["status"] == "connected")
 
 
 def _publish_when_connected(env: LocalEnvironment, gateway: Gateway) -> None:
-    while True:
-        with gateway.lock:
-            if _connected(env):
-                break
+    while not _connected(gateway):
         time.sleep(1)
     for number, client in (("1042", "Jane O'Neil"), ("1043", "Riverside Dental, LLC")):
         env.platform.send_invoice(
