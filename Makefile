@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint check deploy-check clean
+.PHONY: demo demo-ui test bench lint check deploy-check clean
 
 $(STAMP): requirements-dev.txt requirements-dev-nodeps.txt shared/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbo-sync needs Python 3.11 or newer")'
@@ -16,6 +16,11 @@ $(STAMP): requirements-dev.txt requirements-dev-nodeps.txt shared/requirements.t
 
 demo: $(STAMP)
 	$(PY) -m local.demo
+
+# The settings page (web/) in your browser, against the local stack: prints its URL.
+# DEMO_UI_ARGS=--help (--port, --publish)
+demo-ui: $(STAMP)
+	$(PY) -m local.demo_ui $(DEMO_UI_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

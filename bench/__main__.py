@@ -40,7 +40,7 @@ def _arguments() -> argparse.Namespace:
         "--time-scale", type=float, default=1.0, help="Intuit's limit windows × this (1: real)"
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated: coldstart,counts,burst,package"
+        "--skip", default="", help="comma-separated: coldstart,counts,outage,burst,package"
     )
     parser.add_argument(
         "--compare-root",
@@ -81,6 +81,10 @@ def main() -> int:
             from bench import counts
 
             _run("counts", results, lambda: counts.measure(env, n=args.n))
+        if "outage" not in skip:
+            from bench import outage
+
+            _run("outage", results, lambda: outage.measure(env, companies=args.contractors))
     if "burst" not in skip:
         from bench import burst
 

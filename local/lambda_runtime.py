@@ -236,6 +236,13 @@ class LambdaRuntime:
             raise TypeError(f"{function_id} returned {type(response).__name__}, not a dict")
         return response
 
+    def http_function(self, method: str, path: str) -> str | None:
+        """The function whose HTTP API route matches, as API Gateway picks the integration."""
+        for function_id, function in self.stack.functions.items():
+            if _match_route(function.http_routes, method.upper(), urlsplit(path).path):
+                return function_id
+        return None
+
     def _http_event(
         self,
         route: HttpRoute,

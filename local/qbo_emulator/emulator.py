@@ -19,9 +19,14 @@ from .state import Consent, RequestRecord, State
 class QboEmulator:
     """Intuit OAuth 2.0 and the QBO Accounting API on 127.0.0.1, for tests and the demo."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, consent_page: bool = False
+    ) -> None:
+        """consent_page=True shows a browser Intuit's consent page (consent.py) instead of
+        deciding at once; the default instant path is what tests driving `requests` expect."""
         self.host = host
         self.port = port
+        self.consent_page = consent_page
         self._state = State(Clock())
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -31,7 +36,9 @@ class QboEmulator:
     def start(self) -> QboEmulator:
         if self._server is not None:
             return self
-        self._server = make_server(self.host, self.port, Router(self._state, lambda: self.base_url))
+        self._server = make_server(
+            self.host, self.port, Router(self._state, lambda: self.base_url, self.consent_page)
+        )
         self.port = self._server.server_address[1]
         # A short poll interval keeps stop() (and so every test fixture) fast.
         self._thread = threading.Thread(

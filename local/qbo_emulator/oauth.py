@@ -108,6 +108,8 @@ class OAuthServer:
         self.grants_by_refresh: dict[str, Grant] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.issued: list[tuple[str, str]] = []  # (realm id, token): every token ever handed out
+        # consent.py's one-time tickets: ticket -> (the validated authorize params, issued at)
+        self.consent_tickets: dict[str, tuple[dict[str, str], float]] = {}
 
     def register_app(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
         self.apps[client_id] = App(client_id, client_secret, list(redirect_uris))

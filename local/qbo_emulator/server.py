@@ -8,6 +8,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from . import consent
 from .api import PREFIX, AccountingApi
 from .oauth import OAuthResponse
 from .state import RequestRecord, State
@@ -43,10 +44,13 @@ def discovery_document(base_url: str) -> dict[str, object]:
 
 
 class Router:
-    def __init__(self, state: State, base_url: Callable[[], str]) -> None:
+    def __init__(
+        self, state: State, base_url: Callable[[], str], consent_page: bool = False
+    ) -> None:
         self.state = state
         self.base_url = base_url
         self.api = AccountingApi(state)
+        self.consent_page = consent_page
 
     def route(self, req: Request) -> Response:
         response = self._route(req)
@@ -78,6 +82,8 @@ class Router:
 
     def _authorize(self, req: Request) -> OAuthResponse:
         with self.state.lock:
+            if self.consent_page:
+                return consent.authorize(self.state, req.params, self.state.clock.now())
             return self.state.oauth.authorize(
                 req.params, self.state.decide_consent, self.state.clock.now()
             )
