@@ -9,6 +9,7 @@ layer keeps the real clock: it never needs to know how much simulated time went 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,20 @@ class LocalClock:
 
     def now(self) -> float:
         return real_unix_time() + self._offset
+
+    @property
+    def time_module(self) -> Any:
+        """A stand-in for the `time` module whose time() is this clock's."""
+        clock = self
+
+        class _Time:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(time, name)
+
+            def time(self) -> float:
+                return clock.now()
+
+        return _Time()
 
     def advance(self, seconds: float) -> None:
         if seconds <= 0:

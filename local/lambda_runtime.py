@@ -166,6 +166,7 @@ class LambdaRuntime:
         function = self.function(function_id)
         handler = self.handler(function_id)
         self._apply_environment(function)
+        self._follow_clock()
         context = self._context(function)
         started = time.monotonic()
         try:
@@ -179,6 +180,14 @@ class LambdaRuntime:
                     elapsed,
                     function.timeout,
                 )
+
+    def _follow_clock(self) -> None:
+        """The layer's wall clock (qbo_sync/core/clock.py) reads the simulated one, as a real
+        container's clock agrees with SQS's and Intuit's: token expiry, leases and the stored
+        times then match what the emulator sees."""
+        module = sys.modules.get("qbo_sync.core.clock")
+        if self.clock is not None and module is not None:
+            module.time = self.clock.time_module  # type: ignore[attr-defined]
 
     def _context(self, function: LocalFunction) -> LambdaContext:
         request_id = str(uuid.uuid4())

@@ -16,6 +16,8 @@ PARAMETERS = {
     "SettingsPageUrl": "https://platform.test/settings/accounting",
     "JwtIssuer": "https://id.platform.test/",
     "JwtAudience": "web,mobile",
+    # A small receive limit, so the runtime's dead-lettering is seen in a few deliveries.
+    "InvoiceSentMaxReceiveCount": "5",
 }
 EXTRA_ENVIRONMENT = {
     "INTUIT_ENVIRONMENT": "http://127.0.0.1:9/.well-known/openid-configuration",

@@ -138,11 +138,10 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
     assert source.batch_size == 10
     assert source.reports_batch_item_failures
     payments = stack.functions["PaymentCompletedFunction"]
-    (rule,) = payments.eventbridge_sources
-    assert rule.event_bus_name == stack.resources["EventBus"]
-    assert rule.pattern == {"source": ["platform.payments"], "detail-type": ["Payment Completed"]}
-    assert payments.dead_letter_queue_url == stack.resources["PaymentEventsDeadLetterQueue"]
-    assert payments.maximum_retry_attempts == 2
+    (queued,) = payments.sqs_sources  # the bus rule's target
+    assert queued.queue_url == stack.resources["PaymentEventsQueue"]
+    assert queued.reports_batch_item_failures
+    assert payments.eventbridge_sources == []
     routes = {
         route.route_key: route.authorizer for route in stack.functions["OAuthFunction"].http_routes
     }

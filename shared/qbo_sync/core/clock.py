@@ -13,7 +13,7 @@ def now() -> float:
 
 
 def iso_now() -> str:
-    return datetime.now(UTC).strftime(ISO_FORMAT)
+    return datetime.fromtimestamp(now(), UTC).strftime(ISO_FORMAT)
 
 
 def seconds_since(iso_time: str) -> float:
