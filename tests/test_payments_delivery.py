@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 import boto3
@@ -134,8 +133,7 @@ def test_function_killed_between_qbo_and_the_ledger_records_one_payment_when_ret
             env.runtime.invoke(CONSUMER, samples.payment_event(env.stack, detail))
     assert len(qbo.entities(realm, "Payment")) == 1
     # Lambda retries after the dead attempt's lease has run out, and after QBO forgot it.
-    later = time.time() + payments.LEASE_SECONDS + 1
-    monkeypatch.setattr(payments, "now", lambda: later)
+    env.clock.advance(payments.LEASE_SECONDS + 1)  # the functions' clock follows it
     qbo.forget_request_ids(realm)
     queries = qbo.count_requests(realm, path_suffix="/query")
 
