@@ -1,0 +1,69 @@
+"""What the connection tests share: the settings page's view of the connection, the stored item,
+the daily keeper run with its scheduled event, and a clock that moves the product and Intuit's
+emulator forward together."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from local.environment import LocalEnvironment
+from local.schedules import scheduled_event
+
+KEEPER = "ConnectionKeeperFunction"
+DAY = 86400
+NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
+EXPIRING = "QuickBooks Connection Expiring"
+
+
+def connection_view(env: LocalEnvironment, contractor: str) -> dict[str, Any]:
+    response = env.platform.api("GET", "/quickbooks/connection", contractor)
+    assert response["statusCode"] == 200, response
+    return dict(json.loads(response["body"]))
+
+
+def stored_connection(env: LocalEnvironment, contractor: str) -> dict[str, Any]:
+    import boto3
+    from boto3.dynamodb.types import TypeDeserializer
+
+    item = boto3.client("dynamodb").get_item(
+        TableName=env.stack.tables["ConnectionsTable"],
+        Key={"contractor_id": {"S": contractor}},
+        ConsistentRead=True,
+    )["Item"]
+    return {key: TypeDeserializer().deserialize(value) for key, value in item.items()}
+
+
+def run_keeper(env: LocalEnvironment) -> dict[str, Any]:
+    """The daily schedule fires: the rule's event, through the local Lambda runtime."""
+    return dict(env.runtime.invoke(KEEPER, scheduled_event(env.stack, KEEPER)))
+
+
+class Calendar:
+    """Days pass for the product (its clock reads) and for Intuit (the emulator's clock)."""
+
+    # Every module that reads the wall clock on the paths these tests drive.
+    READERS = (
+        "qbo_sync.connection.tokens",
+        "qbo_sync.connection.store",
+        "qbo_sync.workflows.keep_connections",
+        "qbo_sync.connection.oauth_states",
+    )
+
+    def __init__(self, env: LocalEnvironment, monkeypatch: pytest.MonkeyPatch) -> None:
+        import importlib
+
+        self._env = env
+        self.offset = 0.0
+        for name in self.READERS:
+            monkeypatch.setattr(importlib.import_module(name), "now", self.now)
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, days: float) -> None:
+        self.offset += days * DAY
+        self._env.qbo.advance(days * DAY)
