@@ -6,17 +6,34 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from local.environment import LocalEnvironment
 from local.schedules import scheduled_event
+from tests.test_emitted_events import PUT_EVENTS, Emitted
 
 KEEPER = "ConnectionKeeperFunction"
 DAY = 86400
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 EXPIRING = "QuickBooks Connection Expiring"
+
+
+@contextmanager
+def capture_events(name: str) -> Iterator[Emitted]:
+    """Every PutEvents the functions make, as tests/test_emitted_events.py captures them."""
+    from qbo_sync.core import aws
+
+    captured = Emitted()
+    events = aws.events().meta.events
+    events.register(PUT_EVENTS, captured.capture, unique_id=name)
+    try:
+        yield captured
+    finally:
+        events.unregister(PUT_EVENTS, unique_id=name)
 
 
 def connection_view(env: LocalEnvironment, contractor: str) -> dict[str, Any]:

@@ -12,17 +12,18 @@ import pytest
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
+from tests.conftest import by_doc_number
 from tests.connection_support import (
     DAY,
     EXPIRING,
     Calendar,
+    capture_events,
     connection_view,
     run_keeper,
     stored_connection,
 )
-from tests.conftest import by_doc_number
 from tests.export_support import CONSUMER, connect
-from tests.test_emitted_events import PUT_EVENTS, Emitted
+from tests.test_emitted_events import Emitted
 
 ROLLING = 8726400  # what Intuit (and the emulator) send as x_refresh_token_expires_in
 HARD = 5 * 365 * DAY
@@ -30,15 +31,8 @@ HARD = 5 * 365 * DAY
 
 @pytest.fixture
 def emitted(env: LocalEnvironment) -> Iterator[Emitted]:
-    from qbo_sync.core import aws
-
-    captured = Emitted()
-    events = aws.events().meta.events
-    events.register(PUT_EVENTS, captured.capture, unique_id="keeper-emitted")
-    try:
+    with capture_events("keeper-emitted") as captured:
         yield captured
-    finally:
-        events.unregister(PUT_EVENTS, unique_id="keeper-emitted")
 
 
 @pytest.fixture

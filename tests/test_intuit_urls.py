@@ -12,23 +12,21 @@ import pytest
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
-from tests.connection_support import NEEDS_REAUTHORIZATION, connection_view, stored_connection
 from tests.conftest import by_doc_number
+from tests.connection_support import (
+    NEEDS_REAUTHORIZATION,
+    capture_events,
+    connection_view,
+    stored_connection,
+)
 from tests.export_support import CONSUMER
-from tests.test_emitted_events import PUT_EVENTS, Emitted
+from tests.test_emitted_events import Emitted
 
 
 @pytest.fixture
 def emitted(env: LocalEnvironment) -> Iterator[Emitted]:
-    from qbo_sync.core import aws
-
-    captured = Emitted()
-    events = aws.events().meta.events
-    events.register(PUT_EVENTS, captured.capture, unique_id="intuit-urls-emitted")
-    try:
+    with capture_events("intuit-urls-emitted") as captured:
         yield captured
-    finally:
-        events.unregister(PUT_EVENTS, unique_id="intuit-urls-emitted")
 
 
 def intuit_calls(env: LocalEnvironment, path: str, **query: str) -> dict[str, Any]:

@@ -14,26 +14,19 @@ import pytest
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
-from tests.connection_support import NEEDS_REAUTHORIZATION, connection_view
 from tests.conftest import LogCapture, by_doc_number
+from tests.connection_support import NEEDS_REAUTHORIZATION, capture_events, connection_view
 from tests.export_support import CONSUMER, dead_letters
 from tests.payments_support import pay
-from tests.test_emitted_events import PUT_EVENTS, Emitted
+from tests.test_emitted_events import Emitted
 
 SANDBOX_APP = "https://app.sandbox.qbo.intuit.com/app/invoice?txnId="
 
 
 @pytest.fixture
 def emitted(env: LocalEnvironment) -> Iterator[Emitted]:
-    from qbo_sync.core import aws
-
-    captured = Emitted()
-    events = aws.events().meta.events
-    events.register(PUT_EVENTS, captured.capture, unique_id="authorization-emitted")
-    try:
+    with capture_events("authorization-emitted") as captured:
         yield captured
-    finally:
-        events.unregister(PUT_EVENTS, unique_id="authorization-emitted")
 
 
 def exports(env: LocalEnvironment, contractor: str) -> dict[str, dict[str, Any]]:
