@@ -1,6 +1,6 @@
 """ConnectionStore: one QuickBooks connection per contractor, tokens held only as KMS ciphertext.
 
-The sparse index ConnectionsByRealm (partition `realm_id`) finds a company's connections for
+The index ConnectionsByRealm (partition `realm_id`) finds a company's connections for
 Intuit's Disconnect URL, which names only the realm."""
 
 from __future__ import annotations
