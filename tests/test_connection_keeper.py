@@ -133,3 +133,9 @@ def test_expiry_is_announced_once_when_fewer_than_30_days_are_left(
     assert abs(epoch(announced["refresh_expires_at"]) - hard_expires_at) <= 2
     assert connection_view(env, contractor)["refresh_expires_at"] == announced["refresh_expires_at"]
     assert "eyJ" not in str(emitted.entries) and "RT1-" not in str(emitted.entries)
+
+
+def test_keeper_runs_every_day_on_its_schedule(env: LocalEnvironment) -> None:
+    [schedule] = env.stack.functions["ConnectionKeeperFunction"].schedule_sources
+    # Daily, well inside the 40 days between IDLE_DAYS and Intuit's rolling 100.
+    assert schedule.schedule == "rate(1 day)"
