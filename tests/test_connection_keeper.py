@@ -17,6 +17,7 @@ from tests.conftest import by_doc_number
 from tests.connection_support import (
     DAY,
     EXPIRING,
+    NEEDS_REAUTHORIZATION,
     Calendar,
     capture_events,
     connection_view,
@@ -139,3 +140,23 @@ def test_keeper_runs_every_day_on_its_schedule(env: LocalEnvironment) -> None:
     [schedule] = env.stack.functions["ConnectionKeeperFunction"].schedule_sources
     # Daily, well inside the 40 days between IDLE_DAYS and Intuit's rolling 100.
     assert schedule.schedule == "rate(1 day)"
+
+
+def test_keeper_finds_a_revoked_grant_says_so_once_and_then_leaves_it(
+    env: LocalEnvironment,
+    qbo: QboEmulator,
+    calendar: Calendar,
+    emitted: Emitted,
+    contractor: str,
+    realm: str,
+) -> None:
+    qbo.revoke_refresh_tokens(realm)
+    calendar.advance(61)
+
+    first = run_keeper(env)
+    calendar.advance(61)
+    second = run_keeper(env)
+
+    assert (first["reauthorization_required"], second["reauthorization_required"]) == (1, 0)
+    assert connection_view(env, contractor)["status"] == "reauthorization_required"
+    assert [event["realm_id"] for event in emitted.details(NEEDS_REAUTHORIZATION)] == [realm]
