@@ -136,12 +136,6 @@ def test_expiry_is_announced_once_when_fewer_than_30_days_are_left(
     assert "eyJ" not in str(emitted.entries) and "RT1-" not in str(emitted.entries)
 
 
-def test_keeper_runs_every_day_on_its_schedule(env: LocalEnvironment) -> None:
-    [schedule] = env.stack.functions["ConnectionKeeperFunction"].schedule_sources
-    # Daily, well inside the 40 days between IDLE_DAYS and Intuit's rolling 100.
-    assert schedule.schedule == "rate(1 day)"
-
-
 def test_keeper_finds_a_revoked_grant_says_so_once_and_then_leaves_it(
     env: LocalEnvironment,
     qbo: QboEmulator,
