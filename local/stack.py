@@ -121,6 +121,16 @@ class EventBridgeSource:
 
 
 @dataclass(frozen=True)
+class ScheduleSource:
+    """A `Schedule` event (an EventBridge schedule rule): not run by a clock here; tests invoke
+    the function with the event the rule would send (local/schedules.py)."""
+
+    event_name: str
+    schedule: str
+    rule_name: str
+
+
+@dataclass(frozen=True)
 class HttpRoute:
     event_name: str
     method: str
@@ -147,6 +157,7 @@ class LocalFunction:
     sqs_sources: list[SqsSource] = field(default_factory=list)
     eventbridge_sources: list[EventBridgeSource] = field(default_factory=list)
     http_routes: list[HttpRoute] = field(default_factory=list)
+    schedule_sources: list[ScheduleSource] = field(default_factory=list)
     dead_letter_queue_url: str | None = None
     """The function's DeadLetterQueue: where failed asynchronous invocations go."""
     maximum_retry_attempts: int = 2
@@ -735,6 +746,11 @@ class _Deployer:
                 )
             elif event["Type"] == "HttpApi":
                 function.http_routes.append(self._http_route(event_name, event, event_props))
+            elif event["Type"] == "Schedule":
+                rule_name = event_props.get("Name") or f"{name}-{event_name}"[:64]
+                function.schedule_sources.append(
+                    ScheduleSource(event_name, str(event_props["Schedule"]), rule_name)
+                )
         return function
 
     def _sqs_source(self, event_name: str, props: dict[str, Any]) -> SqsSource:

@@ -11,7 +11,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.connection.flow import PaymentsNotEnabled, disconnect, start_connect
+from qbo_sync.connection.flow import (
+    PaymentsNotEnabled,
+    disconnect,
+    intuit_disconnected,
+    start_connect,
+)
 from qbo_sync.connection.oauth_states import STATE_LIFETIME_SECONDS
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.tracing import traced
@@ -60,11 +65,21 @@ def callback() -> Response:
     query = {"quickbooks": "connected"}
     if outcome.refusal is not None:
         query = {"quickbooks": "error", "reason": outcome.refusal.value}
-    settings_page = get_settings().settings_page_url
-    separator = "&" if "?" in settings_page else "?"
-    location = f"{settings_page}{separator}{urlencode(query)}"
-    headers = {"Location": location, "Cache-Control": "no-store"}
-    return Response(302, headers=headers, cookies=[_binding_cookie("", 0)])
+    return _to_settings_page(query, cookies=[_binding_cookie("", 0)])
+
+
+@app.get("/quickbooks/launch")
+def launch() -> Response:
+    """Intuit's Launch URL: the app opened from QuickBooks' list of apps."""
+    return _to_settings_page({})
+
+
+@app.get("/quickbooks/disconnected")
+def disconnected() -> Response:
+    """Intuit's Disconnect URL. Public, so it only asks Intuit (connection/flow.py)."""
+    params = app.current_event.query_string_parameters or {}
+    intuit_disconnected(params.get("realmId", ""))
+    return _to_settings_page({"quickbooks": "disconnected"})
 
 
 @app.get("/quickbooks/connection")
@@ -150,6 +165,14 @@ def _redirect_uri() -> str:
         return uri
     # Without a configured URI the callback is this API's own route; see template.yaml.
     return f"https://{app.current_event.request_context.domain_name}{CALLBACK_PATH}"
+
+
+def _to_settings_page(query: dict[str, str], cookies: list[Cookie] | None = None) -> Response:
+    settings_page = get_settings().settings_page_url
+    separator = "&" if "?" in settings_page else "?"
+    location = f"{settings_page}{separator}{urlencode(query)}" if query else settings_page
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    return Response(302, headers=headers, cookies=cookies or [])
 
 
 def _binding_cookie(value: str, max_age: int) -> Cookie:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from . import accounting, faults
+from .authorization import app_not_authorized
 from .clock import response_time
 from .company import Company, Replay
 from .jsonio import BadJson, Json, dumps, loads, to_xml
@@ -154,6 +155,8 @@ class AccountingApi:
             raise faults.authentication(now)
         if access.grant.realm_id != realm_id or realm_id not in self.state.companies:
             raise faults.authorization(now)
+        if not access.grant.app_authorized:
+            raise app_not_authorized(now)
         return self.state.companies[realm_id]
 
     def _dispatch(

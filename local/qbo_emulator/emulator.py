@@ -299,6 +299,13 @@ class QboEmulator:
         with self._state.lock:
             self._state.oauth.expire_access_tokens(realm_id, self._state.clock.now())
 
+    def deauthorize_app(self, realm_id: str) -> None:
+        """The app is no longer authorized for the company, though its tokens still refresh:
+        every Accounting API request with a token of the current grants answers HTTP 403, code
+        3100 (lower-case `fault` body), until the contractor consents again."""
+        with self._state.lock:
+            self._state.oauth.deauthorize_app(realm_id)
+
     def revoke_refresh_tokens(self, realm_id: str | None = None) -> None:
         with self._state.lock:
             self._state.oauth.revoke_grants(realm_id)

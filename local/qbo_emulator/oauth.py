@@ -47,6 +47,9 @@ class Grant:
     refresh_token: str
     refresh_expires_at: float
     revoked: bool = False
+    # False once the app lost the company (QBO answers 403 3100) while the tokens still work;
+    # a new consent is a new grant, authorized again.
+    app_authorized: bool = True
 
 
 @dataclass
@@ -273,6 +276,11 @@ class OAuthServer:
         for access in self.access_tokens.values():
             if realm_id is None or access.grant.realm_id == realm_id:
                 access.expires_at = min(access.expires_at, now)
+
+    def deauthorize_app(self, realm_id: str) -> None:
+        for grant in self.grants_by_refresh.values():
+            if grant.realm_id == realm_id:
+                grant.app_authorized = False
 
     def revoke_grants(self, realm_id: str | None) -> None:
         for grant in self.grants_by_refresh.values():

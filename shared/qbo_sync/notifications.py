@@ -27,6 +27,7 @@ INVOICE_EXPORTED = "QuickBooks Invoice Exported"
 INVOICE_EXPORT_FAILED = "QuickBooks Invoice Export Failed"
 PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
+CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
 
 
 def invoice_exported(
@@ -84,6 +85,13 @@ def connection_needs_reauthorization(
     contractor_id: str, *, realm_id: str, company_name: str | None
 ) -> None:
     _emit(NEEDS_REAUTHORIZATION, contractor_id, realm_id=realm_id, company_name=company_name)
+
+
+def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at: str) -> None:
+    """contracts.md §12: fewer than 30 days left before the contractor must reconnect."""
+    _emit(
+        CONNECTION_EXPIRING, contractor_id, realm_id=realm_id, refresh_expires_at=refresh_expires_at
+    )
 
 
 def _emit(detail_type: str, contractor_id: str, **ids: Any) -> None:

@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_sync.connection import services
+from qbo_sync.core.clock import iso_at
 from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.listing import export_listing
@@ -51,14 +53,17 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
             "company_name": None,
             "connected_at": None,
             "last_export_at": None,
+            "refresh_expires_at": None,
             "failed_exports": failed,
         }
+    expires = connection.refresh_expires_at
     return {
         "status": connection.status,
         "realm_id": connection.realm_id,
         "company_name": connection.company_name,
         "connected_at": connection.connected_at,
         "last_export_at": connection.last_export_at,
+        "refresh_expires_at": iso_at(expires) if expires else None,
         "failed_exports": failed,
     }
 
@@ -151,10 +156,17 @@ def _item(values: dict[str, Any]) -> dict[str, Any]:
         "revision": int(values["revision"]) if values.get("revision") is not None else None,
         "status": values.get("export_status"),
         "qbo_invoice_id": values.get("qbo_invoice_id"),
+        "qbo_url": _qbo_url(values.get("qbo_invoice_id")),
         "updated_at": values.get("updated_at"),
         "reason": _reason(values.get("export_reason")),
         "payments": [_payment(entry) for entry in entries],
     }
+
+
+def _qbo_url(qbo_invoice_id: Any) -> str | None:
+    if not qbo_invoice_id:
+        return None
+    return f"{get_settings().qbo_app_url}/app/invoice?txnId={qbo_invoice_id}"
 
 
 def _payment(entry: PaymentEntry) -> dict[str, Any]:

@@ -105,6 +105,7 @@ def test_every_function_environment_names_resources_that_exist(stack: LocalStack
         "OAuthFunction",
         "InvoiceSentFunction",
         "PaymentCompletedFunction",
+        "ConnectionKeeperFunction",
     }
     for function in stack.functions.values():
         assert function.environment == env
@@ -152,7 +153,13 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "DELETE /quickbooks/connection": "PlatformJwt",
         "GET /quickbooks/exports": "PlatformJwt",
         "POST /quickbooks/exports/{invoice_id}/retry": "PlatformJwt",
+        "GET /quickbooks/launch": None,
+        "GET /quickbooks/disconnected": None,
     }
+    keeper = stack.functions["ConnectionKeeperFunction"]
+    [schedule] = keeper.schedule_sources
+    assert (schedule.event_name, schedule.schedule) == ("Daily", "rate(1 day)")
+    assert (keeper.sqs_sources, keeper.eventbridge_sources, keeper.http_routes) == ([], [], [])
     assert stack.functions["OAuthFunction"].code_uri == "functions/oauth/"
     assert stack.functions["OAuthFunction"].handler == "app.lambda_handler"
     assert stack.outputs["CallbackUrl"] == f"https://{stack.api_domain}/quickbooks/callback"

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from qbo_sync.connection import services
 from qbo_sync.connection.intuit import IntuitAuthError, TokenGrant
 from qbo_sync.connection.store import Connection
+from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
 from qbo_sync.core.clock import iso_now
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import CallbackRefusal, ConnectionStatus
@@ -96,6 +97,40 @@ def disconnect(contractor_id: str) -> None:
         )
     services.connections().delete(contractor_id)
     logger.info("QuickBooks disconnected", contractor_id=contractor_id)
+
+
+def intuit_disconnected(realm_id: str) -> int:
+    """Intuit's Disconnect URL: the contractor disconnected the app inside QuickBooks, or so an
+    unauthenticated request says. Each connection to that company is checked with Intuit itself:
+    a refresh with its stored refresh token answers invalid_grant once the grant is gone, and
+    only then (inside AccessTokens.refresh) is it marked reauthorization_required, with its
+    event. A forged request changes nothing but a rotation of still-valid tokens. Returns how
+    many connections Intuit confirmed gone."""
+    if not realm_id.isalnum() or len(realm_id) > 32:
+        return 0
+    confirmed = 0
+    for connection in services.connections().of_realm(realm_id):
+        if connection.usable and _grant_gone(connection):
+            confirmed += 1
+    logger.info("Intuit disconnect checked", realm_id=realm_id, confirmed=confirmed)
+    return confirmed
+
+
+def _grant_gone(connection: Connection) -> bool:
+    try:
+        services.access_tokens().refresh(connection)
+    except ReauthorizationRequired:
+        return True
+    except RefreshInProgress:
+        return False  # another refresh is asking Intuit the same question right now
+    except Exception as failure:  # Intuit unreachable: nothing is confirmed, nothing changes
+        logger.warning(
+            "Intuit disconnect not checked",
+            contractor_id=connection.contractor_id,
+            error=type(failure).__name__,
+        )
+        return False
+    return False
 
 
 def _store_connection(contractor_id: str, realm_id: str, grant: TokenGrant) -> None:

@@ -38,9 +38,17 @@ class TokenGrant:
     access_token: str
     refresh_token: str
     expires_in: int
+    # Seconds the refresh token stays usable if unused (Intuit's rolling ~100 days), and until
+    # the grant's hard end (Intuit's 5-year maximum; None when Intuit did not say).
+    refresh_expires_in: int | None = None
+    refresh_hard_expires_in: int | None = None
 
     def __repr__(self) -> str:  # keeps tokens out of tracebacks and debug logs
-        return f"TokenGrant(expires_in={self.expires_in})"
+        return (
+            f"TokenGrant(expires_in={self.expires_in}, "
+            f"refresh_expires_in={self.refresh_expires_in}, "
+            f"refresh_hard_expires_in={self.refresh_hard_expires_in})"
+        )
 
 
 class IntuitOAuth:
@@ -85,8 +93,13 @@ class IntuitOAuth:
                 access_token=str(client.access_token),
                 refresh_token=str(client.refresh_token),
                 expires_in=int(client.expires_in or 3600),
+                refresh_expires_in=_seconds(client.x_refresh_token_expires_in),
+                refresh_hard_expires_in=_seconds(client.x_refresh_token_hard_expires_in),
             )
             client.access_token = client.refresh_token = None
+            # The client keeps the last response's values: cleared so the next call's absent
+            # field is not read as this one's.
+            client.x_refresh_token_expires_in = client.x_refresh_token_hard_expires_in = None
             return grant
 
     def _client(self) -> Any:
@@ -123,12 +136,23 @@ def _auth_client(settings: Settings, redirect_uri: str) -> Any:
     from intuitlib.client import AuthClient
 
     credentials = client_credentials(settings)
-    return AuthClient(
+    client = AuthClient(
         client_id=credentials["client_id"],
         client_secret=credentials["client_secret"],
         redirect_uri=redirect_uri,
         environment=settings.intuit_environment,
     )
+    # intuit-oauth 1.2.7: sends `x-include-refresh-token-hard-expires-in: true` on every token
+    # request, so Intuit's answer carries x_refresh_token_hard_expires_in (the 5-year limit).
+    client.include_refresh_token_hard_expires_in = True
+    return client
+
+
+def _seconds(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _auth_error(error: Any) -> IntuitAuthError:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the HTTP stack loads with the first QBO call, not on routes
     import requests
 
     from qbo_sync.qbo.client import QboClient
+    from qbo_sync.qbo.faults import NotAuthorized
 
 
 @cache
@@ -64,8 +65,11 @@ def qbo_client(connection: Connection) -> QboClient:
             current["connection"], token = tokens.current(current["connection"])
         return token
 
+    def not_authorized(_fault: NotAuthorized) -> None:
+        access_tokens().not_authorized(current["connection"])
+
     base_url = get_settings().qbo_api_base_url
-    return QboClient(base_url, connection.realm_id, access_token, http_session())
+    return QboClient(base_url, connection.realm_id, access_token, http_session(), not_authorized)
 
 
 def grant_client(realm_id: str, access_token: str) -> QboClient:

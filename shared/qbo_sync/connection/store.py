@@ -1,14 +1,30 @@
-"""ConnectionStore: one QuickBooks connection per contractor, tokens held only as KMS ciphertext."""
+"""ConnectionStore: one QuickBooks connection per contractor, tokens held only as KMS ciphertext.
+
+The index ConnectionsByRealm (partition `realm_id`) finds a company's connections for
+Intuit's Disconnect URL, which names only the realm."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now, now
-from qbo_sync.core.dynamo import from_item, to_item
+from qbo_sync.core.dynamo import Update, from_item, to_item
 from qbo_sync.core.statuses import ConnectionStatus
+
+BY_REALM = "ConnectionsByRealm"
+# What a token write changes; everything else on the item (last_export_at, the expiry notice)
+# is left as it is, so a refresh never undoes a write made since it read the connection.
+TOKEN_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "access_expires_at",
+    "refreshed_at",
+    "refresh_rolling_expires_at",
+    "refresh_hard_expires_at",
+)
 
 
 @dataclass(frozen=True)
@@ -23,10 +39,22 @@ class Connection:
     connected_at: str
     company_name: str | None = None
     last_export_at: str | None = None
+    # Epoch seconds: when Intuit last granted tokens (connect or refresh), and when the refresh
+    # token dies unused (rolling) or at the latest (hard). None: stored before they were kept.
+    refreshed_at: int | None = None
+    refresh_rolling_expires_at: int | None = None
+    refresh_hard_expires_at: int | None = None
+    expiring_notified_at: str | None = None  # the Connection Expiring event went out
 
     @property
     def usable(self) -> bool:
         return self.status == ConnectionStatus.CONNECTED
+
+    @property
+    def refresh_expires_at(self) -> int | None:
+        """When the contractor must reconnect at the latest: the sooner of the two expiries."""
+        known = [t for t in (self.refresh_rolling_expires_at, self.refresh_hard_expires_at) if t]
+        return min(known) if known else None
 
 
 class StaleConnection(Exception):
@@ -48,17 +76,66 @@ class ConnectionStore:
         aws.dynamodb().put_item(TableName=self._table, Item=to_item(_to_values(connection)))
 
     def replace_tokens(self, old: Connection, new: Connection) -> None:
-        """Writes rotated tokens only if nobody else wrote since `old` was read."""
+        """Writes rotated tokens only if nobody else wrote tokens since `old` was read, and
+        ends the refresh lease."""
+        update = Update()
+        for name in TOKEN_FIELDS:
+            value = getattr(new, name)
+            if value is not None:
+                update.set(name, value)
+        update.set("token_version", old.token_version + 1)
+        update.remove("lease_until")
+        seen = update.value(old.token_version)
+        request = update.request(
+            self._table, _key(old.contractor_id), f"{update.name('token_version')} = {seen}"
+        )
         dynamodb = aws.dynamodb()
         try:
-            dynamodb.put_item(
-                TableName=self._table,
-                Item=to_item(_to_values(replace(new, token_version=old.token_version + 1))),
-                ConditionExpression="token_version = :seen",
-                ExpressionAttributeValues={":seen": {"N": str(old.token_version)}},
-            )
+            dynamodb.update_item(**request)
         except dynamodb.exceptions.ConditionalCheckFailedException as error:
             raise StaleConnection(old.contractor_id) from error
+
+    def scan(self) -> Iterator[Connection]:
+        """Every connection, page after page (the daily keeper; never on a request path)."""
+        paginator = aws.dynamodb().get_paginator("scan")
+        for page in paginator.paginate(TableName=self._table):
+            for item in page.get("Items", []):
+                yield _to_connection(from_item(item))
+
+    def of_realm(self, realm_id: str) -> list[Connection]:
+        """The connections to one company (usually one), read again consistently: an index
+        read is eventually consistent."""
+        response = aws.dynamodb().query(
+            TableName=self._table,
+            IndexName=BY_REALM,
+            KeyConditionExpression="realm_id = :realm",
+            ExpressionAttributeValues={":realm": {"S": realm_id}},
+            ProjectionExpression="contractor_id",
+            Limit=10,
+        )
+        found = (self.get(item["contractor_id"]["S"]) for item in response.get("Items", []))
+        return [each for each in found if each is not None and each.realm_id == realm_id]
+
+    def mark_expiring_notified(self, seen: Connection) -> bool:
+        """True only for the write that marks this grant's expiry notice (so its event is
+        emitted once per grant: a reconnect writes a new item without the mark)."""
+        dynamodb = aws.dynamodb()
+        try:
+            dynamodb.update_item(
+                TableName=self._table,
+                Key=_key(seen.contractor_id),
+                UpdateExpression="SET expiring_notified_at = :now",
+                ConditionExpression=(
+                    "connected_at = :grant AND attribute_not_exists(expiring_notified_at)"
+                ),
+                ExpressionAttributeValues={
+                    ":now": {"S": iso_now()},
+                    ":grant": {"S": seen.connected_at},
+                },
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def acquire_refresh_lease(self, seen: Connection, seconds: int) -> bool:
         """True if this caller may refresh: nobody changed the tokens and no live lease exists."""
@@ -117,8 +194,16 @@ class ConnectionStore:
         )
 
 
+def _key(contractor_id: str) -> dict[str, Any]:
+    return {"contractor_id": {"S": contractor_id}}
+
+
 def _to_values(connection: Connection) -> dict[str, Any]:
     return dict(connection.__dict__)
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if value is not None else None
 
 
 def _to_connection(values: dict[str, Any]) -> Connection:
@@ -133,4 +218,8 @@ def _to_connection(values: dict[str, Any]) -> Connection:
         connected_at=values["connected_at"],
         company_name=values.get("company_name"),
         last_export_at=values.get("last_export_at"),
+        refreshed_at=_optional_int(values.get("refreshed_at")),
+        refresh_rolling_expires_at=_optional_int(values.get("refresh_rolling_expires_at")),
+        refresh_hard_expires_at=_optional_int(values.get("refresh_hard_expires_at")),
+        expiring_notified_at=values.get("expiring_notified_at"),
     )

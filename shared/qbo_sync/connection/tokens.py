@@ -52,11 +52,20 @@ class TokenCipher:
         return bytes(response["Plaintext"]).decode()
 
     def seal(self, contractor_id: str, grant: TokenGrant) -> dict[str, bytes | int]:
-        return {
+        """The grant's tokens encrypted, and its lifetimes as epoch seconds (a lifetime Intuit
+        did not send is left out, so the one stored before stays)."""
+        issued = int(now())
+        sealed: dict[str, bytes | int] = {
             "access_token": self.encrypt(contractor_id, "access_token", grant.access_token),
             "refresh_token": self.encrypt(contractor_id, "refresh_token", grant.refresh_token),
-            "access_expires_at": int(now()) + grant.expires_in,
+            "access_expires_at": issued + grant.expires_in,
+            "refreshed_at": issued,
         }
+        if grant.refresh_expires_in is not None:
+            sealed["refresh_rolling_expires_at"] = issued + grant.refresh_expires_in
+        if grant.refresh_hard_expires_in is not None:
+            sealed["refresh_hard_expires_at"] = issued + grant.refresh_hard_expires_in
+        return sealed
 
 
 class AccessTokens:
@@ -84,12 +93,7 @@ class AccessTokens:
         try:
             grant = self._oauth.refresh(refresh_token)
         except InvalidGrant:
-            if self._store.mark_reauthorization_required(connection):
-                notifications.connection_needs_reauthorization(
-                    connection.contractor_id,
-                    realm_id=connection.realm_id,
-                    company_name=connection.company_name,
-                )
+            self._flip(connection)
             raise ReauthorizationRequired(connection.contractor_id) from None
         sealed = self._cipher.seal(connection.contractor_id, grant)
         refreshed = replace(connection, **sealed)  # type: ignore[arg-type]
@@ -101,6 +105,29 @@ class AccessTokens:
         refreshed = replace(refreshed, token_version=connection.token_version + 1)
         self._plaintext[(refreshed.contractor_id, refreshed.token_version)] = grant.access_token
         return refreshed, grant.access_token
+
+    def not_authorized(self, connection: Connection) -> None:
+        """QBO answered 403 3100: the app is no longer authorized for the company, whatever
+        the token. Flips the connection (its event from the write that flips it) and raises
+        ReauthorizationRequired, so the invoice is kept and the payment parked as for a
+        refused refresh token. If the tokens changed since `connection` was read (a reconnect,
+        or a refresh elsewhere), the answer may be stale: RefreshInProgress, retried later."""
+        if self._flip(connection):
+            raise ReauthorizationRequired(connection.contractor_id)
+        latest = self._store.get(connection.contractor_id)
+        if latest is None or not latest.usable:
+            raise ReauthorizationRequired(connection.contractor_id)
+        raise RefreshInProgress(connection.contractor_id)
+
+    def _flip(self, connection: Connection) -> bool:
+        flipped = self._store.mark_reauthorization_required(connection)
+        if flipped:
+            notifications.connection_needs_reauthorization(
+                connection.contractor_id,
+                realm_id=connection.realm_id,
+                company_name=connection.company_name,
+            )
+        return flipped
 
     def _await_refresh_by_other(self, seen: Connection) -> tuple[Connection, str]:
         deadline = time.monotonic() + WAIT_FOR_REFRESH_SECONDS

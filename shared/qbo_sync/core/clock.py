@@ -18,3 +18,7 @@ def iso_now() -> str:
 
 def seconds_since(iso_time: str) -> float:
     return now() - datetime.strptime(iso_time, ISO_FORMAT).replace(tzinfo=UTC).timestamp()
+
+
+def iso_at(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime(ISO_FORMAT)

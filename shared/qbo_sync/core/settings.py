@@ -20,6 +20,12 @@ API_BASE_URLS = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com",
     "production": "https://quickbooks.api.intuit.com",
 }
+# QuickBooks' web app, where a contractor opens what was exported (contracts.md §12). Anything
+# but production is sandbox: the local emulator's companies stand in for sandbox companies.
+QBO_APP_URLS = {
+    "sandbox": "https://app.sandbox.qbo.intuit.com",
+    "production": "https://app.qbo.intuit.com",
+}
 # What template.yaml's Globals give every function; the others have defaults.
 _REQUIRED = (
     "credentials_secret",
@@ -89,6 +95,10 @@ class Settings:
         )
         settings.check()
         return settings
+
+    @property
+    def qbo_app_url(self) -> str:
+        return QBO_APP_URLS.get(self.intuit_environment, QBO_APP_URLS["sandbox"])
 
     def check(self) -> None:
         missing = [name.upper() for name in _REQUIRED if not getattr(self, name)]

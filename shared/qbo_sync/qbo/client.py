@@ -17,10 +17,13 @@ from itertools import takewhile
 from typing import Any
 
 import requests
+from aws_lambda_powertools import Logger
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from qbo_sync.qbo.faults import QboError, QboUnavailable, exception_for
+from qbo_sync.qbo.faults import NotAuthorized, QboError, QboUnavailable, exception_for
+
+logger = Logger(child=True)
 
 MINOR_VERSION = "75"
 # (connect, read). Four attempts at most, so a request gives up well inside the consumer's 60 s.
@@ -89,6 +92,9 @@ class QboClient:
     realm_id: str
     access_token: Callable[[bool], str]  # called with True to force a refresh after a 401
     session: requests.Session
+    # Called with a 403 3100 (the app lost the company) before it is raised: the connection
+    # decides what it means (connection/services.py flips it and raises its own exception).
+    not_authorized: Callable[[NotAuthorized], None] | None = None
 
     def query(self, statement: str) -> list[dict[str, Any]]:
         entity = statement.split(" from ", 1)[1].split()[0]
@@ -132,7 +138,11 @@ class QboClient:
         if response.status_code == 401:
             response = self._attempt(method, url, query, payload, force_refresh=True)
         if response.status_code >= 400:
-            raise _fault(response)
+            fault = _fault(response)
+            _log_failure(method, path, fault)
+            if isinstance(fault, NotAuthorized) and self.not_authorized is not None:
+                self.not_authorized(fault)
+            raise fault
         return dict(response.json())
 
     def _attempt(
@@ -164,15 +174,51 @@ def new_session() -> requests.Session:
 
 def _fault(response: requests.Response) -> QboError:
     status = response.status_code
-    try:
-        errors = response.json().get("Fault", {}).get("Error", [{}])
-        first = errors[0] if errors else {}
-    except ValueError:
-        first = {}
+    first = _first_error(response)
     code = str(first.get("code", status))
-    message = str(first.get("Message", response.reason or ""))
+    message = str(first.get("message", response.reason or ""))
     kind = exception_for(status, code)
-    return kind(status, code, message, str(first.get("Detail", "")), str(first.get("element", "")))
+    return kind(
+        status,
+        code,
+        message,
+        str(first.get("detail", "")),
+        str(first.get("element", "")),
+        response.headers.get("intuit_tid", ""),
+    )
+
+
+def _first_error(response: requests.Response) -> dict[str, Any]:
+    """The fault's first error, its keys lower-cased: validation faults come as
+    `{"Fault": {"Error": [{"Message", "Detail", ...}]}}`, authorization faults (401, 403) as
+    `{"fault": {"error": [{"message", "detail", ...}]}}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    fault = _lower_keys(body).get("fault")
+    errors = _lower_keys(fault).get("error") if isinstance(fault, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    return _lower_keys(first) if isinstance(first, dict) else {}
+
+
+def _lower_keys(value: dict[str, Any]) -> dict[str, Any]:
+    return {str(key).lower(): item for key, item in value.items()}
+
+
+def _log_failure(method: str, path: str, fault: QboError) -> None:
+    # The path names entities and ids, never a token; the query string (a customer's name in
+    # a query) is left out.
+    logger.warning(
+        "QuickBooks request failed",
+        method=method,
+        path=path.split("?")[0],
+        status=fault.status,
+        qbo_code=fault.code,
+        intuit_tid=fault.intuit_tid,
+    )
 
 
 def _json_ready(value: Any) -> Any:

@@ -15,11 +15,21 @@ from qbo_sync.core.reasons import Reason, ReasonCode, reason, refused, refused_f
 class QboError(Exception):
     """QBO refused or failed a request. Carries Intuit's fault code and detail, never a token."""
 
-    def __init__(self, status: int, code: str, message: str, detail: str = "", element: str = ""):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        detail: str = "",
+        element: str = "",
+        intuit_tid: str = "",
+    ):
         text = f"QBO HTTP {status} code {code}: {message}"
         super().__init__(f"{text} ({detail})" if detail else text)
         self.status, self.code, self.message = status, code, message
         self.detail, self.element = detail, element
+        # Intuit's transaction id of the failing response: what Intuit support asks for.
+        self.intuit_tid = intuit_tid
 
     @property
     def transient(self) -> bool:
@@ -28,6 +38,11 @@ class QboError(Exception):
 
 class AuthenticationFailed(QboError):
     """401: the access token is expired or revoked."""
+
+
+class NotAuthorized(QboError):
+    """403 with code 3100: the app is no longer authorized for the company. A fresh token does
+    not help; only the contractor reconnecting does."""
 
 
 class QboUnavailable(QboError):
@@ -67,6 +82,7 @@ class Fault:
 
 
 FAULTS: dict[str, Fault] = {
+    "3100": Fault(NotAuthorized, ReasonCode.REAUTHORIZATION),
     "610": Fault(ObjectNotFound, ReasonCode.INVOICE_DELETED),
     "5010": Fault(StaleObject),  # never shown: the export reads the entity again and retries
     "6000": Fault(BusinessValidation),
@@ -77,6 +93,7 @@ FAULTS: dict[str, Fault] = {
 }
 # The code a name shows when no free variant of it was found (the exporter's own refusal).
 DUPLICATE_NAME = next(code for code, fault in FAULTS.items() if fault.exception is DuplicateName)
+NOT_AUTHORIZED = next(code for code, fault in FAULTS.items() if fault.exception is NotAuthorized)
 # 2500 (Invalid Reference Id) on a payment's LinkedTxn: the invoice it pays is gone from QBO.
 _DELETED_LINK = ("2500", "LinkedTxn")
 
@@ -98,12 +115,20 @@ def exception_for(status: int, code: str) -> type[QboError]:
         return AuthenticationFailed
     if status == 429 or status >= 500:
         return QboUnavailable
+    if status == 403 and code != NOT_AUTHORIZED:
+        return QboError  # another refusal: only 3100 says the app lost the company
     fault = FAULTS.get(code)
     return fault.exception if fault else QboError
 
 
 def reason_for(error: QboError, *, what: str = "invoice") -> Reason:
-    """The contractor's reason for a fault (`what`: the thing QBO refused)."""
+    """The contractor's reason for a fault (`what`: the thing QBO refused), with Intuit's
+    transaction id when QBO gave one (contracts.md §12)."""
+    why = _reason_for(error, what)
+    return {**why, "intuit_tid": error.intuit_tid} if error.intuit_tid else why
+
+
+def _reason_for(error: QboError, what: str) -> Reason:
     if error.transient:
         return reason(ReasonCode.TEMPORARY)
     fault = FAULTS.get(error.code)
@@ -119,7 +144,7 @@ def reason_for(error: QboError, *, what: str = "invoice") -> Reason:
 def refusal(error: QboError, *, what: str = "invoice") -> Refused | None:
     """The refusal a fault is, or None where another delivery may succeed: a transient fault,
     an access token to refresh, or a SyncToken that changed meanwhile."""
-    if error.transient or isinstance(error, AuthenticationFailed | StaleObject):
+    if error.transient or isinstance(error, AuthenticationFailed | StaleObject | NotAuthorized):
         return None
     return Refused(
         f"QuickBooks refused the {what}: {error}",
