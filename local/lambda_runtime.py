@@ -57,7 +57,7 @@ _SQS_RECORD_ATTRIBUTES = (
     "AWSTraceHeader",
 )
 _SOURCE_IP = "203.0.113.10"
-# How far a poll may move a LocalClock before it gives up on a queue that never empties.
+# How far one poll may move a LocalClock before it gives up on a queue that never empties.
 MAX_SIMULATED_SECONDS = 30 * 24 * 3600
 SETTLE_SECONDS = 0.5
 _USER_AGENT = "qbo-sync-local/1.0"
@@ -355,18 +355,19 @@ class LambdaRuntime:
         function = self.function(function_id)
         result = PollResult()
         deadline = time.monotonic() + timeout_s
+        since = self.clock.offset if self.clock is not None else 0.0
         for source in function.sqs_sources:
             while max_batches is None or result.invocations < max_batches:
                 messages = self._receive(source.queue_url, source.batch_size, wait)
                 if messages:
                     self._deliver_batch(function, source, messages, result)
-                elif self._wait_for_visibility(source.queue_url):
+                elif self._wait_for_visibility(source.queue_url, since):
                     continue
                 elif not (wait and time.monotonic() < deadline and self._pending(source.queue_url)):
                     break
         return result
 
-    def _wait_for_visibility(self, queue_url: str) -> bool:
+    def _wait_for_visibility(self, queue_url: str, since: float) -> bool:
         """With a clock: moves simulated time to when the queue's next in-flight or delayed
         message can be received; False when none is waiting (or there is no clock)."""
         if self.clock is None:
@@ -374,7 +375,7 @@ class LambdaRuntime:
         seconds = next_visible_in(queue_url, self.clock)
         if seconds is None:
             return False
-        if self.clock.offset + seconds > MAX_SIMULATED_SECONDS:
+        if self.clock.offset + seconds - since > MAX_SIMULATED_SECONDS:
             raise TimeoutError(f"{queue_url} still has messages after simulated days")
         # A little past it: the messages one call deferred together come back together (their
         # deadlines differ by the milliseconds between the calls), as a FIFO group must.
