@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from local import samples
 from local.environment import PROJECT_ROOT, LocalEnvironment, local_environment
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -38,27 +37,13 @@ def connect(env: LocalEnvironment, contractor_id: str) -> str:
 
 def sqs_event(env: LocalEnvironment, message: dict[str, Any]) -> dict[str, Any]:
     """The SQS FIFO event Lambda's event source mapping would deliver for one message."""
-    body = json.dumps(message)
-    now = str(int(time.time() * 1000))
-    record = {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "bench",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": now,
-            "SenderId": "bench",
-            "ApproximateFirstReceiveTimestamp": now,
-            "SequenceNumber": str(time.time_ns()),
-            "MessageGroupId": message["contractor_id"],
-            "MessageDeduplicationId": message["event_id"],
-        },
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": env.stack.attributes["InvoiceSentQueue"]["Arn"],
-        "awsRegion": env.stack.region,
+    fifo = {
+        "SequenceNumber": str(time.time_ns()),
+        "MessageGroupId": message["contractor_id"],
+        "MessageDeduplicationId": message["event_id"],
     }
+    queue_arn = env.stack.attributes["InvoiceSentQueue"]["Arn"]
+    record = samples.sqs_record(json.dumps(message), queue_arn, env.stack.region, fifo)
     return {"Records": [record]}
 
 

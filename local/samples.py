@@ -114,21 +114,30 @@ def payment_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
     """A payment-completed event as Lambda receives it from PaymentEventsQueue (one record),
     for invoking the handler directly."""
     body = json.dumps(payment_bus_event(stack, detail))
+    record = sqs_record(body, stack.attributes["PaymentEventsQueue"]["Arn"], stack.region)
+    record["attributes"]["SenderId"] = "AIDAEVENTBRIDGE"
+    return {"Records": [record]}
+
+
+def sqs_record(
+    body: str, queue_arn: str, region: str, attributes: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One record of the event Lambda's SQS event source delivers, for a direct invocation."""
     now = str(int(time.time() * 1000))
-    record = {
+    return {
         "messageId": str(uuid.uuid4()),
         "receiptHandle": "direct-invocation",
         "body": body,
         "attributes": {
             "ApproximateReceiveCount": "1",
             "SentTimestamp": now,
-            "SenderId": "AIDAEVENTBRIDGE",
+            "SenderId": "direct-invocation",
             "ApproximateFirstReceiveTimestamp": now,
+            **(attributes or {}),
         },
         "messageAttributes": {},
         "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
         "eventSource": "aws:sqs",
-        "eventSourceARN": stack.attributes["PaymentEventsQueue"]["Arn"],
-        "awsRegion": stack.region,
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
     }
-    return {"Records": [record]}
