@@ -83,13 +83,9 @@ class LocalClock:
 def next_visible_in(queue_url: str, clock: LocalClock) -> float | None:
     """Seconds until the first message of the queue that is in flight or delayed can be
     received again (None: none is); read from moto's in-process model."""
-    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
     now_ms = clock.now() * 1000.0
     soonest: float | None = None
-    for backend in _backends():
-        queue = backend.queues.get(name)
-        if queue is None:
-            continue
+    for queue in _queues(queue_url):
         for message in list(queue._messages):  # moto keeps no public view of in-flight ones
             at = max(float(message.visible_at or 0), float(message.delayed_until or 0))
             if at <= now_ms and message in queue.pending_messages:
@@ -104,18 +100,18 @@ def settle_in_flight(queue_url: str) -> None:
     as its receive loop reaches each one, so when several messages of a FIFO group come back at
     once it delivers the last one first (the earlier ones still see the group in flight); SQS
     delivers the group in order."""
-    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
-    for backend in _backends():
-        queue = backend.queues.get(name)
-        if queue is None:
-            continue
+    for queue in _queues(queue_url):
         with queue._messages_lock:
             for message in [m for m in queue.pending_messages if m.visible]:
                 queue.pending_messages.discard(message)
 
 
-def _backends() -> list[Any]:
+def _queues(queue_url: str) -> list[Any]:
+    """moto's in-process model of the queue at that URL (one per account and region found)."""
+    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
     found: list[Any] = []
     for account in sqs_models.sqs_backends.values():
-        found.extend(account.values())
+        for backend in account.values():
+            if name in backend.queues:
+                found.append(backend.queues[name])
     return found

@@ -74,7 +74,6 @@ class Update:
     sets: list[str] = field(default_factory=list)
     removes: list[str] = field(default_factory=list)
     adds: list[str] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -105,9 +104,6 @@ class Update:
     def add(self, attribute: str, value: Any) -> None:
         self.adds.append(f"{self.name(attribute)} {self.value(value)}")
 
-    def delete(self, attribute: str, value: Any) -> None:
-        self.deletes.append(f"{self.name(attribute)} {self.value(value)}")
-
     def expression(self) -> str:
         parts = [
             f"{verb} " + ", ".join(clauses)
@@ -115,7 +111,6 @@ class Update:
                 ("SET", self.sets),
                 ("REMOVE", self.removes),
                 ("ADD", self.adds),
-                ("DELETE", self.deletes),
             )
             if clauses
         ]

@@ -190,7 +190,7 @@ class ExportRecords:
         response = aws.dynamodb().update_item(
             **update.request(self._table, key), ReturnValues="ALL_OLD"
         )
-        return RecordState.of_item(_old(response))
+        return RecordState.of_item(from_item(response.get("Attributes", {})))
 
     def write_skipped(self, record: ExportRecord) -> None:
         item = {
@@ -260,10 +260,6 @@ def _repark(update: Update, failed_payments: list[str]) -> str:
         condition.append(f"{entry}.{status} = {failed}")
     update.add("parked", set(failed_payments))
     return " AND ".join(condition)
-
-
-def _old(response: Any) -> dict[str, Any]:
-    return from_item(response.get("Attributes", {}))
 
 
 def export_records(contractor_id: str) -> ExportRecords:
