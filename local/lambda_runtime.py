@@ -12,6 +12,10 @@
   records are made visible again at once.
 - `poll_eventbridge` is EventBridge's asynchronous invocation: one event per invocation, Lambda's
   retries, then the function's dead-letter queue with Lambda's DLQ message attributes.
+- `poll_streams` is the DynamoDB Streams event source mapping (local/streams.py). Unless
+  `drive_streams` is off, every other invocation ends by delivering the streams' new records,
+  as Lambda would shortly after, whether the function returned or raised: a write made just
+  before a function died still reaches the outbox.
 - `drain` runs all of them until every source is empty.
 
 Timeouts are not enforced (a Python call cannot be pre-empted); a handler that runs longer than
@@ -28,6 +32,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +46,7 @@ import boto3
 
 from local.clock import LocalClock, next_visible_in, settle_in_flight
 from local.stack import EventBridgeSource, HttpRoute, LocalFunction, LocalStack, SqsSource
+from local.streams import StreamPoller, StreamResult
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +124,13 @@ class LambdaRuntime:
         self._handlers: dict[str, Handler] = {}
         self._session = session or boto3.session.Session(region_name=stack.region)
         self._sqs: Any = None
+        # Off in processes that share the streams with another runtime (a burst's workers):
+        # one reader per stream, or events would go out once per reader.
+        self.drive_streams = True
+        self._stream_poller: StreamPoller | None = None
+        # One reader at a time: the outbox's own invocations, and other threads' (the browser
+        # demo serves requests from several), do not read the stream again meanwhile.
+        self._reading_streams = threading.Lock()
 
     @property
     def sqs(self) -> Any:
@@ -180,6 +193,34 @@ class LambdaRuntime:
                     elapsed,
                     function.timeout,
                 )
+            if self.drive_streams and not function.stream_sources:
+                self.poll_streams()
+
+    # -- DynamoDB Streams ----------------------------------------------------------------------
+
+    @property
+    def _streams(self) -> StreamPoller:
+        if self._stream_poller is None:
+            self._stream_poller = StreamPoller(self._session, self.invoke)
+        return self._stream_poller
+
+    def poll_streams(self) -> StreamResult:
+        """Delivers the stream records written since the last poll to their functions."""
+        result = StreamResult()
+        if not self._reading_streams.acquire(blocking=False):
+            return result  # the reader that holds it delivers these records too
+        try:
+            for function in self.stack.functions.values():
+                if function.stream_sources:
+                    self._streams.poll(function, result)
+        finally:
+            self._reading_streams.release()
+        return result
+
+    def skip_streams(self) -> None:
+        """Counts every stream record so far as delivered (after the tables were emptied)."""
+        functions = [f for f in self.stack.functions.values() if f.stream_sources]
+        self._streams.skip_to_latest(functions)
 
     def _follow_clock(self) -> None:
         """The layer's wall clock (qbo_sync/core/clock.py) reads the simulated one, as a real

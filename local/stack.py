@@ -107,6 +107,25 @@ class SqsSource:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """A `DynamoDB` event: Lambda's event source mapping on a table's stream."""
+
+    event_name: str
+    stream_arn: str
+    batch_size: int
+    starting_position: str
+    function_response_types: tuple[str, ...]
+    maximum_retry_attempts: int
+    """-1: until the record expires from the stream (Lambda's default)."""
+    bisect_on_error: bool
+    on_failure_queue_url: str | None
+
+    @property
+    def reports_batch_item_failures(self) -> bool:
+        return "ReportBatchItemFailures" in self.function_response_types
+
+
+@dataclass(frozen=True)
 class EventBridgeSource:
     event_name: str
     event_bus_name: str
@@ -158,6 +177,7 @@ class LocalFunction:
     eventbridge_sources: list[EventBridgeSource] = field(default_factory=list)
     http_routes: list[HttpRoute] = field(default_factory=list)
     schedule_sources: list[ScheduleSource] = field(default_factory=list)
+    stream_sources: list[StreamSource] = field(default_factory=list)
     dead_letter_queue_url: str | None = None
     """The function's DeadLetterQueue: where failed asynchronous invocations go."""
     maximum_retry_attempts: int = 2
@@ -744,6 +764,8 @@ class _Deployer:
                 function.eventbridge_sources.append(
                     self._eventbridge_source(logical_id, event_name, event_props)
                 )
+            elif event["Type"] == "DynamoDB":
+                function.stream_sources.append(self._stream_source(event_name, event_props))
             elif event["Type"] == "HttpApi":
                 function.http_routes.append(self._http_route(event_name, event, event_props))
             elif event["Type"] == "Schedule":
@@ -760,6 +782,21 @@ class _Deployer:
             queue_arn=props["Queue"],
             batch_size=int(props.get("BatchSize", 10)),
             function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
+        )
+
+    def _stream_source(self, event_name: str, props: dict[str, Any]) -> StreamSource:
+        on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        )
+        return StreamSource(
+            event_name=event_name,
+            stream_arn=str(props["Stream"]),
+            batch_size=int(props.get("BatchSize", 100)),
+            starting_position=str(props["StartingPosition"]),
+            function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
+            maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+            bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+            on_failure_queue_url=self.queue_url(on_failure) if on_failure else None,
         )
 
     def _eventbridge_source(

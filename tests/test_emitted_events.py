@@ -33,12 +33,18 @@ class Emitted:
     def capture(self, params: dict[str, Any], **_: Any) -> None:
         self.entries.extend(params.get("Entries", []))
 
-    def details(self, detail_type: str) -> list[dict[str, Any]]:
-        return [
+    def details(self, detail_type: str, *, with_event_id: bool = False) -> list[dict[str, Any]]:
+        """The details of that type, without their event_id (a fresh id per state change,
+        which test_outbox.py checks) unless asked."""
+        details = [
             json.loads(entry["Detail"])
             for entry in self.entries
             if entry["DetailType"] == detail_type
         ]
+        if not with_event_id:
+            for detail in details:
+                detail.pop("event_id")
+        return details
 
 
 @pytest.fixture

@@ -17,15 +17,14 @@ MAY_IMPORT = {
     "events": {"core"},
     "notifications": {"core"},
     "qbo": {"core", "events"},
-    "connection": {"core", "qbo", "notifications"},
+    "connection": {"core", "qbo"},
     "ledger": {"core", "events"},
     "invoices": {"core", "qbo", "connection", "ledger", "events"},
     "payments": {"core", "qbo", "connection", "ledger", "events"},
     "status": {"core", "connection", "ledger"},
+    # The outbox reads what changed from the packages that own the items, and emits.
+    "outbox": {"core", "connection", "ledger", "notifications"},
 }
-# The one module outside workflows/ that emits an event: the reauthorization flip, from the
-# write that makes it.
-EMITS_OUTSIDE_WORKFLOWS = {"connection/tokens.py"}
 LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:")
 
 
@@ -99,15 +98,14 @@ def test_only_the_ledger_spells_its_items_keys() -> None:
     assert spelled == {"ledger/keys.py"}, spelled
 
 
-def test_events_are_emitted_from_workflows_and_the_reauthorization_flip_only() -> None:
+def test_events_are_emitted_by_the_outbox_only() -> None:
+    """No writer emits: each event is derived from the write that changed the state."""
     emitters = {
         relative
         for relative, path in modules()
         if "notifications" in layer_imports(path) and owner(relative) != "notifications"
     }
-    outside = {relative for relative in emitters if owner(relative) != "workflows"}
-    assert outside == EMITS_OUTSIDE_WORKFLOWS
-    assert any(owner(relative) == "workflows" for relative in emitters)
+    assert emitters == {"outbox.py"}
 
 
 @pytest.mark.parametrize("package", sorted(p.name for p in LAYER.iterdir() if p.is_dir()))

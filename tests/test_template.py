@@ -265,7 +265,8 @@ def test_keys_rotate_have_a_policy_and_are_retained(logical_id: str) -> None:
 
 
 def dead_letter_queues() -> set[str]:
-    """Queues that something sends its failures to: SQS redrive, Lambda, EventBridge rules."""
+    """Queues that something sends its failures to: SQS redrive, Lambda, EventBridge rules,
+    stream event sources' on-failure destinations."""
     found = {
         target(queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
         for queue in of_type("AWS::SQS::Queue").values()
@@ -277,6 +278,9 @@ def dead_letter_queues() -> set[str]:
         for event in function.get("Events", {}).values():
             if "DeadLetterConfig" in event["Properties"]:
                 found.add(target(event["Properties"]["DeadLetterConfig"]["Arn"]))
+            on_failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure")
+            if on_failure:
+                found.add(target(on_failure["Destination"]))
     return found
 
 
@@ -370,6 +374,30 @@ def test_functions_use_their_own_role_not_sam_managed_policies(logical_id: str) 
     assert RESOURCES[role]["Type"] == "AWS::IAM::Role"
     others = [name for name, f in FUNCTIONS.items() if name != logical_id and "Role" in f]
     assert all(target(FUNCTIONS[other]["Role"]) != role for other in others)
+
+
+def test_only_the_outbox_may_emit_events() -> None:
+    """Events come from the tables' streams (the outbox), never from the writers."""
+    emitters = {
+        logical_id.removesuffix("Role")
+        for logical_id, statement in role_statements()
+        if "events:PutEvents" in as_list(statement["Action"])
+    }
+    assert emitters == {"OutboxFunction"}
+
+
+@pytest.mark.parametrize("table", ["MappingsTable", "ConnectionsTable"])
+def test_the_outbox_reads_each_table_whose_changes_are_events(table: str) -> None:
+    stream = RESOURCES[table]["Properties"]["StreamSpecification"]
+    assert stream == {"StreamViewType": "NEW_AND_OLD_IMAGES"}  # old and new: what changed
+    [source] = [
+        event["Properties"]
+        for event in FUNCTIONS["OutboxFunction"]["Events"].values()
+        if event["Type"] == "DynamoDB" and target(event["Properties"]["Stream"]) == table
+    ]
+    assert source["StartingPosition"] == "TRIM_HORIZON"  # nothing written before is skipped
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert target(source["DestinationConfig"]["OnFailure"]["Destination"]) == "OutboxFailuresQueue"
 
 
 # --- outputs and samconfig.toml -------------------------------------------------------------

@@ -1,25 +1,22 @@
-"""The events this system emits on the bus (contracts.md §6), so the platform can update its UI
-and tell the contractor.
+"""The events this system emits on the bus (contracts.md §6, §12), so the platform can update
+its UI and tell the contractor: their shapes, and the one PutEvents that sends them.
 
-Callers emit an event only after the write that changed the state succeeded, and only when it
-did change something: a redelivered message that changes nothing emits nothing. Emitting is
-best effort: the state is already recorded (and shown by the status route), and raising here
-would only make the message retry into a state that no longer changes, so a failed PutEvents is
-logged, not raised. Details carry ids and reasons, never tokens or QuickBooks' raw answers.
+Only the outbox (outbox.py) sends them, from the tables' change streams: an event goes out
+because a write changed the state, at least once, and every delivery of the same change carries
+the same `detail.event_id`, by which the platform drops a repeat. A failed PutEvents raises, so
+the stream record is delivered again. Details carry ids and reasons, never tokens or QuickBooks'
+raw answers.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
-
-from aws_lambda_powertools import Logger
 
 from qbo_sync.core import aws
 from qbo_sync.core.reasons import Reason
 from qbo_sync.core.settings import get_settings
-
-logger = Logger(child=True)
 
 SOURCE = "qbo-sync"
 SCHEMA_VERSION = 1
@@ -28,6 +25,19 @@ INVOICE_EXPORT_FAILED = "QuickBooks Invoice Export Failed"
 PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
+# PutEvents takes at most 10 entries a request.
+MAX_ENTRIES = 10
+
+
+@dataclass(frozen=True)
+class Event:
+    detail_type: str
+    contractor_id: str
+    ids: dict[str, Any]
+
+
+class EventsNotEmitted(Exception):
+    """EventBridge did not take every entry: the stream record is to be delivered again."""
 
 
 def invoice_exported(
@@ -38,28 +48,32 @@ def invoice_exported(
     revision: int,
     qbo_invoice_id: str,
     realm_id: str,
-) -> None:
-    _emit(
+) -> Event:
+    return Event(
         INVOICE_EXPORTED,
         contractor_id,
-        invoice_id=invoice_id,
-        invoice_number=invoice_number,
-        revision=revision,
-        qbo_invoice_id=qbo_invoice_id,
-        realm_id=realm_id,
+        {
+            "invoice_id": invoice_id,
+            "invoice_number": invoice_number,
+            "revision": revision,
+            "qbo_invoice_id": qbo_invoice_id,
+            "realm_id": realm_id,
+        },
     )
 
 
 def invoice_export_failed(
     contractor_id: str, *, invoice_id: str, invoice_number: str, revision: int, reason: Reason
-) -> None:
-    _emit(
+) -> Event:
+    return Event(
         INVOICE_EXPORT_FAILED,
         contractor_id,
-        invoice_id=invoice_id,
-        invoice_number=invoice_number,
-        revision=revision,
-        reason=reason,
+        {
+            "invoice_id": invoice_id,
+            "invoice_number": invoice_number,
+            "revision": revision,
+            "reason": reason,
+        },
     )
 
 
@@ -70,48 +84,59 @@ def payment_recorded(
     invoice_id: str,
     qbo_payment_id: str,
     invoice_paid: bool,
-) -> None:
-    _emit(
+) -> Event:
+    return Event(
         PAYMENT_RECORDED,
         contractor_id,
-        payment_id=payment_id,
-        invoice_id=invoice_id,
-        qbo_payment_id=qbo_payment_id,
-        invoice_paid=invoice_paid,
+        {
+            "payment_id": payment_id,
+            "invoice_id": invoice_id,
+            "qbo_payment_id": qbo_payment_id,
+            "invoice_paid": invoice_paid,
+        },
     )
 
 
 def connection_needs_reauthorization(
     contractor_id: str, *, realm_id: str, company_name: str | None
-) -> None:
-    _emit(NEEDS_REAUTHORIZATION, contractor_id, realm_id=realm_id, company_name=company_name)
-
-
-def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at: str) -> None:
-    """contracts.md §12: fewer than 30 days left before the contractor must reconnect."""
-    _emit(
-        CONNECTION_EXPIRING, contractor_id, realm_id=realm_id, refresh_expires_at=refresh_expires_at
+) -> Event:
+    return Event(
+        NEEDS_REAUTHORIZATION, contractor_id, {"realm_id": realm_id, "company_name": company_name}
     )
 
 
-def _emit(detail_type: str, contractor_id: str, **ids: Any) -> None:
-    detail = {"schema_version": SCHEMA_VERSION, "contractor_id": contractor_id, **ids}
+def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at: str) -> Event:
+    """contracts.md §12: fewer than 30 days left before the contractor must reconnect."""
+    return Event(
+        CONNECTION_EXPIRING,
+        contractor_id,
+        {"realm_id": realm_id, "refresh_expires_at": refresh_expires_at},
+    )
+
+
+def publish(events: list[tuple[str, Event]]) -> None:
+    """Sends (event id, event) pairs; raises EventsNotEmitted unless EventBridge took all."""
     bus = get_settings().event_bus_name
-    try:
-        response = aws.events().put_events(
-            Entries=[
-                {
-                    "EventBusName": bus,
-                    "Source": SOURCE,
-                    "DetailType": detail_type,
-                    "Detail": json.dumps(detail),
-                }
-            ]
-        )
-        failed = response.get("FailedEntryCount", 0)
-    except Exception as error:  # see the module's docstring: logged, not raised
-        logger.error("Event not emitted", detail_type=detail_type, error=type(error).__name__)
-        return
-    if failed:
-        codes = [entry.get("ErrorCode") for entry in response.get("Entries", [])]
-        logger.error("Event not emitted", detail_type=detail_type, error_codes=codes)
+    for start in range(0, len(events), MAX_ENTRIES):
+        entries = [
+            _entry(bus, event_id, event) for event_id, event in events[start : start + MAX_ENTRIES]
+        ]
+        response = aws.events().put_events(Entries=entries)  # type: ignore[arg-type]
+        if response.get("FailedEntryCount", 0):
+            codes = sorted({e.get("ErrorCode", "") for e in response.get("Entries", [])} - {""})
+            raise EventsNotEmitted(f"EventBridge refused entries: {', '.join(codes)}")
+
+
+def _entry(bus: str, event_id: str, event: Event) -> dict[str, str]:
+    detail = {
+        "schema_version": SCHEMA_VERSION,
+        "event_id": event_id,
+        "contractor_id": event.contractor_id,
+        **event.ids,
+    }
+    return {
+        "EventBusName": bus,
+        "Source": SOURCE,
+        "DetailType": event.detail_type,
+        "Detail": json.dumps(detail),
+    }

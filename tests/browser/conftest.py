@@ -79,6 +79,7 @@ def ui(gateway: Gateway) -> LocalEnvironment:
 
     assert gateway.env is not None
     reset_data(gateway.env.stack)
+    gateway.env.runtime.skip_streams()
     gateway.env.qbo.reset()
     gateway.env.register_intuit_app()
     return gateway.env

@@ -298,3 +298,90 @@ def test_handler_is_imported_from_code_uri_with_the_function_environment(
 def test_unknown_function_is_named_in_the_error(stack: LocalStack) -> None:
     with pytest.raises(KeyError, match="OAuthFunction"):
         LambdaRuntime(stack, PROJECT_ROOT).function("Nope")
+
+
+OUTBOX = "OutboxFunction"
+
+
+def _write_connection(stack: LocalStack, contractor_id: str) -> None:
+    boto3.client("dynamodb").put_item(
+        TableName=stack.resources["ConnectionsTable"],
+        Item={"contractor_id": {"S": contractor_id}, "token": {"B": b"\x00\xff"}},
+    )
+
+
+def _contractors(event: Any) -> list[str]:
+    return [r["dynamodb"]["NewImage"]["contractor_id"]["S"] for r in event["Records"]]
+
+
+def test_table_writes_reach_the_stream_function_in_order_as_lambda_shapes_them(
+    stack: LocalStack,
+) -> None:
+    handler = Recorder()
+    runtime = LambdaRuntime(stack, PROJECT_ROOT, handlers={OUTBOX: handler})
+    runtime.skip_streams()  # what earlier tests wrote
+    for contractor in ("c1", "c2"):
+        _write_connection(stack, contractor)
+
+    result = runtime.poll_streams()
+
+    assert (result.invocations, result.succeeded, result.failed) == (1, 2, 0)
+    [event] = handler.events
+    assert _contractors(event) == ["c1", "c2"]
+    first = event["Records"][0]
+    assert first["eventName"] == "INSERT" and first["eventSource"] == "aws:dynamodb"
+    assert first["eventSourceARN"] == stack.attributes["ConnectionsTable"]["StreamArn"]
+    assert first["dynamodb"]["NewImage"]["token"] == {"B": "AP8="}  # base64, as Lambda's JSON
+    assert isinstance(first["dynamodb"]["ApproximateCreationDateTime"], int)
+    assert runtime.poll_streams().invocations == 0  # checkpointed
+
+
+def test_a_partial_batch_failure_is_delivered_again_from_the_failed_record_on(
+    stack: LocalStack,
+) -> None:
+    def fail_c2_once(event: Any) -> Any:
+        records = event["Records"]
+        failing = [r for r in records if r["dynamodb"]["NewImage"]["contractor_id"]["S"] == "c2"]
+        if failing and len(handler.events) == 1:
+            return {
+                "batchItemFailures": [{"itemIdentifier": failing[0]["dynamodb"]["SequenceNumber"]}]
+            }
+        return {"batchItemFailures": []}
+
+    handler = Recorder(fail_c2_once)
+    runtime = LambdaRuntime(stack, PROJECT_ROOT, handlers={OUTBOX: handler})
+    runtime.skip_streams()
+    for contractor in ("c1", "c2", "c3"):
+        _write_connection(stack, contractor)
+
+    runtime.poll_streams()
+    runtime.poll_streams()  # "a while later": Lambda's retry
+
+    assert [_contractors(event) for event in handler.events] == [["c1", "c2", "c3"], ["c2", "c3"]]
+
+
+def test_a_batch_that_keeps_failing_goes_to_the_on_failure_queue_and_the_stream_goes_on(
+    stack: LocalStack, sqs: Any
+) -> None:
+    def boom(event: Any) -> None:
+        if "c1" in _contractors(event):
+            raise ValueError("EventBridge said no")
+
+    handler = Recorder(boom)
+    runtime = LambdaRuntime(stack, PROJECT_ROOT, handlers={OUTBOX: handler})
+    runtime.skip_streams()
+    _write_connection(stack, "c1")
+    source = next(
+        s for s in runtime.function(OUTBOX).stream_sources if "Connection" in s.event_name
+    )
+
+    for _ in range(source.maximum_retry_attempts + 1):
+        runtime.poll_streams()
+    _write_connection(stack, "c2")
+    runtime.poll_streams()
+
+    assert len(handler.events) == source.maximum_retry_attempts + 2
+    assert _contractors(handler.events[-1]) == ["c2"]
+    (reported,) = receive_all(sqs, stack.resources["OutboxFailuresQueue"])
+    info = json.loads(reported["Body"])["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"] == source.stream_arn

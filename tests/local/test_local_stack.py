@@ -106,6 +106,7 @@ def test_every_function_environment_names_resources_that_exist(stack: LocalStack
         "InvoiceSentFunction",
         "PaymentCompletedFunction",
         "ConnectionKeeperFunction",
+        "OutboxFunction",
     }
     for function in stack.functions.values():
         assert function.environment == env

@@ -5,6 +5,7 @@ Intuit's Disconnect URL, which names only the realm."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +71,7 @@ class ConnectionStore:
             TableName=self._table, Key={"contractor_id": {"S": contractor_id}}, ConsistentRead=True
         )
         item = response.get("Item")
-        return _to_connection(from_item(item)) if item else None
+        return connection_of(from_item(item)) if item else None
 
     def put(self, connection: Connection) -> None:
         aws.dynamodb().put_item(TableName=self._table, Item=to_item(_to_values(connection)))
@@ -100,7 +101,7 @@ class ConnectionStore:
         paginator = aws.dynamodb().get_paginator("scan")
         for page in paginator.paginate(TableName=self._table):
             for item in page.get("Items", []):
-                yield _to_connection(from_item(item))
+                yield connection_of(from_item(item))
 
     def of_realm(self, realm_id: str) -> list[Connection]:
         """The connections to one company (usually one), read again consistently: an index
@@ -206,13 +207,14 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
-def _to_connection(values: dict[str, Any]) -> Connection:
+def connection_of(values: dict[str, Any]) -> Connection:
+    """A connection item's attributes (deserialised: an item read, or a stream image)."""
     return Connection(
         contractor_id=values["contractor_id"],
         realm_id=values["realm_id"],
         status=ConnectionStatus(values["status"]),
-        access_token=bytes(values["access_token"]),
-        refresh_token=bytes(values["refresh_token"]),
+        access_token=_binary(values["access_token"]),
+        refresh_token=_binary(values["refresh_token"]),
         access_expires_at=int(values["access_expires_at"]),
         token_version=int(values["token_version"]),
         connected_at=values["connected_at"],
@@ -223,3 +225,8 @@ def _to_connection(values: dict[str, Any]) -> Connection:
         refresh_hard_expires_at=_optional_int(values.get("refresh_hard_expires_at")),
         expiring_notified_at=values.get("expiring_notified_at"),
     )
+
+
+def _binary(value: bytes | str) -> bytes:
+    # A stream image in Lambda's event carries binary attributes as base64 text.
+    return base64.b64decode(value) if isinstance(value, str) else bytes(value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from qbo_sync import notifications
 from qbo_sync.connection.intuit import IntuitOAuth, InvalidGrant, TokenGrant
 from qbo_sync.connection.store import Connection, ConnectionStore, StaleConnection
 from qbo_sync.core import aws
@@ -120,14 +119,8 @@ class AccessTokens:
         raise RefreshInProgress(connection.contractor_id)
 
     def _flip(self, connection: Connection) -> bool:
-        flipped = self._store.mark_reauthorization_required(connection)
-        if flipped:
-            notifications.connection_needs_reauthorization(
-                connection.contractor_id,
-                realm_id=connection.realm_id,
-                company_name=connection.company_name,
-            )
-        return flipped
+        # Its Needs Reauthorization event comes from this write (the outbox), once.
+        return self._store.mark_reauthorization_required(connection)
 
     def _await_refresh_by_other(self, seen: Connection) -> tuple[Connection, str]:
         deadline = time.monotonic() + WAIT_FOR_REFRESH_SECONDS

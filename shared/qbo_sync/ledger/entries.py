@@ -9,7 +9,7 @@ Attributes: invoice_id, qbo_invoice_id, qbo_customer_id, due (what the client ow
 when known), applied (the sum of the Payment lines recorded against it), parked (a string set of
 the payment ids waiting for the invoice or a reconnect), and one map per payment,
 "payment:<payment id>" = {status, amount, detail, attempt, lease_until, qbo_payment_id, applied,
-maybe_in_qbo, reason, updated_at}.
+maybe_in_qbo, reason, updated_at, invoice_paid}.
 
 The same item carries the invoice's export record (records.py), so that the list the settings
 page shows reads one item per invoice, payments included.
@@ -57,6 +57,9 @@ class PaymentEntry:
     reason: dict[str, str] | None = None
     updated_at: str | None = None
     attempts: int = 0  # temporary failures counted so far (core/delivery.py's window)
+    # QBO's own answer, kept on a recorded payment only when the ledger did not know what the
+    # invoice is owed (changes.py otherwise reads it from the item: applied >= due).
+    invoice_paid: bool | None = None
 
     def waiting(self, now: float) -> bool:
         """Parked, or left mid-way by an attempt that died."""
@@ -342,4 +345,5 @@ def _entry(payment_id: str, value: dict[str, Any]) -> PaymentEntry:
         reason=value.get("reason"),
         updated_at=value.get("updated_at"),
         attempts=int(value.get("attempts", 0)),
+        invoice_paid=value.get("invoice_paid"),
     )

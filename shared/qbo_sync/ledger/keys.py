@@ -5,12 +5,17 @@ from __future__ import annotations
 from qbo_sync.core.dynamo import Key, key
 
 SKIPPED_PREFIX = "skipped#"
+LEDGER_MARK = "#payments#"
 
 
 def ledger_sk(realm_id: str, invoice_id: str = "") -> str:
     """The sort key of an invoice's ledger item; without an invoice id, the prefix all of a
     realm's ledger items share."""
-    return f"{realm_id}#payments#{invoice_id}"
+    return f"{realm_id}{LEDGER_MARK}{invoice_id}"
+
+
+def is_ledger_sk(sk: str) -> bool:
+    return LEDGER_MARK in sk
 
 
 def skipped_sk(invoice_id: str) -> str:

@@ -140,12 +140,12 @@ class RecordState:
             int(values.get(ATTEMPTS, 0)),
         )
 
-    def differs_from(self, record: ExportRecord) -> bool:
-        code = record.reason["code"] if record.reason else None
+    def differs_from_state(self, other: RecordState) -> bool:
+        """What a contractor sees changed: the status, the revision or the reason."""
         return (self.status, self.revision, self.reason_code) != (
-            record.status,
-            record.revision,
-            code,
+            other.status,
+            other.revision,
+            other.reason_code,
         )
 
 

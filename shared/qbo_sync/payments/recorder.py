@@ -10,7 +10,8 @@ because QBO does not promise to remember a requestid for ever.
 In the steady state a payment costs one QBO request (the create) and three DynamoDB requests
 (the connection, the claim, the record). Imports nothing of invoices/: where the ledger does not
 know the invoice's QBO ids yet, it asks the `lookup` it was given (workflows/ hands it the
-mapping store's). Emits no event: each recorded payment is in `recorded`, for the workflow.
+mapping store's). Emits no event: the write that records a payment is its event (the outbox
+derives Payment Recorded from the ledger item's change).
 """
 
 from __future__ import annotations
@@ -72,16 +73,6 @@ class PaymentResult:
     qbo_payment_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """A payment this run recorded: what its event says."""
-
-    payment_id: str
-    invoice_id: str
-    qbo_payment_id: str
-    invoice_paid: bool
-
-
 class PaymentNotRecorded(Exception):
     """A temporary failure: the event is to be delivered again after `delay_seconds` (through
     its visibility), for the payment's attempt number `attempt` + 1."""
@@ -96,7 +87,6 @@ class Recorder:
     def __init__(self, connection: Connection, lookup: InvoiceLookup) -> None:
         self.connection = connection
         self.ledger: PaymentLedger = payment_ledger(connection.contractor_id, connection.realm_id)
-        self.recorded: list[Recorded] = []  # by this recorder, in order
         self._lookup = lookup
         self._deposit_account_id = get_settings().deposit_account_id
         self._qbo: QboClient | None = None
@@ -313,9 +303,15 @@ class Recorder:
         assert ledger.qbo_invoice_id is not None and ledger.qbo_customer_id is not None
         qbo_payment_id = str(created["Id"])
         applied = _applied_to(created, ledger.qbo_invoice_id)
-        entry = _entry(
-            payment, EntryStatus.RECORDED, qbo_payment_id=qbo_payment_id, applied=applied
-        )
+        known_due = due if due is not None else ledger.due
+        # Whether the invoice is now paid is its event's to say (ledger/changes.py reads it
+        # from the item the write below leaves); only an unknown due needs QBO's own answer,
+        # read before that write so that the event never needs QuickBooks.
+        paid = None if known_due is not None else self._invoice_paid(ledger.qbo_invoice_id)
+        values: dict[str, Any] = {"qbo_payment_id": qbo_payment_id, "applied": applied}
+        if paid is not None:
+            values["invoice_paid"] = paid
+        entry = _entry(payment, EntryStatus.RECORDED, **values)
         total_applied = self.ledger.recorded(
             payment.invoice_id,
             payment.payment_id,
@@ -332,16 +328,8 @@ class Recorder:
             return PaymentResult(
                 PaymentOutcome.ALREADY_RECORDED, payment.payment_id, qbo_payment_id
             )
-        due = due if due is not None else ledger.due
-        paid = None if due is None else total_applied >= due
-        self.recorded.append(
-            Recorded(
-                payment.payment_id,
-                payment.invoice_id,
-                qbo_payment_id,
-                paid if paid is not None else self._invoice_paid(ledger.qbo_invoice_id),
-            )
-        )
+        if paid is None and known_due is not None:
+            paid = total_applied >= known_due
         _log_recorded(payment, qbo_payment_id, ledger.qbo_invoice_id, applied, paid)
         return PaymentResult(PaymentOutcome.RECORDED, payment.payment_id, qbo_payment_id)
 

@@ -1,10 +1,11 @@
-"""The use cases, one file each: the only code that calls across invoices/, payments/, ledger/
-and notifications, and the one that emits events (apart from the reauthorization flip, which
-connection/tokens.py emits from the write that makes it).
+"""The use cases, one file each: the only code that calls across invoices/, payments/ and
+ledger/. None emits an event: each state change is written once, and the outbox (outbox.py,
+OutboxFunction) derives the events from the tables' change streams.
 
-- export.py: an invoice-sent message, from the connection check to the export record, the
-  parked payments and the Invoice Exported / Export Failed events.
-- payment.py: a payment-completed event, and the Payment Recorded events of every run.
+- export.py: an invoice-sent message, from the connection check to the export record and the
+  parked payments.
+- payment.py: a payment-completed event.
 - reconnect.py: the OAuth callback, then what a reconnect resumes.
 - retry.py: the contractor's retry of an export.
+- keep_connections.py: the daily keeper of idle and expiring connections.
 """

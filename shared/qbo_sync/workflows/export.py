@@ -2,9 +2,11 @@
 
 The order is the point: QBO is written (invoices/exporter.py), then the mapping (inside the
 exporter), then the export record in the same write that attaches the invoice to its payments'
-ledger (`after_export`), and only then the event. Each step is safe to repeat, so a death
-between any two is healed by the next delivery. What a QBO fault means for the message is
-qbo/faults.py's `refusal`: refused for good (dead-letter queue, failed record), or back to SQS.
+ledger (`after_export`). That write is the event: the outbox derives Invoice Exported or Export
+Failed from the ledger item's change, so a death right after it loses nothing. Each step is
+safe to repeat, so a death between any two is healed by the next delivery. What a QBO fault
+means for the message is qbo/faults.py's `refusal`: refused for good (dead-letter queue,
+failed record), or back to SQS.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import replace
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import notifications
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
@@ -28,7 +29,7 @@ from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
 from qbo_sync.qbo.faults import QboError, Refused, refusal
-from qbo_sync.workflows.payment import announce_recorded, recorder_for
+from qbo_sync.workflows.payment import recorder_for
 
 __all__ = ["ExportDeferred", "Refused", "export_invoice"]
 
@@ -95,42 +96,14 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
     it (a payment whose recording failed here is tried again with the message)."""
     record = _exported_record(connection, message, exported)
     invoice = exported.invoice
-    ledger, before = payment_ledger(connection.contractor_id, connection.realm_id).attach_invoice(
+    ledger, _ = payment_ledger(connection.contractor_id, connection.realm_id).attach_invoice(
         invoice.invoice_id, invoice.qbo_invoice_id, invoice.qbo_customer_id, exported.total, record
     )
-    announce(record, before, invoice.qbo_invoice_id)
     if ledger.waiting(now()):
-        recorder = recorder_for(connection)
-        try:
-            recorder.record_waiting(ledger)
-        finally:
-            announce_recorded(recorder)
+        recorder_for(connection).record_waiting(ledger)
     if exported.skipped_record:
         # Sent before QuickBooks was connected, exported now: listed once, as exported.
         export_records(message.contractor_id).delete_skipped(message.invoice.id)
-
-
-def announce(record: ExportRecord, before: RecordState, qbo_invoice_id: str | None) -> None:
-    """Emits the record's event if its write changed it (contracts.md §6)."""
-    if not before.differs_from(record):
-        return
-    if record.status == ExportStatus.EXPORTED and qbo_invoice_id and record.realm_id:
-        notifications.invoice_exported(
-            record.contractor_id,
-            invoice_id=record.invoice_id,
-            invoice_number=record.invoice_number,
-            revision=record.revision,
-            qbo_invoice_id=qbo_invoice_id,
-            realm_id=record.realm_id,
-        )
-    elif record.status == ExportStatus.FAILED and record.reason is not None:
-        notifications.invoice_export_failed(
-            record.contractor_id,
-            invoice_id=record.invoice_id,
-            invoice_number=record.invoice_number,
-            revision=record.revision,
-            reason=record.reason,
-        )
 
 
 def _exported_record(
@@ -165,16 +138,14 @@ def _retry_later(
 
 
 def _record(record: ExportRecord) -> RecordState | None:
-    """Writes a record that is not an export, and emits its event if that changed it. None
-    when the write failed: the message's own fate (retry, or the dead-letter queue) must not
-    change for it."""
+    """Writes a record that is not an export (its event, if it changed, comes from the write).
+    None when the write failed: the message's own fate (retry, or the dead-letter queue) must
+    not change for it."""
     try:
-        before = export_records(record.contractor_id).write(record)
+        return export_records(record.contractor_id).write(record)
     except Exception:
         logger.exception("Export record not written", status=record.status)
         return None
-    announce(record, before, None)
-    return before
 
 
 def _keep(message: InvoiceSent, seen: Connection) -> ExportOutcome:

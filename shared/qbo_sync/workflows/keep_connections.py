@@ -5,8 +5,8 @@ years (hard). A contractor who sends nothing for months must still find QuickBoo
 each connection whose tokens were last granted more than IDLE_DAYS ago is refreshed, through
 the same lease as every other refresh (connection/tokens.py), one connection at a time. When
 fewer than EXPIRING_DAYS are left before the contractor must reconnect (in practice: the hard
-expiry, which no refresh moves), one *Connection Expiring* event goes out per grant, from the
-write that marks it.
+expiry, which no refresh moves), one *Connection Expiring* event goes out per grant: the outbox
+derives it from the write that marks it.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import notifications
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
-from qbo_sync.core.clock import iso_at, now
+from qbo_sync.core.clock import now
 
 logger = Logger(child=True)
 
@@ -103,9 +102,4 @@ def _announce_if_expiring(connection: Connection, run: KeeperRun) -> None:
         return
     if not services.connections().mark_expiring_notified(connection):
         return  # announced already for this grant (a repeated run), or reconnected meanwhile
-    notifications.connection_expiring(
-        connection.contractor_id,
-        realm_id=connection.realm_id,
-        refresh_expires_at=iso_at(expires),
-    )
     run.expiring_announced += 1

@@ -1,11 +1,11 @@
 """A payment-completed event: recorded in QBO once, or parked until its invoice is exported or
-QuickBooks is reconnected; then its Payment Recorded event (contracts.md §6)."""
+QuickBooks is reconnected. Its Payment Recorded event comes from the ledger item's change (the
+outbox), not from here."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync import notifications
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.core.statuses import PaymentOutcome
@@ -24,13 +24,9 @@ def record_payment(payment: PaymentCompleted) -> PaymentResult:
         )
         return PaymentResult(PaymentOutcome.SKIPPED, payment.payment_id)
     recorder = recorder_for(connection)
-    try:
-        if not connection.usable:
-            return recorder.park_until_reconnected(payment)
-        return recorder.record(payment)
-    finally:
-        # Recording one payment may record others that waited for the same invoice.
-        announce_recorded(recorder)
+    if not connection.usable:
+        return recorder.park_until_reconnected(payment)
+    return recorder.record(payment)
 
 
 def recorder_for(connection: Connection) -> Recorder:
@@ -39,16 +35,3 @@ def recorder_for(connection: Connection) -> Recorder:
     return Recorder(
         connection, lambda invoice_id: mapping_store(connection).exported_invoice(invoice_id)
     )
-
-
-def announce_recorded(recorder: Recorder) -> None:
-    """One Payment Recorded event for each payment the recorder recorded."""
-    for recorded in recorder.recorded:
-        notifications.payment_recorded(
-            recorder.connection.contractor_id,
-            payment_id=recorded.payment_id,
-            invoice_id=recorded.invoice_id,
-            qbo_payment_id=recorded.qbo_payment_id,
-            invoice_paid=recorded.invoice_paid,
-        )
-    recorder.recorded.clear()

@@ -70,22 +70,19 @@ def resume_parked_payments(contractor_id: str) -> int:
     """Records every parked payment whose invoice is exported; returns how many were recorded.
     The others stay parked until their invoice is exported."""
     from qbo_sync.payments.recorder import PaymentNotRecorded  # as above
-    from qbo_sync.workflows.payment import announce_recorded, recorder_for
+    from qbo_sync.workflows.payment import recorder_for
 
     connection = services.connections().get(contractor_id)
     if connection is None or not connection.usable:
         return 0
     recorder = recorder_for(connection)
     recorded = 0
-    try:
-        for invoice_id in recorder.ledger.invoices_with_parked_payments():
-            try:
-                results = recorder.resume(invoice_id)
-            except PaymentNotRecorded as error:
-                # The reconnect must not fail for it; it stays parked for the next export.
-                logger.error("Parked payment not recorded after reconnect", reason=str(error))
-                continue
-            recorded += sum(result.outcome == PaymentOutcome.RECORDED for result in results)
-    finally:
-        announce_recorded(recorder)
+    for invoice_id in recorder.ledger.invoices_with_parked_payments():
+        try:
+            results = recorder.resume(invoice_id)
+        except PaymentNotRecorded as error:
+            # The reconnect must not fail for it; it stays parked for the next export.
+            logger.error("Parked payment not recorded after reconnect", reason=str(error))
+            continue
+        recorded += sum(result.outcome == PaymentOutcome.RECORDED for result in results)
     return recorded

@@ -1,0 +1,114 @@
+"""What one write changed on a ledger item, read from the item before and after it (the
+table's stream images): the facts the outbox turns into events (contracts.md §6).
+
+A write that changes nothing a contractor sees (a redelivered export, an attempt counted, a
+lease taken) changes nothing here either, so a repeated write emits nothing. Only this package
+knows the item's attributes; the outbox asks here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from qbo_sync.core.reasons import Reason
+from qbo_sync.core.statuses import EntryStatus, ExportStatus
+from qbo_sync.ledger.entries import entries_of
+from qbo_sync.ledger.keys import is_ledger_sk
+from qbo_sync.ledger.records import RecordState
+
+
+@dataclass(frozen=True)
+class ExportChanged:
+    """The export record moved to exported or failed (a new status, revision or reason)."""
+
+    contractor_id: str
+    invoice_id: str
+    invoice_number: str
+    revision: int
+    status: ExportStatus
+    reason: Reason | None
+    qbo_invoice_id: str | None
+    realm_id: str | None
+
+
+@dataclass(frozen=True)
+class PaymentRecordedChange:
+    contractor_id: str
+    payment_id: str
+    invoice_id: str
+    qbo_payment_id: str
+    invoice_paid: bool
+
+
+LedgerChange = ExportChanged | PaymentRecordedChange
+
+
+def ledger_changes(old: dict[str, Any], new: dict[str, Any]) -> list[LedgerChange]:
+    """The changes one write made to an item of the mapping table (`old`, `new`: its images,
+    deserialised; empty when absent). Items that are not ledger items change nothing here."""
+    if not new or not is_ledger_sk(str(new.get("sk", ""))):
+        return []
+    changes: list[LedgerChange] = []
+    export = _export_change(old, new)
+    if export is not None:
+        changes.append(export)
+    changes.extend(_payments_recorded(old, new))
+    return changes
+
+
+def _export_change(old: dict[str, Any], new: dict[str, Any]) -> ExportChanged | None:
+    after = RecordState.of_item(new)
+    if after.status not in (ExportStatus.EXPORTED, ExportStatus.FAILED):
+        return None
+    if not RecordState.of_item(old).differs_from_state(after):
+        return None
+    reason = new.get("export_reason")
+    qbo_invoice_id = new.get("qbo_invoice_id")
+    realm_id = new.get("export_realm_id")
+    if after.status == ExportStatus.EXPORTED and not (qbo_invoice_id and realm_id):
+        return None
+    if after.status == ExportStatus.FAILED and not reason:
+        return None
+    assert after.revision is not None
+    return ExportChanged(
+        contractor_id=str(new["pk"]),
+        invoice_id=str(new["invoice_id"]),
+        invoice_number=str(new.get("invoice_number", "")),
+        revision=after.revision,
+        status=ExportStatus(after.status),
+        reason=dict(reason) if reason else None,
+        qbo_invoice_id=str(qbo_invoice_id) if qbo_invoice_id else None,
+        realm_id=str(realm_id) if realm_id else None,
+    )
+
+
+def _payments_recorded(old: dict[str, Any], new: dict[str, Any]) -> list[PaymentRecordedChange]:
+    before = entries_of(old)
+    changes = []
+    for payment_id, entry in entries_of(new).items():
+        earlier = before.get(payment_id)
+        if entry.status != EntryStatus.RECORDED or entry.qbo_payment_id is None:
+            continue
+        if earlier is not None and earlier.status == EntryStatus.RECORDED:
+            continue
+        changes.append(
+            PaymentRecordedChange(
+                contractor_id=str(new["pk"]),
+                payment_id=payment_id,
+                invoice_id=str(new["invoice_id"]),
+                qbo_payment_id=entry.qbo_payment_id,
+                invoice_paid=_invoice_paid(new, entry.invoice_paid),
+            )
+        )
+    return changes
+
+
+def _invoice_paid(new: dict[str, Any], known: bool | None) -> bool:
+    """QBO's balance as the recorder read it when the ledger did not know what the invoice is
+    owed; else what the item says after the write that recorded the payment."""
+    if known is not None:
+        return known
+    due = new.get("due")
+    return due is not None and Decimal(new.get("applied", 0)) >= Decimal(due)
