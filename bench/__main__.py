@@ -40,7 +40,7 @@ def _arguments() -> argparse.Namespace:
         "--time-scale", type=float, default=1.0, help="Intuit's limit windows × this (1: real)"
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated: coldstart,counts,outage,burst,package"
+        "--skip", default="", help="comma-separated: coldstart,counts,cost,cpu,outage,burst,package"
     )
     parser.add_argument(
         "--compare-root",
@@ -81,6 +81,15 @@ def main() -> int:
             from bench import counts
 
             _run("counts", results, lambda: counts.measure(env, n=args.n))
+            if "cost" not in skip and "error" not in results["counts"]:
+                from bench import cost
+
+                memory = {f.logical_id: f.memory_size for f in env.stack.functions.values()}
+                _run("cost", results, lambda: cost.measure(results["counts"], memory))
+        if "cpu" not in skip:
+            from bench import cpu
+
+            _run("cpu", results, lambda: cpu.measure(env))
         if "outage" not in skip:
             from bench import outage
 

@@ -217,9 +217,57 @@ def _outage(figure: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _cpu(figure: dict[str, Any]) -> list[Row]:
+    name = f"8 consumers' CPU ({figure['invoices']} invoices + {figure['payments']} payments)"
+    per = figure["cpu_ms_per_message"]
+    mean = figure["consumers_cpu_ms_per_message"]
+    rows: list[Row] = [
+        (
+            name,
+            "CPU per message (handler thread only)",
+            f"{mean:.1f} ms (invoice {per['invoice']:.1f}, payment {per['payment']:.1f})",
+            f"<= {figure['target_ms']} ms {_met(mean <= figure['target_ms'])}",
+        ),
+        (
+            name,
+            "outbox CPU per change",
+            f"{per['outbox_per_change']:.1f} ms ({figure['outbox_changes']} changes, "
+            f"{figure['outbox_invocations']} invocations)",
+            "",
+        ),
+    ]
+    for part in figure["where"][:6]:
+        rows.append((name, f"  of which {part['where']}", f"{part['share']:.0%}", ""))
+    return rows
+
+
+def _cost(figure: dict[str, Any]) -> list[Row]:
+    name = "9 cost at AWS list prices"
+    rows: list[Row] = []
+    for kind in ("invoices", "payments"):
+        parts = figure[f"per_1000_{kind}_usd"]
+        detail = ", ".join(
+            f"{service} {value:.4f}" for service, value in parts.items() if service != "total"
+        )
+        rows.append((name, f"per 1,000 {kind} (USD)", f"{parts['total']:.3f} ({detail})", ""))
+    assumed = figure["assumptions"]
+    rows.append(
+        (
+            name,
+            "assumed",
+            f"QBO answers in {assumed['qbo_request_ms']:g} ms; 1 message a batch; "
+            f"prices in latest.json (us-east-1 list)",
+            "",
+        )
+    )
+    return rows
+
+
 SECTIONS = {
     "coldstart": _coldstart,
     "counts": _counts,
+    "cost": _cost,
+    "cpu": _cpu,
     "outage": _outage,
     "burst": _burst,
     "package": _package,

@@ -46,9 +46,13 @@ def _typed(service: str) -> Any:
 
 @cache
 def _client(service: str) -> Any:
+    from botocore.config import Config
+
     # One session for every client: each new session parses botocore's endpoint and service
-    # indexes again, tens of milliseconds per client of a cold start.
-    return _session().client(service)
+    # indexes again, tens of milliseconds per client of a cold start. No client-side parameter
+    # validation: mypy checks every call's parameters against the stubs, the services check
+    # them again, and validating each request costs a few percent of a message's CPU.
+    return _session().client(service, config=Config(parameter_validation=False))
 
 
 @cache
