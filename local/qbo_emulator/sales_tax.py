@@ -142,7 +142,8 @@ def tax_detail(
     total = computed if override is None else override
     if override is not None and tax_lines:
         _prorate(tax_lines, override, computed)
-    return {**answer, "TotalTax": total, "TaxLine": tax_lines}
+    # An untaxed invoice answers `"TxnTaxDetail": {"TotalTax": 0}` (FACTS.md, 2015 recording).
+    return {**answer, "TotalTax": total, **({"TaxLine": tax_lines} if tax_lines else {})}
 
 
 def _taxable_bases(
