@@ -112,9 +112,11 @@ def discount_line(line: Json, number_: int) -> Json:
         raise faults.business("Percent discounts are not emulated", "Line.DiscountLineDetail")
     if amount < 0:
         raise faults.business("A discount can not be negative", "Line.Amount")
+    described = {"Description": line["Description"]} if line.get("Description") else {}
     return {
         "Id": str(number_),
         "LineNum": number_,
+        **described,
         "Amount": amount,
         "DetailType": "DiscountLineDetail",
         "DiscountLineDetail": {**detail, "PercentBased": False},
