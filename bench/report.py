@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import sales_tax
+
 Row = tuple[str, str, str, str]
 
 
@@ -220,6 +222,7 @@ def _outage(figure: dict[str, Any]) -> list[Row]:
 SECTIONS = {
     "coldstart": _coldstart,
     "counts": _counts,
+    "sales_tax": sales_tax.rows,
     "outage": _outage,
     "burst": _burst,
     "package": _package,
