@@ -222,3 +222,50 @@ def test_refusals_at_the_edge_name_the_field_and_write_nothing(
     for why, message in bodies.items():
         assert why in reasons[message["invoice"]["number"]], (why, reasons)
     assert qbo.entities(realm, "Invoice") == [] and qbo.entities(realm, "Customer") == []
+
+
+def test_a_currency_refused_exports_after_multicurrency_is_turned_on_and_retried(
+    env: LocalEnvironment, qbo: QboEmulator
+) -> None:
+    realm = company(env, "ctr_turn", "us_ast")
+    send(env, taxed("ctr_turn", "17", [("Work", "90.00", False)]))  # the setup is kept
+    send(env, taxed("ctr_turn", "18", [("Work", "500.00", False)], currency="EUR"))
+    assert export_item(env, "ctr_turn", "inv_18")["reason"]["code"] == "currency_not_enabled"
+
+    qbo.company_settings(realm, multicurrency=True)
+    retry(env, "ctr_turn", "inv_18")
+
+    assert export_item(env, "ctr_turn", "inv_18")["status"] == "exported"
+    assert qbo_invoice(qbo, realm, "18")["CurrencyRef"]["value"] == "EUR"
+
+
+def test_an_invoice_without_lines_carries_its_tax_on_its_one_line(
+    env: LocalEnvironment, qbo: QboEmulator
+) -> None:
+    realm = company(env, "ctr_nolines", "us_ast")
+    message = taxed("ctr_nolines", "19", [])
+    message["invoice"].update(total="108.25", tax={"amount": "8.25", "rate": "8.25"})
+
+    send(env, message)
+
+    invoice = qbo_invoice(qbo, realm, "19")
+    assert line_codes(invoice) == ["TAX"]
+    assert money(invoice["TxnTaxDetail"]["TotalTax"]) == money("8.25")
+    assert money(invoice["TotalAmt"]) == money("108.25")
+
+
+def test_a_quickbooks_fault_about_tax_codes_makes_the_next_export_read_the_setup_again(
+    env: LocalEnvironment, qbo: QboEmulator
+) -> None:
+    realm = company(env, "ctr_fault", "canada")
+    send(env, taxed("ctr_fault", "26", [("Work", "10.00", False)], currency="CAD"))
+    element = "Line.SalesItemLineDetail.TaxCodeRef"
+    qbo.reject_next("2500", "Invalid Reference Id", entity="Invoice", element=element)
+
+    send(env, taxed("ctr_fault", "27", [("Work", "20.00", False)], currency="CAD"))
+    send(env, taxed("ctr_fault", "28", [("Work", "30.00", False)], currency="CAD"))
+
+    assert export_item(env, "ctr_fault", "inv_27")["status"] == "failed"
+    assert export_item(env, "ctr_fault", "inv_28")["status"] == "exported"
+    reads = [r for r in qbo.requests if r.realm_id == realm and r.entity == "Preferences"]
+    assert len(reads) == 2  # the first invoice's, and again after the fault

@@ -112,9 +112,16 @@ class QboEmulator:
         *,
         warn_duplicate_doc_number: bool | None = None,
         custom_txn_numbers: bool | None = None,
+        multicurrency: bool | None = None,
     ) -> None:
+        """multicurrency=True turns Multicurrency on; once on it cannot be turned off (Intuit,
+        "Manage multiple currencies")."""
         with self._state.lock:
             settings = self._state.company(realm_id).settings
+            if multicurrency is not None:
+                if settings.multicurrency and not multicurrency:
+                    raise ValueError("multicurrency cannot be turned off once on")
+                settings.multicurrency = multicurrency
             if warn_duplicate_doc_number is not None:
                 settings.warn_duplicate_doc_number = warn_duplicate_doc_number
             if custom_txn_numbers is not None:
