@@ -54,7 +54,7 @@ def test_invoice_without_tax_in_an_ast_company_exports_as_before_with_no_tax(
 ) -> None:
     realm = company(env, "ctr_plain", "us_ast")
 
-    send(env, taxed("ctr_plain", "7", [("Work", "120.00", False)]))
+    send(env, taxed("ctr_plain", "7", [("Work", "120.00", False)], currency="usd"))
 
     invoice = qbo_invoice(qbo, realm, "7")
     assert money(invoice["TotalAmt"]) == money("120.00")

@@ -78,12 +78,18 @@ class Invoice(_Event):
     revision: Annotated[int, Field(ge=1, le=MAX_REVISION)]
     issue_date: date
     due_date: date | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")] = "USD"
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")] = "USD"
     memo: str | None = None
     lines: list[InvoiceLine] = Field(default_factory=list)
     discount: Discount | None = None
     tax: Tax | None = None
     total: Money
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_code(cls, value: str) -> str:
+        # Compared with QBO's home currency (ISO codes are upper case there): "usd" is USD.
+        return value.upper()
 
     @field_validator("discount")
     @classmethod

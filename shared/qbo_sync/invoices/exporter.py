@@ -103,26 +103,9 @@ class InvoiceExporter:
                 revision=known.revision,
             )
             return Exported(ExportOutcome.UNCHANGED, known, None, peek.skipped_record)
-        setup, tax_plan = planned(self._qbo, self._setups, self._setups.of(found), invoice)
-        if tax_plan.currency:
-            # The client's customer in that currency, which is not the home currency's.
-            customer = self._mappings.customer_in(found, message.client.id, tax_plan.currency)
-            state = replace(state, customer_id=customer)
         learnt: dict[tuple[str, str], str] = {}
-        customer_id, item_id = self._customer_and_item(message, state, learnt, tax_plan.currency)
-        ship_to = address_fields(message.client.billing_address)
-        fields = apply(
-            invoice_fields(message, customer_id, item_id), invoice, setup, tax_plan, ship_to
-        )
-        try:
-            if known:
-                written = self._update(known.qbo_invoice_id, known.sync_token, fields, invoice)
-            else:
-                written = self._create(fields, invoice, customer_id, redelivered)
-        except QboError as fault:
-            if _about_setup(fault):
-                self._setups.forget()  # the company's setup changed: read it again next time
-            raise
+        fields, customer_id, item_id = self._fields(message, state, found, learnt)
+        written = self._write(fields, message, known, customer_id, redelivered)
         record = ExportedInvoice(
             invoice_id=invoice.id,
             revision=invoice.revision,
@@ -148,6 +131,44 @@ class InvoiceExporter:
             revision=invoice.revision,
         )
         return Exported(outcome, record, _total(written), peek.skipped_record)
+
+    def _fields(
+        self,
+        message: InvoiceSent,
+        state: ExportState,
+        found: dict[str, dict[str, Any]],
+        learnt: dict[tuple[str, str], str],
+    ) -> tuple[dict[str, Any], str, str]:
+        """The invoice's QBO fields, its customer and item: the company's setup decides tax and
+        currency first (company/setup.py), so a refusal there writes nothing."""
+        invoice = message.invoice
+        setup, tax_plan = planned(self._qbo, self._setups, self._setups.of(found), invoice)
+        if tax_plan.currency:
+            # The client's customer in that currency, which is not the home currency's.
+            customer = self._mappings.customer_in(found, message.client.id, tax_plan.currency)
+            state = replace(state, customer_id=customer)
+        customer_id, item_id = self._customer_and_item(message, state, learnt, tax_plan.currency)
+        ship_to = address_fields(message.client.billing_address)
+        fields = invoice_fields(message, customer_id, item_id)
+        return apply(fields, invoice, setup, tax_plan, ship_to), customer_id, item_id
+
+    def _write(
+        self,
+        fields: dict[str, Any],
+        message: InvoiceSent,
+        known: ExportedInvoice | None,
+        customer_id: str,
+        redelivered: bool,
+    ) -> dict[str, Any]:
+        invoice = message.invoice
+        try:
+            if known:
+                return self._update(known.qbo_invoice_id, known.sync_token, fields, invoice)
+            return self._create(fields, invoice, customer_id, redelivered)
+        except QboError as fault:
+            if _about_setup(fault):
+                self._setups.forget()  # the company's setup changed: read it again next time
+            raise
 
     def _customer_and_item(
         self,
