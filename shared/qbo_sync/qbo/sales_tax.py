@@ -156,7 +156,8 @@ def plan(invoice: Invoice, setup: CompanySetup) -> TaxPlan:
     taxed = untaxed = None
     if invoice.tax is not None and setup.tax_model != TaxModel.AUTOMATED:
         taxed = _matching(setup, invoice).id
-    if setup.tax_model == TaxModel.LINE_CODES:
+    flags = [line.taxable for line in invoice.lines] or [invoice.tax is not None]
+    if setup.tax_model == TaxModel.LINE_CODES and not (invoice.tax and all(flags)):
         untaxed = _untaxed(setup).id
     return TaxPlan(currency, taxed, untaxed)
 
@@ -172,7 +173,7 @@ def _matching(setup: CompanySetup, invoice: Invoice) -> TaxCode:
         best = [c for c in same_rate if c in named] or same_rate
         if best:
             return best[0]
-    elif named:
+    if named:  # the rate is informational: the platform's amount stays the invoice's tax
         return named[0]
     label = f"{tax.rate.normalize():f}%" if tax.rate is not None else repr(tax.name or "")
     if tax.rate is not None and tax.name:
