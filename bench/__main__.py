@@ -40,7 +40,9 @@ def _arguments() -> argparse.Namespace:
         "--time-scale", type=float, default=1.0, help="Intuit's limit windows × this (1: real)"
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated: coldstart,counts,cost,cpu,outage,burst,package"
+        "--skip",
+        default="",
+        help="comma-separated: coldstart,counts,cost,cpu,sales_tax,outage,burst,package",
     )
     parser.add_argument(
         "--compare-root",
@@ -90,6 +92,10 @@ def main() -> int:
             from bench import cpu
 
             _run("cpu", results, lambda: cpu.measure(env))
+        if "sales_tax" not in skip:
+            from bench import sales_tax
+
+            _run("sales_tax", results, lambda: sales_tax.measure(env, n=args.n))
         if "outage" not in skip:
             from bench import outage
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import sales_tax
+
 Row = tuple[str, str, str, str]
 
 
@@ -268,6 +270,7 @@ SECTIONS = {
     "counts": _counts,
     "cost": _cost,
     "cpu": _cpu,
+    "sales_tax": sales_tax.rows,
     "outage": _outage,
     "burst": _burst,
     "package": _package,

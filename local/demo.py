@@ -14,7 +14,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from local import samples
+from local import demo_sales_tax, samples
 from local.environment import LocalEnvironment, local_environment
 
 CONTRACTOR = "ctr_demo"
@@ -94,7 +94,7 @@ def run(env: LocalEnvironment) -> int:
     env.runtime.poll_sqs("InvoiceSentFunction")
 
     step("QuickBooks invoice list, read back through the Accounting API")
-    status = print_invoice_list(env, realm)
+    status = print_invoice_list(env, realm) or demo_sales_tax.run(env)
     step("Settings page: GET /quickbooks/exports")
     return print_export_status(env) or status
 

@@ -227,7 +227,7 @@ def test_invalid_messages_go_to_the_dead_letter_queue_with_the_field_and_the_bat
         "invoice.number: String should have at most 21 characters": _bad(
             contractor, "1234567890123456789012"
         ),
-        "invoice.lines: Value error, lines do not add up to the invoice total": _bad(
+        "invoice.total: Value error, total is not the lines minus the discount plus the tax": _bad(
             contractor, "b6", invoice__total="99.99"
         ),
         "client.id: Field required": _bad(contractor, "b7", client__id=_MISSING),

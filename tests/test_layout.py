@@ -19,7 +19,8 @@ MAY_IMPORT = {
     "qbo": {"core", "events"},
     "connection": {"core", "qbo"},
     "ledger": {"core", "events"},
-    "invoices": {"core", "qbo", "connection", "ledger", "events"},
+    "company": {"core", "qbo", "connection", "events"},
+    "invoices": {"core", "qbo", "connection", "ledger", "events", "company"},
     "payments": {"core", "qbo", "connection", "ledger", "events"},
     "status": {"core", "connection", "ledger"},
     # The outbox reads what changed from the packages that own the items, and emits.

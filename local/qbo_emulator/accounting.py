@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import faults, query
+from . import faults, query, sales_tax
 from .accounts import ACCOUNT_FIELDS, ACCOUNT_READ_ONLY, build_account
 from .company import Company
 from .deposits import DEPOSIT_FIELDS, DEPOSIT_READ_ONLY, build_deposit
@@ -144,10 +144,11 @@ def write(
         return spec.name, row, True
     existing = _current(company, spec, body)
     sparse = body.get("sparse") in (True, "true")
+    kept = _writable(spec, existing)
+    if spec.name == "Invoice" and "TxnTaxDetail" not in body:
+        kept = {**kept, "TxnTaxDetail": sales_tax.carried(existing)}  # tax worked out again
     # Blanks are dropped after the merge: in a sparse update "" clears the stored value.
-    fields = drop_blank(
-        {**_writable(spec, existing), **_writable(spec, body)} if sparse else _writable(spec, body)
-    )
+    fields = drop_blank({**kept, **_writable(spec, body)} if sparse else _writable(spec, body))
     built = spec.build(company, fields, existing, now)
     _check_books_open(company, existing)
     _check_books_open(company, built)

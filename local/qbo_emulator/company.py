@@ -10,6 +10,7 @@ from typing import Any
 from . import preferences
 from .clock import local_date, meta_time
 from .jsonio import Json
+from .kinds import KINDS, currency_ref
 from .shapes import drop_blank
 
 ENTITIES = (
@@ -49,10 +50,30 @@ _DEFAULT_ACCOUNTS = (
     ("Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
     ("Checking", "Bank", "Checking", "Asset"),
     ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
+    # Where a discount line posts unless it names an account (Dr Discounts given).
+    ("Discounts given", "Income", "DiscountsRefundsGiven", "Revenue"),
 )
 # New US QBO companies appear to ship with these service items (unverified, so opt-in):
 # when present, their names are taken from the start.
 DEFAULT_ITEMS = ("Services", "Hours")
+_COMPANY_ADDRESSES: dict[str, Json] = {
+    "US": {
+        "Id": "1",
+        "Line1": "1 Main St",
+        "City": "Austin",
+        "CountrySubDivisionCode": "TX",
+        "PostalCode": "78701",
+        "Country": "USA",
+    },
+    "CA": {
+        "Id": "1",
+        "Line1": "1 King St W",
+        "City": "Toronto",
+        "CountrySubDivisionCode": "ON",
+        "PostalCode": "M5H 1A1",
+        "Country": "CAN",
+    },
+}
 
 
 @dataclass
@@ -62,6 +83,7 @@ class Settings:
     # "Close the books": transactions dated on or before this date (ISO) cannot be written.
     closing_date: str | None = None
     subscription_ended: bool = False  # trial over, cancelled or unpaid: no writes at all
+    multicurrency: bool = False  # Preferences.CurrencyPrefs.MultiCurrencyEnabled
 
 
 @dataclass
@@ -72,10 +94,19 @@ class Replay:
 
 
 class Company:
-    def __init__(self, realm_id: str, name: str, now: float, default_items: bool = False) -> None:
+    def __init__(
+        self,
+        realm_id: str,
+        name: str,
+        now: float,
+        default_items: bool = False,
+        kind: str = "us_ast",
+        multicurrency: bool = False,
+    ) -> None:
         self.realm_id = realm_id
         self.name = name
-        self.settings = Settings()
+        self.kind = KINDS[kind]
+        self.settings = Settings(multicurrency=multicurrency)
         self.tables: dict[str, dict[str, Json]] = {entity: {} for entity in ENTITIES}
         self._sequences: dict[str, int] = {}
         self._doc_number = 1000
@@ -98,7 +129,7 @@ class Company:
                     "SubAccount": False,
                     "CurrentBalance": Decimal("0"),
                     "CurrentBalanceWithSubAccounts": Decimal("0"),
-                    "CurrencyRef": dict(USD),
+                    "CurrencyRef": self.home_currency(),
                 },
                 now,
             )
@@ -123,22 +154,18 @@ class Company:
             {
                 "CompanyName": self.name,
                 "LegalName": self.name,
-                "Country": "US",
+                "Country": self.kind.country,
                 "CompanyStartDate": local_date(now),
                 "FiscalYearStartMonth": "January",
                 "SupportedLanguages": "en",
                 "Email": {"Address": "owner@example.com"},
-                "CompanyAddr": {
-                    "Id": "1",
-                    "Line1": "1 Main St",
-                    "City": "Austin",
-                    "CountrySubDivisionCode": "TX",
-                    "PostalCode": "78701",
-                    "Country": "USA",
-                },
+                "CompanyAddr": _COMPANY_ADDRESSES[self.kind.country],
             },
             now,
         )
+
+    def home_currency(self) -> Json:
+        return currency_ref(self.kind.home_currency)
 
     # --- storage ---------------------------------------------------------------------
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from . import faults
+from . import faults, sales_tax
 from .accounting import entity_name, write
 from .clock import Clock
 from .faults import ApiError
@@ -91,9 +92,13 @@ class QboEmulator:
         realm_id: str | None = None,
         *,
         default_items: bool = False,
+        kind: str = "us_ast",
+        multicurrency: bool = False,
     ) -> str:
-        """default_items=True also seeds the "Services" and "Hours" items."""
-        return self._state.create_company(name, realm_id, default_items)
+        """default_items=True also seeds the "Services" and "Hours" items. `kind` is one of
+        kinds.KINDS: "us_ast" (the default), "us_manual" or "canada"; `multicurrency` turns
+        Preferences.CurrencyPrefs.MultiCurrencyEnabled on."""
+        return self._state.create_company(name, realm_id, default_items, kind, multicurrency)
 
     def consent(self, realm_id: str | None = None, approve: bool = True) -> None:
         with self._state.lock:
@@ -107,13 +112,27 @@ class QboEmulator:
         *,
         warn_duplicate_doc_number: bool | None = None,
         custom_txn_numbers: bool | None = None,
+        multicurrency: bool | None = None,
     ) -> None:
+        """multicurrency=True turns Multicurrency on; once on it cannot be turned off (Intuit,
+        "Manage multiple currencies")."""
         with self._state.lock:
             settings = self._state.company(realm_id).settings
+            if multicurrency is not None:
+                if settings.multicurrency and not multicurrency:
+                    raise ValueError("multicurrency cannot be turned off once on")
+                settings.multicurrency = multicurrency
             if warn_duplicate_doc_number is not None:
                 settings.warn_duplicate_doc_number = warn_duplicate_doc_number
             if custom_txn_numbers is not None:
                 settings.custom_txn_numbers = custom_txn_numbers
+
+    def add_tax_rate(self, realm_id: str, name: str, rate: str) -> str:
+        """The contractor adds a sales tax rate in QuickBooks: a TaxRate and the TaxCode that
+        applies it alone; returns the TaxCode's Id."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            return sales_tax.add_rate(company, name, Decimal(rate), self._state.clock.now())
 
     def close_books(self, realm_id: str, closing_date: str | None) -> None:
         """QBO's "Close the books" (Account and Settings > Advanced): writes of transactions

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from . import currency as currencies
 from . import faults
-from .company import USD, Company
+from .company import Company
 from .fields import email, nested_text, number, reference, required_text, text
 from .jsonio import Json
 
@@ -196,7 +197,7 @@ def build_customer(company: Company, fields: Json, existing: Json | None, now: f
         "Job": fields.get("Job", False),
         "BillWithParent": fields.get("BillWithParent", False),
         "Taxable": fields.get("Taxable", True),
-        "CurrencyRef": fields.get("CurrencyRef", dict(USD)),
+        "CurrencyRef": currencies.of_customer(company, fields, existing),
         "PreferredDeliveryMethod": fields.get("PreferredDeliveryMethod", "Print"),
         "Balance": existing.get("Balance", Decimal("0")) if existing else Decimal("0"),
         "BalanceWithJobs": existing.get("Balance", Decimal("0")) if existing else Decimal("0"),

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from . import sales_tax
 from .clock import meta_time
 from .jsonio import Json
 
@@ -53,6 +54,15 @@ def seed(company: Company, now: float) -> None:
         )
     for name, kind in PAYMENT_METHODS:
         company.insert("PaymentMethod", {"Name": name, "Active": True, "Type": kind}, now)
+    if company.kind.line_tax_codes:
+        sales_tax.seed_line_codes(company, now)
+    else:
+        _seed_us_tax(company, now)
+    _stored(company, "Preferences", "1", {}, now)
+    company.default_terms = company.ref("Term", company.find("Term", "Name", DEFAULT_TERMS))
+
+
+def _seed_us_tax(company: Company, now: float) -> None:
     rate: Json = {
         "Name": "Travis County",
         "Description": "Sales Tax",
@@ -82,8 +92,6 @@ def seed(company: Company, now: float) -> None:
         "PurchaseTaxRateList": {"TaxRateDetail": []},
     }
     _stored(company, "TaxCode", "2", group, now)
-    _stored(company, "Preferences", "1", {}, now)
-    company.default_terms = company.ref("Term", company.find("Term", "Name", DEFAULT_TERMS))
 
 
 # Sections as an Intuit sandbox company answers them: python-quickbooks' sandbox test
@@ -141,8 +149,14 @@ def preferences(company: Company) -> Json:
             "AccountingInfoPrefs": accounting,
             "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True},
             "SalesFormsPrefs": sales,
-            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
-            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
+            "TaxPrefs": {
+                "UsingSalesTax": True,
+                "PartnerTaxEnabled": company.kind.automated_sales_tax,
+            },
+            "CurrencyPrefs": {
+                "MultiCurrencyEnabled": settings.multicurrency,
+                "HomeCurrency": {"value": company.kind.home_currency},
+            },
             "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
             **SANDBOX_PREFS,
         }

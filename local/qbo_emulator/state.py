@@ -54,14 +54,23 @@ class State:
             if realm_id not in self.companies:
                 return realm_id
 
-    def create_company(self, name: str, realm_id: str | None, default_items: bool = False) -> str:
+    def create_company(
+        self,
+        name: str,
+        realm_id: str | None,
+        default_items: bool = False,
+        kind: str = "us_ast",
+        multicurrency: bool = False,
+    ) -> str:
         with self.lock:
             realm_id = realm_id or self.new_realm_id()
             if realm_id in self.companies:
                 raise ValueError(f"company {realm_id} already exists")
             if not realm_id.isdigit():
                 raise ValueError("realm ids are numeric strings")
-            self.companies[realm_id] = Company(realm_id, name, self.clock.now(), default_items)
+            self.companies[realm_id] = Company(
+                realm_id, name, self.clock.now(), default_items, kind, multicurrency
+            )
             return realm_id
 
     def company(self, realm_id: str) -> Company:

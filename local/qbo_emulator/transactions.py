@@ -6,13 +6,16 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from . import faults, preferences
+from . import currency as currencies
+from . import faults, preferences, sales_tax
 from .clock import local_date
-from .company import USD, Company
+from .company import Company
 from .fields import CENT, iso_date, nested_text, number, reference, required_money, text
 from .fields import email as email_field
 from .jsonio import Json
 from .txn_fields import INVOICE_DEFAULTS
+
+ZERO = Decimal("0.00")
 
 # --- invoice ---------------------------------------------------------------------------
 
@@ -30,7 +33,7 @@ def _sales_line(company: Company, line: Json, number_: int) -> Json:
         "ItemRef": item,
         "ItemAccountRef": detail.get("ItemAccountRef", income),
     }
-    built.setdefault("TaxCodeRef", {"value": "NON"})
+    built["TaxCodeRef"] = sales_tax.line_tax_code(company, detail)
     qty = detail.get("Qty")
     price = detail.get("UnitPrice")
     if qty is not None:
@@ -58,7 +61,11 @@ def _sales_line(company: Company, line: Json, number_: int) -> Json:
     }
 
 
-def sales_lines(company: Company, lines: Any) -> tuple[list[Json], Decimal]:
+def sales_lines(
+    company: Company, lines: Any, *, discounts: bool = False
+) -> tuple[list[Json], Decimal]:
+    """The lines as stored, and their subtotal (the sales lines'). `discounts`: an invoice's
+    DiscountLineDetail lines are allowed (their amounts are not in the subtotal)."""
     if not isinstance(lines, list) or not lines:
         raise faults.required("Line")
     built: list[Json] = []
@@ -75,6 +82,8 @@ def sales_lines(company: Company, lines: Any) -> tuple[list[Json], Decimal]:
             sales = _sales_line(company, line, number_)
             total += sales["Amount"]
             built.append({k: v for k, v in sales.items() if v is not None})
+        elif kind == "DiscountLineDetail" and discounts:
+            built.append(sales_tax.discount_line(line, number_))
         elif kind == "DescriptionOnly":
             built.append(
                 {
@@ -159,9 +168,25 @@ def _addresses(company: Company, fields: Json, customer: Json) -> Json:
     }
 
 
+def _currency_fields(company: Company, currency: Json, rate: Decimal, total: Decimal) -> Json:
+    """CurrencyRef always; with multicurrency on, the rate and the home currency's total."""
+    if not company.settings.multicurrency:
+        return {"CurrencyRef": currency}
+    home = (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return {"CurrencyRef": currency, "ExchangeRate": rate, "HomeTotalAmt": home}
+
+
 def build_invoice(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
-    lines, total = sales_lines(company, fields.get("Line"))
+    currency, exchange_rate = currencies.of_transaction(company, fields, customer["value"])
+    lines, subtotal = sales_lines(company, fields.get("Line"), discounts=True)
+    discount = sum(
+        (line["Amount"] for line in lines if line["DetailType"] == "DiscountLineDetail"), ZERO
+    )
+    if discount > subtotal:
+        raise faults.business("The discount can not be more than the subtotal", "Line.Amount")
+    tax = sales_tax.tax_detail(company, fields, lines, subtotal, discount)
+    total = subtotal - discount + tax["TotalTax"]
     if total < 0:
         raise faults.business("Transaction total can not be negative", "TotalAmt")
     doc = _doc_number(company, fields, existing)
@@ -191,11 +216,11 @@ def build_invoice(company: Company, fields: Json, existing: Json | None, now: fl
         "SalesTermRef": terms,
         "TotalAmt": total,
         "Balance": total - applied,
-        "CurrencyRef": fields.get("CurrencyRef", dict(USD)),
+        **_currency_fields(company, currency, exchange_rate, total),
         "EmailStatus": fields.get("EmailStatus", "NotSet"),
         "PrintStatus": fields.get("PrintStatus", "NotSet"),
-        "ApplyTaxAfterDiscount": False,
-        "TxnTaxDetail": {"TotalTax": 0},
+        "ApplyTaxAfterDiscount": fields.get("ApplyTaxAfterDiscount") is True,
+        "TxnTaxDetail": tax,
         "LinkedTxn": links,
         **_addresses(company, fields, customer),
     }
@@ -288,7 +313,9 @@ def build_payment(company: Company, fields: Json, existing: Json | None, now: fl
         "DepositToAccountRef": deposit,
         "UnappliedAmt": total - applied,
         "ProcessPayment": False,
-        "CurrencyRef": fields.get("CurrencyRef", dict(USD)),
+        **_currency_fields(
+            company, *currencies.of_transaction(company, fields, customer["value"]), total
+        ),
     }
 
 

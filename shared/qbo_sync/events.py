@@ -53,37 +53,97 @@ class InvoiceLine(_Event):
     quantity: Measure = Decimal("1")
     unit_price: Measure | None = None
     amount: Money
+    taxable: bool = False  # contracts.md §7
+
+
+class Discount(_Event):
+    amount: Money
+    description: str | None = None
+
+
+class Tax(_Event):
+    """The platform's sales tax (contracts.md §7): `amount` is the truth; `rate` (a percentage)
+    and `name` (the jurisdiction) say which of the company's tax rates it is."""
+
+    amount: Money
+    rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=9, decimal_places=4)] | None = None
+    name: Annotated[str, Field(max_length=100)] | None = None
 
 
 class Invoice(_Event):
+    # Fields are validated in this order, and each validator names its own field: lines, then
+    # discount and tax (which need the lines), then total (which needs all three).
     id: NonEmpty
     number: Annotated[str, Field(min_length=1, max_length=21)]
     revision: Annotated[int, Field(ge=1, le=MAX_REVISION)]
     issue_date: date
     due_date: date | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
-    total: Money
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")] = "USD"
     memo: str | None = None
     lines: list[InvoiceLine] = Field(default_factory=list)
+    discount: Discount | None = None
+    tax: Tax | None = None
+    total: Money
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_code(cls, value: str) -> str:
+        # Compared with QBO's home currency (ISO codes are upper case there): "usd" is USD.
+        return value.upper()
+
+    @field_validator("discount")
+    @classmethod
+    def _discount_within_lines(
+        cls, discount: Discount | None, info: ValidationInfo
+    ) -> Discount | None:
+        if discount is None:
+            return None
+        if discount.amount < 0:
+            raise ValueError("discount must not be negative")
+        lines = info.data.get("lines")
+        if lines and discount.amount > sum(line.amount for line in lines):
+            raise ValueError("discount is larger than the lines")
+        return discount
+
+    @field_validator("tax")
+    @classmethod
+    def _tax_on_taxable_lines(cls, tax: Tax | None, info: ValidationInfo) -> Tax | None:
+        if tax is None:
+            return None
+        if tax.amount < 0:
+            raise ValueError("tax must not be negative")
+        lines = info.data.get("lines")
+        if tax.amount > 0 and lines and not any(line.taxable for line in lines):
+            raise ValueError("tax is charged but no line is taxable")
+        return tax
 
     @field_validator("total")
     @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
+    def _total_adds_up(cls, total: Decimal, info: ValidationInfo) -> Decimal:
+        if total <= 0:
             raise ValueError("total must be greater than 0")
-        return value
+        lines = info.data.get("lines")
+        if not lines:
+            return total
+        if "discount" not in info.data or "tax" not in info.data:
+            return total  # refused already, with its own field named
+        discount, tax = info.data["discount"], info.data["tax"]
+        expected = sum(line.amount for line in lines) - _amount(discount) + _amount(tax)
+        if total != expected:
+            raise ValueError("total is not the lines minus the discount plus the tax")
+        return total
 
-    # A field validator (lines come after total), not a model one: the refusal then names
-    # invoice.lines, the field to fix.
-    @field_validator("lines")
-    @classmethod
-    def _lines_sum_to_total(
-        cls, lines: list[InvoiceLine], info: ValidationInfo
-    ) -> list[InvoiceLine]:
-        total = info.data.get("total")  # absent when the total itself was refused
-        if lines and total is not None and sum(line.amount for line in lines) != total:
-            raise ValueError("lines do not add up to the invoice total")
-        return lines
+    @property
+    def tax_amount(self) -> Decimal:
+        return _amount(self.tax)
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return _amount(self.discount)
+
+
+def _amount(part: Discount | Tax | None) -> Decimal:
+    return part.amount if part is not None else Decimal("0.00")
 
 
 class InvoiceSent(_Event):

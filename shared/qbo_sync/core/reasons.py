@@ -29,6 +29,8 @@ class ReasonCode(StrEnum):
     NAME_TAKEN = "client_name_taken"
     ITEM_NAME_TAKEN = "item_name_taken"
     NO_INCOME_ACCOUNT = "no_income_account"
+    TAX_RATE_NOT_FOUND = "tax_rate_not_found"
+    CURRENCY_NOT_ENABLED = "currency_not_enabled"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -72,6 +74,15 @@ _MESSAGES: dict[ReasonCode, str] = {
         "The QuickBooks company has no income account for the invoice's item. Add an income "
         "account in QuickBooks, then retry."
     ),
+    # {rate}, {currency} and {home} are filled in by `reason_naming`.
+    ReasonCode.TAX_RATE_NOT_FOUND: (
+        "QuickBooks has no sales tax rate matching {rate}. Add that rate in QuickBooks "
+        "(Taxes, Sales tax settings), then retry."
+    ),
+    ReasonCode.CURRENCY_NOT_ENABLED: (
+        "The invoice is in {currency}, but the QuickBooks company works only in {home}. Turn "
+        "on Multicurrency in QuickBooks (Account and Settings, Advanced), then retry."
+    ),
 }
 
 # QuickBooks field names, as the contractor knows them on the platform.
@@ -99,6 +110,11 @@ _FIELD_LABELS = {
 
 def reason(code: ReasonCode) -> Reason:
     return {"code": code.value, "message": _MESSAGES[code]}
+
+
+def reason_naming(code: ReasonCode, **names: str) -> Reason:
+    """A reason whose sentence names what is missing (a tax rate, two currencies)."""
+    return {"code": code.value, "message": _MESSAGES[code].format(**names)}
 
 
 def refused_field(element: str, what: str = "invoice") -> Reason:

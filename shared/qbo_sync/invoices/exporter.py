@@ -19,12 +19,13 @@ where no QBO fault says so (no free name, no income account).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.company.setup import SetupStore, planned, setup_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.core.reasons import ReasonCode, reason
@@ -44,11 +45,14 @@ from qbo_sync.qbo.faults import (
     DUPLICATE_NAME,
     DuplicateDocNumber,
     DuplicateName,
+    QboError,
     Refused,
     StaleObject,
 )
 from qbo_sync.qbo.fields import (
     MAX_DISPLAY_NAME,
+    address_fields,
+    currency_name,
     customer_fields,
     disambiguated_name,
     invoice_fields,
@@ -57,6 +61,7 @@ from qbo_sync.qbo.fields import (
     qbo_name,
     service_item_fields,
 )
+from qbo_sync.qbo.sales_tax import apply
 
 logger = Logger(child=True)
 
@@ -74,14 +79,18 @@ class InvoiceExporter:
         self._connection = connection
         self._qbo: QboClient = services.qbo_client(connection)
         self._mappings: MappingStore = mapping_store(connection)
+        self._setups: SetupStore = setup_store(connection)
         self._retry: str | None = None
 
     def export(self, message: InvoiceSent, redelivered: bool = False) -> Exported:
         invoice = message.invoice
         contractor, realm = self._connection.contractor_id, self._connection.realm_id
-        state, found = self._mappings.export_state(
-            invoice.id, message.client.id, also=ExportPeek.keys(contractor, realm, invoice.id)
-        )
+        also = [
+            *ExportPeek.keys(contractor, realm, invoice.id),
+            self._setups.key(),
+            self._mappings.customer_key(message.client.id, invoice.currency),
+        ]
+        state, found = self._mappings.export_state(invoice.id, message.client.id, also=also)
         peek = ExportPeek.of(realm, invoice.id, found)
         # Set by each retry the contractor asks for: QBO answers a requestid it has seen with
         # its first answer, a refusal included, so a retry's writes need their own.
@@ -95,12 +104,8 @@ class InvoiceExporter:
             )
             return Exported(ExportOutcome.UNCHANGED, known, None, peek.skipped_record)
         learnt: dict[tuple[str, str], str] = {}
-        customer_id, item_id = self._customer_and_item(message, state, learnt)
-        fields = invoice_fields(message, customer_id, item_id)
-        if known:
-            written = self._update(known.qbo_invoice_id, known.sync_token, fields, invoice)
-        else:
-            written = self._create(fields, invoice, customer_id, redelivered)
+        fields, customer_id, item_id = self._fields(message, state, found, learnt)
+        written = self._write(fields, message, known, customer_id, redelivered)
         record = ExportedInvoice(
             invoice_id=invoice.id,
             revision=invoice.revision,
@@ -127,16 +132,59 @@ class InvoiceExporter:
         )
         return Exported(outcome, record, _total(written), peek.skipped_record)
 
+    def _fields(
+        self,
+        message: InvoiceSent,
+        state: ExportState,
+        found: dict[str, dict[str, Any]],
+        learnt: dict[tuple[str, str], str],
+    ) -> tuple[dict[str, Any], str, str]:
+        """The invoice's QBO fields, its customer and item: the company's setup decides tax and
+        currency first (company/setup.py), so a refusal there writes nothing."""
+        invoice = message.invoice
+        setup, tax_plan = planned(self._qbo, self._setups, self._setups.of(found), invoice)
+        if tax_plan.currency:
+            # The client's customer in that currency, which is not the home currency's.
+            customer = self._mappings.customer_in(found, message.client.id, tax_plan.currency)
+            state = replace(state, customer_id=customer)
+        customer_id, item_id = self._customer_and_item(message, state, learnt, tax_plan.currency)
+        ship_to = address_fields(message.client.billing_address)
+        fields = invoice_fields(message, customer_id, item_id)
+        return apply(fields, invoice, setup, tax_plan, ship_to), customer_id, item_id
+
+    def _write(
+        self,
+        fields: dict[str, Any],
+        message: InvoiceSent,
+        known: ExportedInvoice | None,
+        customer_id: str,
+        redelivered: bool,
+    ) -> dict[str, Any]:
+        invoice = message.invoice
+        try:
+            if known:
+                return self._update(known.qbo_invoice_id, known.sync_token, fields, invoice)
+            return self._create(fields, invoice, customer_id, redelivered)
+        except QboError as fault:
+            if _about_setup(fault):
+                self._setups.forget()  # the company's setup changed: read it again next time
+            raise
+
     def _customer_and_item(
-        self, message: InvoiceSent, state: ExportState, learnt: dict[tuple[str, str], str]
+        self,
+        message: InvoiceSent,
+        state: ExportState,
+        learnt: dict[tuple[str, str], str],
+        currency: str | None = None,
     ) -> tuple[str, str]:
-        """The invoice's QBO customer and item, found or made; what was new goes in `learnt`,
-        for the mapping's write."""
+        """The invoice's QBO customer (in `currency` when it is not the home currency) and
+        item, found or made; what was new goes in `learnt`, for the mapping's write."""
         invoice, known = message.invoice, state.invoice
         customer_id = state.customer_id
         if customer_id is None:
-            customer_id = self._customer(message.client)
-            learnt[("customer", message.client.id)] = customer_id
+            customer_id = self._customer(message.client, currency)
+            client_key = f"{message.client.id}#{currency}" if currency else message.client.id
+            learnt[("customer", client_key)] = customer_id
         item_id = known.qbo_item_id if known and known.doc_number == invoice.number else None
         if item_id is None:
             account_id = state.income_account_id
@@ -214,13 +262,16 @@ class InvoiceExporter:
 
     # -- customer -----------------------------------------------------------------------------
 
-    def _customer(self, client: Client) -> str:
+    def _customer(self, client: Client, currency: str | None = None) -> str:
         # Create first, look up on a name clash: a new client then costs one request, not two.
         # A name held by a vendor, an employee (DisplayName is unique across the three lists)
         # or an inactive customer is not found, and the client gets a name of its own.
         display_name = qbo_name(client.display_name, MAX_DISPLAY_NAME)
-        names = (display_name, disambiguated_name(client.display_name, client.id))
-        found = self._first_free(names, "Customer", "DisplayName", self._customer_maker(client))
+        names: tuple[str, ...] = (display_name, disambiguated_name(client.display_name, client.id))
+        if currency:
+            names = tuple(currency_name(name, currency) for name in names)
+        maker = self._customer_maker(client, currency)
+        found = self._first_free(names, "Customer", "DisplayName", maker)
         if found is None:
             raise Refused(
                 f"QuickBooks has no free customer name for {display_name!r}",
@@ -229,9 +280,9 @@ class InvoiceExporter:
             )
         return found
 
-    def _customer_maker(self, client: Client) -> Callable[[str], str]:
+    def _customer_maker(self, client: Client, currency: str | None) -> Callable[[str], str]:
         def create(display_name: str) -> str:
-            fields = customer_fields(client, display_name)
+            fields = customer_fields(client, display_name, currency)
             requestid = self._request_id("customer", client.id, content_digest(fields))
             return str(self._qbo.create("Customer", fields, requestid)["Id"])
 
@@ -287,6 +338,11 @@ class InvoiceExporter:
         return request_id(
             self._connection.contractor_id, self._connection.realm_id, kind, *map(repr, parts)
         )
+
+
+def _about_setup(fault: QboError) -> bool:
+    """A refusal naming tax codes or currency: the company's setup is not what we kept."""
+    return any(word in fault.element for word in ("TaxCode", "Currency"))
 
 
 def _total(written: dict[str, Any]) -> Decimal | None:

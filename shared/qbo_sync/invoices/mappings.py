@@ -3,7 +3,9 @@
 The mapping table is the record of truth for exactly-once: an invoice is exported when its
 mapping exists. Keys: pk = contractor id, sk = "<realm>#<kind>#<platform id>"; kinds here are
 `invoice` (the QBO invoice, its customer and item, the revision and SyncToken last written),
-`customer` (per platform client) and `account#income` (the income account new items use).
+`customer` (per platform client; `customer#<client>#<currency>` for its customer in a currency
+other than the company's home currency, since a QBO customer's currency cannot change) and
+`account#income` (the income account new items use).
 
 An export reads everything it needs in one BatchGetItem (the ledger's own keys ride along, asked
 for by the exporter and read back by ledger/) and writes everything it learnt in one write, so a
@@ -80,6 +82,16 @@ class MappingStore:
             income_account_id=str(account["qbo_id"]) if account else None,
         )
         return state, found
+
+    def customer_key(self, client_id: str, currency: str) -> Key:
+        """The key of the client's customer in a foreign currency, to read with an export."""
+        return self._key(f"customer#{client_id}#{currency}")
+
+    def customer_in(
+        self, found: dict[str, dict[str, Any]], client_id: str, currency: str
+    ) -> str | None:
+        item = found.get(self.customer_key(client_id, currency)["sk"]["S"])
+        return str(item["qbo_id"]) if item else None
 
     def record_export(
         self, exported: ExportedInvoice, learnt: dict[tuple[str, str], str] | None = None

@@ -8,7 +8,7 @@ import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from qbo_sync.events import Client, Invoice, InvoiceSent, PaymentCompleted
+from qbo_sync.events import Address, Client, Invoice, InvoiceSent, PaymentCompleted
 
 MAX_DISPLAY_NAME = 500
 MAX_ITEM_NAME = 100
@@ -44,6 +44,12 @@ def disambiguated_name(display_name: str, client_id: str) -> str:
     return qbo_name(display_name, MAX_DISPLAY_NAME - len(suffix)) + suffix
 
 
+def currency_name(display_name: str, currency: str) -> str:
+    """The client's customer in a currency other than the home one: "Jane O'Neil (EUR)"."""
+    suffix = f" ({currency})"
+    return qbo_name(display_name, MAX_DISPLAY_NAME - len(suffix)) + suffix
+
+
 def item_name(invoice_number: str, invoice_id: str | None = None) -> str:
     """The item that shows the invoice number in the Product/Service column; with the platform
     invoice id when the plain name is taken by an item we cannot use."""
@@ -61,7 +67,11 @@ def email_address(value: str | None) -> str | None:
     return value if len(value) <= MAX_EMAIL and _EMAIL.fullmatch(value) else None
 
 
-def customer_fields(client: Client, display_name: str) -> dict[str, Any]:
+def customer_fields(
+    client: Client, display_name: str, currency: str | None = None
+) -> dict[str, Any]:
+    """`currency`: a customer's currency other than the company's home currency (it cannot
+    change once the customer exists)."""
     fields: dict[str, Any] = {"DisplayName": display_name}
     if client.company_name and client.company_name.strip():
         fields["CompanyName"] = _text(client.company_name, 100)
@@ -70,24 +80,32 @@ def customer_fields(client: Client, display_name: str) -> dict[str, Any]:
         fields["PrimaryEmailAddr"] = {"Address": email}
     if client.phone and len(client.phone.strip()) <= MAX_PHONE:  # cut short it is wrong
         fields["PrimaryPhone"] = {"FreeFormNumber": client.phone.strip()}
-    address = client.billing_address
-    if address:
-        bill = {
-            "Line1": address.line1,
-            "Line2": address.line2,
-            "City": address.city,
-            "CountrySubDivisionCode": address.region,
-            "PostalCode": address.postal_code,
-            "Country": address.country,
-        }
-        kept = {
-            key: _text(value, ADDRESS_LIMITS[key])
-            for key, value in bill.items()
-            if value and value.strip()
-        }
-        if kept:
-            fields["BillAddr"] = kept
+    bill = address_fields(client.billing_address)
+    if bill:
+        fields["BillAddr"] = bill
+    if currency:
+        fields["CurrencyRef"] = {"value": currency}
     return fields
+
+
+def address_fields(address: Address | None) -> dict[str, str] | None:
+    """A platform address as a QBO one (BillAddr, ShipAddr), or None when nothing is in it."""
+    if address is None:
+        return None
+    values = {
+        "Line1": address.line1,
+        "Line2": address.line2,
+        "City": address.city,
+        "CountrySubDivisionCode": address.region,
+        "PostalCode": address.postal_code,
+        "Country": address.country,
+    }
+    kept = {
+        key: _text(value, ADDRESS_LIMITS[key])
+        for key, value in values.items()
+        if value and value.strip()
+    }
+    return kept or None
 
 
 def service_item_fields(name: str, income_account_id: str) -> dict[str, Any]:
@@ -128,7 +146,9 @@ def invoice_lines(invoice: Invoice, item_id: str) -> list[dict[str, Any]]:
     """Every line on the invoice-number item; their amounts are the platform's, so TotalAmt is
     the platform's total to the cent."""
     if not invoice.lines:
-        return [_sales_line(invoice.memo or f"Invoice {invoice.number}", invoice.total, item_id)]
+        # Without lines the total is what the client owes, tax included (contracts.md §7).
+        amount = invoice.total - invoice.tax_amount + invoice.discount_amount
+        return [_sales_line(invoice.memo or f"Invoice {invoice.number}", amount, item_id)]
     lines = []
     for line in invoice.lines:
         rate = (line.quantity, line.unit_price) if line.unit_price is not None else None
