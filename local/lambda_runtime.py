@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import boto3
 
 from local.clock import LocalClock, next_visible_in, settle_in_flight
+from local.poll_result import PollResult
 from local.stack import EventBridgeSource, HttpRoute, LocalFunction, LocalStack, SqsSource
-from local.streams import StreamPoller, StreamResult
+from local.streams import StreamPoller
 
 logger = logging.getLogger(__name__)
 
@@ -67,26 +68,6 @@ _SOURCE_IP = "203.0.113.10"
 MAX_SIMULATED_SECONDS = 30 * 24 * 3600
 SETTLE_SECONDS = 0.5
 _USER_AGENT = "qbo-sync-local/1.0"
-
-
-@dataclass
-class PollResult:
-    invocations: int = 0
-    succeeded: int = 0
-    """Records (SQS) or events (EventBridge) the handler processed."""
-    failed: int = 0
-    """Records reported failed or in a batch that raised; events that failed every attempt."""
-    dead_lettered: int = 0
-    """Events sent to the function's dead-letter queue (asynchronous invocations only)."""
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: PollResult) -> PollResult:
-        self.invocations += other.invocations
-        self.succeeded += other.succeeded
-        self.failed += other.failed
-        self.dead_lettered += other.dead_lettered
-        self.errors.extend(other.errors)
-        return self
 
 
 @dataclass
@@ -204,9 +185,9 @@ class LambdaRuntime:
             self._stream_poller = StreamPoller(self._session, self.invoke)
         return self._stream_poller
 
-    def poll_streams(self) -> StreamResult:
+    def poll_streams(self) -> PollResult:
         """Delivers the stream records written since the last poll to their functions."""
-        result = StreamResult()
+        result = PollResult()
         if not self._reading_streams.acquire(blocking=False):
             return result  # the reader that holds it delivers these records too
         try:

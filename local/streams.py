@@ -15,22 +15,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import boto3
 
+from local.poll_result import PollResult
 from local.stack import LocalFunction, StreamSource
-
-
-@dataclass
-class StreamResult:
-    invocations: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    sent_to_on_failure: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -58,7 +50,7 @@ class StreamPoller:
                     key = (function.logical_id, source.event_name, shard)
                     self._positions[key] = self._latest(source, shard, self._positions.get(key))
 
-    def poll(self, function: LocalFunction, result: StreamResult) -> bool:
+    def poll(self, function: LocalFunction, result: PollResult) -> bool:
         """One pass over the function's streams; True if any batch was delivered."""
         progressed = False
         for source in function.stream_sources:
@@ -76,7 +68,7 @@ class StreamPoller:
         source: StreamSource,
         shard: str,
         position: _Position,
-        result: StreamResult,
+        result: PollResult,
     ) -> bool:
         """Delivers the next batch; True when the stream moved on (more may follow)."""
         records = self._read(source, shard, position)
@@ -104,7 +96,7 @@ class StreamPoller:
         position: _Position,
         records: list[dict[str, Any]],
         first_failed: int,
-        result: StreamResult,
+        result: PollResult,
         *,
         raised: bool,
     ) -> bool:
@@ -119,7 +111,7 @@ class StreamPoller:
         if limit < 0 or position.retries <= limit:
             return False
         self._send_to_on_failure(source, rest)
-        result.sent_to_on_failure += len(rest)
+        result.dead_lettered += len(rest)
         self._checkpoint(position, rest[-1])
         return True
 
