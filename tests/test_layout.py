@@ -22,6 +22,9 @@ MAY_IMPORT = {
     "invoices": {"core", "qbo", "connection", "ledger", "events"},
     "payments": {"core", "qbo", "connection", "ledger", "events"},
     "status": {"core", "connection", "ledger"},
+    "accounts": {"core", "qbo", "connection"},
+    "payouts": {"core", "qbo", "connection", "events"},
+    "payout_status": {"core", "payouts", "status"},
 }
 # The one module outside workflows/ that emits an event: the reauthorization flip, from the
 # write that makes it.

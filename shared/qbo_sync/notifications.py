@@ -28,6 +28,8 @@ INVOICE_EXPORT_FAILED = "QuickBooks Invoice Export Failed"
 PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
+PAYOUT_DEPOSITED = "QuickBooks Payout Deposited"
+PAYOUT_WAITING = "QuickBooks Payout Waiting"
 
 
 def invoice_exported(
@@ -92,6 +94,24 @@ def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at
     _emit(
         CONNECTION_EXPIRING, contractor_id, realm_id=realm_id, refresh_expires_at=refresh_expires_at
     )
+
+
+def payout_deposited(
+    contractor_id: str, *, payout_id: str, qbo_deposit_id: str, amount: str
+) -> None:
+    """contracts.md §12: the payout's deposit is in QuickBooks (amount: the bank transfer)."""
+    _emit(
+        PAYOUT_DEPOSITED,
+        contractor_id,
+        payout_id=payout_id,
+        qbo_deposit_id=qbo_deposit_id,
+        amount=amount,
+    )
+
+
+def payout_waiting(contractor_id: str, *, payout_id: str, reason: Reason) -> None:
+    """contracts.md §12: the payout waits (for a payment, a bank account, QuickBooks)."""
+    _emit(PAYOUT_WAITING, contractor_id, payout_id=payout_id, reason=reason)
 
 
 def _emit(detail_type: str, contractor_id: str, **ids: Any) -> None:

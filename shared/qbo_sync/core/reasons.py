@@ -29,6 +29,11 @@ class ReasonCode(StrEnum):
     NAME_TAKEN = "client_name_taken"
     ITEM_NAME_TAKEN = "item_name_taken"
     NO_INCOME_ACCOUNT = "no_income_account"
+    PAYMENT_NOT_RECORDED = "payment_not_recorded"
+    PAYOUT_ACCOUNT_REQUIRED = "payout_account_required"
+    PAYMENT_ALREADY_DEPOSITED = "payment_already_deposited"
+    PAYOUT_AMOUNT_MISMATCH = "payout_payment_amount_mismatch"
+    PAYOUT_IN_PROGRESS = "payout_in_progress"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -72,6 +77,23 @@ _MESSAGES: dict[ReasonCode, str] = {
         "The QuickBooks company has no income account for the invoice's item. Add an income "
         "account in QuickBooks, then retry."
     ),
+    ReasonCode.PAYMENT_NOT_RECORDED: (
+        "Waiting for a payment or refund of this payout to be recorded in QuickBooks; the "
+        "deposit is made as soon as it is."
+    ),
+    ReasonCode.PAYOUT_ACCOUNT_REQUIRED: (
+        "Choose the bank account payouts arrive in on the Accounting export settings page; "
+        "waiting payouts are then deposited by themselves."
+    ),
+    ReasonCode.PAYMENT_ALREADY_DEPOSITED: (
+        "A payment of this payout is already in another deposit in QuickBooks. Remove it from "
+        "that deposit in QuickBooks, then retry."
+    ),
+    ReasonCode.PAYOUT_AMOUNT_MISMATCH: (
+        "A payment of this payout has another amount in QuickBooks than in the payout. Check "
+        "the payment in QuickBooks, then retry."
+    ),
+    ReasonCode.PAYOUT_IN_PROGRESS: "The payout is being deposited in QuickBooks.",
 }
 
 # QuickBooks field names, as the contractor knows them on the platform.

@@ -1,5 +1,6 @@
 """A payment-completed event: recorded in QBO once, or parked until its invoice is exported or
-QuickBooks is reconnected; then its Payment Recorded event (contracts.md §6)."""
+QuickBooks is reconnected; then its Payment Recorded event (contracts.md §6), and the payouts
+that waited for it sent again (contracts.md §10)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,9 @@ def announce_recorded(recorder: Recorder) -> None:
             invoice_paid=recorded.invoice_paid,
         )
     recorder.recorded.clear()
+    if recorder.payouts_waiting:
+        # Imported here: a payout's modules load only when a payout waited for a payment.
+        from qbo_sync.workflows.payout import resume_payouts
+
+        resume_payouts(recorder.connection, recorder.payouts_waiting)
+        recorder.payouts_waiting.clear()
