@@ -108,3 +108,13 @@ def payouts_list(env: LocalEnvironment, contractor: str, **query: str) -> dict[s
     status, body = api(env, "GET", "/quickbooks/payouts", contractor, query=query)
     assert status == 200, body
     return dict(body)
+
+
+def payout_event(env: LocalEnvironment, detail: dict[str, Any]) -> dict[str, Any]:
+    """A payout-paid event as Lambda receives it from PaymentEventsQueue (one record)."""
+    bus_event = samples.payment_bus_event(env.stack, detail)
+    bus_event["detail-type"] = env.stack.parameters["PayoutEventDetailType"]
+    record = samples.sqs_record(
+        json.dumps(bus_event), env.stack.attributes["PaymentEventsQueue"]["Arn"], env.stack.region
+    )
+    return {"Records": [record]}
