@@ -196,3 +196,28 @@ def test_payment_already_deposited_by_another_payout_fails_the_second_with_its_r
         "failed",
         "payment_already_deposited",
     )
+
+
+def test_payout_arriving_while_quickbooks_needs_reconnecting_deposits_after_the_reconnect(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    choose_bank(env, qbo, realm, contractor)
+    paid(env, contractor, "8", "80.00", "pay_8")
+    qbo.deauthorize_app(realm)  # QBO now answers 403, code 3100
+
+    with capture_events("payouts") as emitted:
+        pay_out(env, samples.payout_paid(contractor, "po_8", [payment("pay_8", "80.00", "2.62")]))
+        pay_out(env, samples.payout_paid(contractor, "po_8", [payment("pay_8", "80.00", "2.62")]))
+
+    [item] = payouts_list(env, contractor)["items"]
+    assert (item["status"], item["reason"]["code"]) == ("waiting", "reauthorization_required")
+    assert len(emitted.details(WAITING)) == 1  # the redelivery changed nothing: no event
+    assert qbo.entities(realm, "Deposit") == []
+
+    assert env.platform.connect_quickbooks(contractor).endswith("quickbooks=connected")
+    result = env.runtime.drain()
+
+    assert result.failed == 0, result.errors
+    [deposit] = qbo.entities(realm, "Deposit")
+    assert deposit["TotalAmt"] == Decimal("77.38")
+    assert undeposited(qbo, realm) == 0

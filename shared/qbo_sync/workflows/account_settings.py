@@ -13,9 +13,8 @@ from qbo_sync.accounts.clearing import SETTING, AccountRole
 from qbo_sync.accounts.settings import CHOICES, settings_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
-from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.status import InvalidRequest, NotConnected
-from qbo_sync.workflows.payout import resume_payouts
+from qbo_sync.workflows.payout import resume_all_waiting
 
 logger = Logger(child=True)
 
@@ -58,16 +57,9 @@ def change_settings(contractor_id: str, body: Any) -> dict[str, Any]:
     payout_field, _ = SETTING[AccountRole.PAYOUT]
     chosen = after.chosen(payout_field)
     if chosen and chosen != before.chosen(payout_field):
-        _resume_waiting(connection)
+        resume_all_waiting(contractor_id)
     logger.info("Account settings changed", fields=sorted(choices))
     return after.view()
-
-
-def _resume_waiting(connection: Connection) -> None:
-    # All waiting payouts: those waiting for a payment wait again, at no QBO cost.
-    waiting = payout_listing(connection.contractor_id).waiting()
-    if waiting:
-        resume_payouts(connection, waiting)
 
 
 def _choices(body: Any) -> dict[str, str | None]:

@@ -38,6 +38,7 @@ from qbo_sync.payouts.lines import (
     needs_fees_account,
     needs_refunds_account,
 )
+from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.payouts.queue import send_payouts
 from qbo_sync.payouts.records import Claim, PayoutRecords, payout_records
 from qbo_sync.payouts.refund_lookup import recorded_refund
@@ -91,6 +92,18 @@ def resume_payouts(connection: Connection, payout_ids: set[str] | list[str]) -> 
     if details:
         send_payouts(details)
         logger.info("Waiting payouts sent again", payouts=len(details))
+
+
+def resume_all_waiting(contractor_id: str) -> int:
+    """After a reconnect or a bank account chosen: every waiting payout is sent again (those
+    still waiting for a payment wait again, at no QBO cost); returns how many."""
+    connection = services.connections().get(contractor_id)
+    if connection is None or not connection.usable:
+        return 0
+    waiting = payout_listing(contractor_id).waiting()
+    if waiting:
+        resume_payouts(connection, waiting)
+    return len(waiting)
 
 
 def _claim(records: PayoutRecords, payout: PayoutPaid, attempt: str) -> Claim:

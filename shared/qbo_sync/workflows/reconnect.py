@@ -1,6 +1,6 @@
 """The OAuth callback, and what a successful reconnect sets going: the invoices kept while the
-connection needed reauthorization go back on the queue, and the parked payments whose invoice
-is exported are recorded."""
+connection needed reauthorization go back on the queue, the parked payments whose invoice
+is exported are recorded, and the waiting payouts are sent again."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def after_reconnect(contractor_id: str) -> None:
     try:
         invoices = resume_kept_invoices(contractor_id)
         payments = resume_parked_payments(contractor_id)
+        from qbo_sync.workflows.payout import resume_all_waiting  # as resume_kept_invoices'
+
+        payouts = resume_all_waiting(contractor_id)
     except Exception as failure:
         logger.error(
             "Kept work not resumed after reconnect",
@@ -43,7 +46,12 @@ def after_reconnect(contractor_id: str) -> None:
             error=type(failure).__name__,
         )
         return
-    logger.info("Kept work resumed", resent_invoices=invoices, applied_payments=payments)
+    logger.info(
+        "Kept work resumed",
+        resent_invoices=invoices,
+        applied_payments=payments,
+        resent_payouts=payouts,
+    )
 
 
 def resume_kept_invoices(contractor_id: str) -> int:
