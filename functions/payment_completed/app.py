@@ -1,7 +1,8 @@
 """Consumes the payment system's events, as the bus rules queue them on PaymentEventsQueue:
 each payment-completed event records a payment in QuickBooks, each payout-paid event deposits a
 payout (partial batch responses: one failing event is tried again later, the others of the
-batch are done). Which is which: the record's detail-type, through HANDLERS."""
+batch are done). Which is which: the record's detail-type, through record_handler's table
+(any other detail-type is a payment's, as the payment rule's parameter may be changed)."""
 
 from __future__ import annotations
 
