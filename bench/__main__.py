@@ -34,6 +34,7 @@ def _arguments() -> argparse.Namespace:
         help="month-end burst size (the issue's full size is 2000: ~13 min here on 2 cores)",
     )
     parser.add_argument("--burst-payments", type=int, default=None, help="default: as invoices")
+    parser.add_argument("--payout-payments", type=int, default=500, help="payments in one payout")
     parser.add_argument("--contractors", type=int, default=40)
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument(
@@ -42,7 +43,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated: coldstart,counts,cost,cpu,sales_tax,outage,burst,package",
+        help="comma-separated: coldstart,counts,cost,cpu,sales_tax,outage,payouts,burst,package",
     )
     parser.add_argument(
         "--compare-root",
@@ -100,6 +101,10 @@ def main() -> int:
             from bench import outage
 
             _run("outage", results, lambda: outage.measure(env, companies=args.contractors))
+        if "payouts" not in skip:
+            from bench import payouts
+
+            _run("payouts", results, lambda: payouts.measure(env, payments=args.payout_payments))
     if "burst" not in skip:
         from bench import burst
 

@@ -202,7 +202,7 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
             "qbo_known_customer": 2,
             "qbo_payment": 1,
             "dynamodb_invoice": 4,
-            "dynamodb_payment": 3,
+            "dynamodb_payment": 4,
             "overhead_ms": 25,
         },
     }

@@ -265,6 +265,32 @@ def _cost(figure: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _payouts(figure: dict[str, Any]) -> list[Row]:
+    name = f"11 payout ({figure['payments']} payments)"
+    first, steady = figure["first"], figure["steady"]
+    return [
+        (
+            name,
+            "QBO requests: company's first payout / next",
+            f"{first['qbo']} / {steady['qbo']}",
+            f"<= 3 / <= 1 {_met(first['qbo'] <= 3 and steady['qbo'] <= 1)}",
+        ),
+        (
+            name,
+            "DynamoDB requests: this payout / a 1-payment one",
+            f"{first['dynamodb']} / {steady['dynamodb']}",
+            "",
+        ),
+        (
+            name,
+            "Deposit lines in one request; total = transfer; Undeposited Funds",
+            f"{figure['deposit_lines']}; {figure['totals_match']}; {figure['undeposited']}",
+            "",
+        ),
+        (name, "handler time (local)", f"{first['elapsed_s']:.2f} s", ""),
+    ]
+
+
 SECTIONS = {
     "coldstart": _coldstart,
     "counts": _counts,
@@ -272,6 +298,7 @@ SECTIONS = {
     "cpu": _cpu,
     "sales_tax": sales_tax.rows,
     "outage": _outage,
+    "payouts": _payouts,
     "burst": _burst,
     "package": _package,
 }

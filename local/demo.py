@@ -3,7 +3,8 @@
 A contractor connects QuickBooks through the real redirect flow, sends invoices, their clients pay,
 and the QuickBooks company's invoice list is read back through the Accounting API. Then an invoice
 dated in a period the bookkeeper closed fails, the settings page shows why, the period is
-reopened and the contractor clicks Retry; the demo ends with the export status list.
+reopened and the contractor clicks Retry; then the export status list, and the contractor's
+payout deposited in QuickBooks (local/demo_payouts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from local import demo_sales_tax, samples
+from local.demo_payouts import run_payout
 from local.environment import LocalEnvironment, local_environment
 
 CONTRACTOR = "ctr_demo"
@@ -96,7 +98,8 @@ def run(env: LocalEnvironment) -> int:
     step("QuickBooks invoice list, read back through the Accounting API")
     status = print_invoice_list(env, realm) or demo_sales_tax.run(env)
     step("Settings page: GET /quickbooks/exports")
-    return print_export_status(env) or status
+    status = print_export_status(env) or status
+    return run_payout(env, CONTRACTOR, step) or status
 
 
 def print_invoice_list(env: LocalEnvironment, realm: str) -> int:

@@ -90,6 +90,13 @@ class Platform:
 
     def complete_payment(self, detail: dict[str, Any]) -> None:
         """The payment system emits payment-completed on the bus (contracts.md §4)."""
+        self._emit(self._stack.parameters["PaymentEventDetailType"], detail)
+
+    def pay_out(self, detail: dict[str, Any]) -> None:
+        """The payment system emits payout-paid on the bus (contracts.md §10)."""
+        self._emit(self._stack.parameters["PayoutEventDetailType"], detail)
+
+    def _emit(self, detail_type: str, detail: dict[str, Any]) -> None:
         import boto3
 
         parameters = self._stack.parameters
@@ -98,7 +105,7 @@ class Platform:
                 {
                     "EventBusName": self._stack.resources["EventBus"],
                     "Source": parameters["PaymentEventSource"],
-                    "DetailType": parameters["PaymentEventDetailType"],
+                    "DetailType": detail_type,
                     "Detail": json.dumps(detail),
                 }
             ]

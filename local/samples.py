@@ -94,6 +94,30 @@ def payment_completed(
     }
 
 
+def payout_paid(
+    contractor_id: str,
+    payout_id: str,
+    items: list[dict[str, Any]],
+    *,
+    arrival_date: str = "2026-12-04",
+    amount: str | None = None,
+) -> dict[str, Any]:
+    """A payout-paid `detail` (contracts.md §10); `amount` defaults to what the items add up to."""
+    net = Decimal("0")
+    for item in items:
+        sign = -1 if item["type"] == "refund" else 1
+        net += sign * Decimal(item["amount"]) - Decimal(item.get("fee", "0"))
+    return {
+        "schema_version": 1,
+        "payout_id": payout_id,
+        "contractor_id": contractor_id,
+        "amount": amount if amount is not None else str(net),
+        "currency": "USD",
+        "arrival_date": arrival_date,
+        "items": items,
+    }
+
+
 def payment_bus_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
     """A payment-completed event as the stack's bus rule delivers it to PaymentEventsQueue."""
     parameters = stack.parameters

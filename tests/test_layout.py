@@ -23,8 +23,11 @@ MAY_IMPORT = {
     "invoices": {"core", "qbo", "connection", "ledger", "events", "company"},
     "payments": {"core", "qbo", "connection", "ledger", "events"},
     "status": {"core", "connection", "ledger"},
+    "accounts": {"core", "qbo", "connection"},
+    "payouts": {"core", "qbo", "connection", "events"},
+    "payout_status": {"core", "payouts", "status"},
     # The outbox reads what changed from the packages that own the items, and emits.
-    "outbox": {"core", "connection", "ledger", "notifications"},
+    "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
 }
 LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:")
 

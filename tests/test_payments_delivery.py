@@ -250,7 +250,7 @@ def test_payment_refused_by_quickbooks_is_failed_with_its_code_and_not_retried(
     assert refused["qbo_code"] == "2500" and refused["qbo_element"] == "DepositToAccountRef"
 
 
-def test_a_recorded_payment_costs_one_qbo_request_and_three_dynamodb_requests(
+def test_a_recorded_payment_costs_one_qbo_request_and_four_dynamodb_requests(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
     from qbo_sync.core import aws
@@ -277,7 +277,8 @@ def test_a_recorded_payment_costs_one_qbo_request_and_three_dynamodb_requests(
 
     assert answer == {"batchItemFailures": []}
     assert qbo.count_requests(realm) - qbo_before == 1
-    assert calls == ["GetItem", "UpdateItem", "UpdateItem"]  # connection, claim, record
+    # connection, claim, record, and the payment findable by its id for payouts
+    assert calls == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
     assert balance(qbo, realm, "22") == 0
 
 

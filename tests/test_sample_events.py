@@ -52,3 +52,13 @@ def test_payment_completed_sample_is_accepted_by_the_consumer(
     assert response == {"batchItemFailures": []}
     [handled] = logs.records("Payment handled")
     assert handled["outcome"] == "skipped"  # ctr_123 has not connected QuickBooks in this test
+
+
+def test_payout_paid_sample_is_accepted_by_the_consumer(
+    env: LocalEnvironment, logs: LogCapture
+) -> None:
+    response = env.runtime.invoke("PaymentCompletedFunction", _load("payout_paid.json"))
+
+    assert response == {"batchItemFailures": []}
+    [handled] = logs.records("Payout handled")
+    assert handled["outcome"] == "skipped"  # ctr_123 has not connected QuickBooks in this test

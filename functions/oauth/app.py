@@ -1,5 +1,5 @@
-"""HTTP routes for the settings page: connect, Intuit's callback, the connection itself, and
-the export status list with its retry."""
+"""HTTP routes for the settings page: connect, Intuit's callback, the connection itself, the
+export status list with its retry, the account settings, and the payouts with their retry."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from qbo_sync.connection.flow import (
 from qbo_sync.connection.oauth_states import STATE_LIFETIME_SECONDS
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.tracing import traced
+from qbo_sync.payout_status import PayoutNotFound, list_payouts
 from qbo_sync.status import (
     ExportNotFound,
     InvalidRequest,
@@ -27,6 +28,13 @@ from qbo_sync.status import (
     connection_view,
     list_exports,
 )
+from qbo_sync.workflows.account_settings import (
+    InvalidAccount,
+    change_settings,
+    list_accounts,
+    view_settings,
+)
+from qbo_sync.workflows.payout_retry import retry_payout
 from qbo_sync.workflows.reconnect import complete_connect
 from qbo_sync.workflows.retry import retry_export
 
@@ -110,6 +118,59 @@ def post_retry(invoice_id: str) -> Response:
     contractor_id, _ = _contractor()
     retry_export(contractor_id, invoice_id)
     return _json(202, {"status": "pending"})
+
+
+@app.get("/quickbooks/accounts")
+def get_accounts() -> Response:
+    contractor_id, _ = _contractor()
+    params = app.current_event.query_string_parameters or {}
+    return _json(200, list_accounts(contractor_id, params.get("type")))
+
+
+@app.get("/quickbooks/settings")
+def get_account_settings() -> Response:
+    contractor_id, _ = _contractor()
+    return _json(200, view_settings(contractor_id))
+
+
+@app.put("/quickbooks/settings")
+def put_account_settings() -> Response:
+    contractor_id, _ = _contractor()
+    try:
+        body = app.current_event.json_body
+    except ValueError:
+        body = None
+    return _json(200, change_settings(contractor_id, body))
+
+
+@app.get("/quickbooks/payouts")
+def get_payouts() -> Response:
+    contractor_id, _ = _contractor()
+    params = app.current_event.query_string_parameters or {}
+    page = list_payouts(
+        contractor_id, params.get("status"), params.get("limit"), params.get("cursor")
+    )
+    return _json(200, page)
+
+
+@app.post("/quickbooks/payouts/<payout_id>/retry")
+def post_payout_retry(payout_id: str) -> Response:
+    contractor_id, _ = _contractor()
+    retry_payout(contractor_id, payout_id)
+    return _json(202, {"status": "waiting"})
+
+
+@app.exception_handler(InvalidAccount)
+def _invalid_account(error: InvalidAccount) -> Response:
+    message = (
+        f"{error.field} must be an active {error.kind.value} account of your QuickBooks company."
+    )
+    return _json(400, {"error": "invalid_account", "message": message, "field": error.field})
+
+
+@app.exception_handler(PayoutNotFound)
+def _payout_not_found(_: PayoutNotFound) -> Response:
+    return _error(404, "not_found", "There is no such payout for your QuickBooks company.")
 
 
 @app.exception_handler(InvalidRequest)

@@ -1,10 +1,13 @@
-"""Consumes payment-completed events, as the bus rule queues them on PaymentEventsQueue, and
-records each payment in QuickBooks (partial batch responses: one failing payment is tried
-again later, the others of the batch are done)."""
+"""Consumes the payment system's events, as the bus rules queue them on PaymentEventsQueue:
+each payment-completed event records a payment in QuickBooks, each payout-paid event deposits a
+payout (partial batch responses: one failing event is tried again later, the others of the
+batch are done). Which is which: the record's detail-type, through record_handler's table
+(any other detail-type is a payment's, as the payment rule's parameter may be changed)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, assert_never, cast
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,11 +23,12 @@ from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, p
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.core.delivery import defer
 from qbo_sync.core.settings import configured, get_settings
-from qbo_sync.core.statuses import PaymentOutcome
+from qbo_sync.core.statuses import PaymentOutcome, PayoutOutcome
 from qbo_sync.core.tracing import traced
-from qbo_sync.events import PaymentCompleted, validation_problems
+from qbo_sync.events import PaymentCompleted, PayoutPaid, validation_problems
 from qbo_sync.payments.recorder import PaymentNotRecorded
 from qbo_sync.workflows.payment import record_payment
+from qbo_sync.workflows.payout import PayoutNotDeposited, deposit_payout
 
 logger = Logger()
 metrics = Metrics()
@@ -49,10 +53,68 @@ def metric_name(outcome: PaymentOutcome) -> str:
             assert_never(outcome)
 
 
+def payout_metric_name(outcome: PayoutOutcome) -> str:
+    match outcome:
+        case PayoutOutcome.DEPOSITED:
+            return "PayoutsDeposited"
+        case PayoutOutcome.ALREADY_DEPOSITED:
+            return "PayoutsAlreadyDeposited"
+        case PayoutOutcome.WAITING:
+            return "PayoutsWaiting"
+        case PayoutOutcome.SKIPPED:
+            return "PayoutsSkipped"
+        case PayoutOutcome.FAILED:
+            return "PayoutFailures"
+        case _:
+            assert_never(outcome)
+
+
 def record_handler(record: SQSRecord) -> None:
-    logger.remove_keys(["contractor_id", "payment_id", "invoice_id"])
+    logger.remove_keys(["contractor_id", "payment_id", "invoice_id", "payout_id"])
     try:
         event = json.loads(record.body)
+    except ValueError:
+        event = None
+    detail_type = event.get("detail-type") if isinstance(event, dict) else None
+    handlers: dict[str | None, Callable[[SQSRecord, Any], None]] = {
+        get_settings().payout_event_detail_type: payout_handler,
+    }
+    handlers.get(detail_type, payment_handler)(record, event)
+
+
+def payout_handler(record: SQSRecord, event: Any) -> None:
+    try:
+        payout = cast(
+            PayoutPaid,
+            parse(event=event, model=PayoutPaid, envelope=envelopes.EventBridgeEnvelope),
+        )
+    except ValidationError as invalid:
+        # Retrying cannot fix a malformed payout (items that do not add up): refused once.
+        problems = validation_problems(invalid)
+        logger.error("Payout event refused", message_id=record.message_id, problems=problems)
+        metrics.add_metric(name="PayoutsRefused", unit=MetricUnit.Count, value=1)
+        return
+    logger.append_keys(contractor_id=payout.contractor_id, payout_id=payout.payout_id)
+    try:
+        result = deposit_payout(payout)
+    except PayoutNotDeposited as error:
+        defer(get_settings().payment_events_queue_url, record.receipt_handle, error.delay_seconds)
+        logger.warning(
+            "Payout not deposited; it is tried again later",
+            reason=str(error),
+            attempt=error.attempt,
+            retry_in_seconds=error.delay_seconds,
+        )
+        metrics.add_metric(name="PayoutFailures", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name=payout_metric_name(result.outcome), unit=MetricUnit.Count, value=1)
+    logger.info("Payout handled", outcome=result.outcome, qbo_deposit_id=result.qbo_deposit_id)
+
+
+def payment_handler(record: SQSRecord, event: Any) -> None:
+    try:
+        if event is None:
+            raise ValueError("not JSON")
         payment = cast(
             PaymentCompleted,
             parse(event=event, model=PaymentCompleted, envelope=envelopes.EventBridgeEnvelope),

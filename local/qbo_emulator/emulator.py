@@ -10,6 +10,7 @@ from typing import Any
 
 from . import faults, sales_tax
 from .accounting import entity_name, write
+from .accounts import build_account
 from .clock import Clock
 from .faults import ApiError
 from .names import add_person, build_customer, build_item
@@ -186,6 +187,18 @@ class QboEmulator:
             except ApiError as exc:
                 raise ValueError(f"cannot add Item {name!r}: {exc.errors}") from exc
             return str(company.insert("Item", built, now)["Id"])
+
+    def add_account(self, realm_id: str, name: str, account_type: str, **fields: Any) -> str:
+        """An account the bookkeeper made before the integration connected; returns its Id."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            now = self._state.clock.now()
+            body = {"Name": name, "AccountType": account_type, **fields}
+            try:
+                built = build_account(company, body, None, now)
+            except ApiError as exc:
+                raise ValueError(f"cannot add Account {name!r}: {exc.errors}") from exc
+            return str(company.insert("Account", built, now)["Id"])
 
     def _add_person(self, realm_id: str, entity: str, display_name: str) -> str:
         with self._state.lock:

@@ -25,6 +25,8 @@ INVOICE_EXPORT_FAILED = "QuickBooks Invoice Export Failed"
 PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
+PAYOUT_DEPOSITED = "QuickBooks Payout Deposited"
+PAYOUT_WAITING = "QuickBooks Payout Waiting"
 # PutEvents takes at most 10 entries a request.
 MAX_ENTRIES = 10
 
@@ -112,6 +114,22 @@ def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at
         contractor_id,
         {"realm_id": realm_id, "refresh_expires_at": refresh_expires_at},
     )
+
+
+def payout_deposited(
+    contractor_id: str, *, payout_id: str, qbo_deposit_id: str, amount: str
+) -> Event:
+    """contracts.md §12: the payout's deposit is in QuickBooks (amount: the bank transfer)."""
+    return Event(
+        PAYOUT_DEPOSITED,
+        contractor_id,
+        {"payout_id": payout_id, "qbo_deposit_id": qbo_deposit_id, "amount": amount},
+    )
+
+
+def payout_waiting(contractor_id: str, *, payout_id: str, reason: Reason) -> Event:
+    """contracts.md §12: the payout waits (for a payment, a bank account, QuickBooks)."""
+    return Event(PAYOUT_WAITING, contractor_id, {"payout_id": payout_id, "reason": reason})
 
 
 def publish(events: list[tuple[str, Event]]) -> None:

@@ -3,7 +3,7 @@
 
 The writers emit nothing: a state change that was written is an event, even if its function
 died right after the write. The change is read from the item before and after the write (the
-stream's images), by the package that owns the item (ledger/changes.py, connection/changes.py),
+stream's images), by the package that owns the item (ledger/, connection/, payouts/changes.py),
 so a write that changed nothing a contractor sees (a redelivery) emits nothing. The stream
 delivers a record at least once; the event's id is derived from the record's own id, so every
 delivery of one change carries the same `detail.event_id`.
@@ -23,6 +23,7 @@ from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
 from qbo_sync.ledger.changes import ExportChanged, LedgerChange, ledger_changes
 from qbo_sync.notifications import Event
+from qbo_sync.payouts.changes import PayoutChange, PayoutDeposited, payout_changes
 
 logger = Logger(child=True)
 
@@ -67,7 +68,9 @@ def emit_changes(table: Table, record_id: str, old: dict[str, Any], new: dict[st
 def events_of(table: Table, old: dict[str, Any], new: dict[str, Any]) -> list[Event]:
     match table:
         case Table.MAPPINGS:
-            return [_ledger_event(change) for change in ledger_changes(old, new)]
+            return [_ledger_event(change) for change in ledger_changes(old, new)] + [
+                _payout_event(change) for change in payout_changes(old, new)
+            ]
         case Table.CONNECTIONS:
             return [_connection_event(change) for change in connection_changes(old, new)]
         case _:
@@ -117,4 +120,17 @@ def _connection_event(change: Expiring | NeedsReauthorization) -> Event:
         change.contractor_id,
         realm_id=change.realm_id,
         refresh_expires_at=change.refresh_expires_at,
+    )
+
+
+def _payout_event(change: PayoutChange) -> Event:
+    if isinstance(change, PayoutDeposited):
+        return notifications.payout_deposited(
+            change.contractor_id,
+            payout_id=change.payout_id,
+            qbo_deposit_id=change.qbo_deposit_id,
+            amount=change.amount,
+        )
+    return notifications.payout_waiting(
+        change.contractor_id, payout_id=change.payout_id, reason=change.reason
     )

@@ -154,6 +154,11 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "DELETE /quickbooks/connection": "PlatformJwt",
         "GET /quickbooks/exports": "PlatformJwt",
         "POST /quickbooks/exports/{invoice_id}/retry": "PlatformJwt",
+        "GET /quickbooks/accounts": "PlatformJwt",
+        "GET /quickbooks/settings": "PlatformJwt",
+        "PUT /quickbooks/settings": "PlatformJwt",
+        "GET /quickbooks/payouts": "PlatformJwt",
+        "POST /quickbooks/payouts/{payout_id}/retry": "PlatformJwt",
         "GET /quickbooks/launch": None,
         "GET /quickbooks/disconnected": None,
     }

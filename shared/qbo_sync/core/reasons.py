@@ -31,6 +31,11 @@ class ReasonCode(StrEnum):
     NO_INCOME_ACCOUNT = "no_income_account"
     TAX_RATE_NOT_FOUND = "tax_rate_not_found"
     CURRENCY_NOT_ENABLED = "currency_not_enabled"
+    PAYMENT_NOT_RECORDED = "payment_not_recorded"
+    PAYOUT_ACCOUNT_REQUIRED = "payout_account_required"
+    PAYMENT_ALREADY_DEPOSITED = "payment_already_deposited"
+    PAYOUT_AMOUNT_MISMATCH = "payout_payment_amount_mismatch"
+    PAYOUT_IN_PROGRESS = "payout_in_progress"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -83,6 +88,23 @@ _MESSAGES: dict[ReasonCode, str] = {
         "The invoice is in {currency}, but the QuickBooks company works only in {home}. Turn "
         "on Multicurrency in QuickBooks (Account and Settings, Advanced), then retry."
     ),
+    ReasonCode.PAYMENT_NOT_RECORDED: (
+        "Waiting for a payment or refund of this payout to be recorded in QuickBooks; the "
+        "deposit is made as soon as it is."
+    ),
+    ReasonCode.PAYOUT_ACCOUNT_REQUIRED: (
+        "Choose the bank account payouts arrive in on the Accounting export settings page; "
+        "waiting payouts are then deposited by themselves."
+    ),
+    ReasonCode.PAYMENT_ALREADY_DEPOSITED: (
+        "A payment of this payout is already in another deposit in QuickBooks. Remove it from "
+        "that deposit in QuickBooks, then retry."
+    ),
+    ReasonCode.PAYOUT_AMOUNT_MISMATCH: (
+        "A payment of this payout has another amount in QuickBooks than in the payout. Check "
+        "the payment in QuickBooks, then retry."
+    ),
+    ReasonCode.PAYOUT_IN_PROGRESS: "The payout is being deposited in QuickBooks.",
 }
 
 # QuickBooks field names, as the contractor knows them on the platform.

@@ -69,3 +69,22 @@ class CallbackRefusal(StrEnum):
     DENIED = "denied"
     INVALID_STATE = "invalid_state"
     EXCHANGE_FAILED = "exchange_failed"
+
+
+class PayoutStatus(StrEnum):
+    """A payout's record (contracts.md §12); DEPOSITING shows as waiting on the list."""
+
+    WAITING = "waiting"  # for a payment or refund to be recorded, or for a bank account
+    DEPOSITING = "depositing"  # an attempt holds it under a lease
+    DEPOSITED = "deposited"
+    FAILED = "failed"
+
+
+class PayoutOutcome(StrEnum):
+    """What one run of the depositor did with a payout-paid event."""
+
+    DEPOSITED = "deposited"
+    ALREADY_DEPOSITED = "already_deposited"
+    WAITING = "waiting"
+    SKIPPED = "skipped"
+    FAILED = "failed"

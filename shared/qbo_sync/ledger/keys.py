@@ -32,3 +32,8 @@ def skipped_key(contractor_id: str, invoice_id: str) -> Key:
 
 # The ledger item's attribute of one payment's entry: "payment:<payment id>".
 ENTRY_PREFIX = "payment:"
+
+
+def recorded_payment_key(contractor_id: str, realm_id: str, payment_id: str) -> Key:
+    """A recorded payment's item, found by the payment id alone (payment_index.py)."""
+    return key(contractor_id, f"{realm_id}#recorded#{payment_id}")

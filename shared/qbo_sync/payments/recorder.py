@@ -7,11 +7,13 @@ QBO requestid on every attempt, so QBO answers a repeat with the Payment it alre
 an attempt that may have reached QBO without being written down, a lookup in QBO before creating,
 because QBO does not promise to remember a requestid for ever.
 
-In the steady state a payment costs one QBO request (the create) and three DynamoDB requests
-(the connection, the claim, the record). Imports nothing of invoices/: where the ledger does not
-know the invoice's QBO ids yet, it asks the `lookup` it was given (workflows/ hands it the
-mapping store's). Emits no event: the write that records a payment is its event (the outbox
-derives Payment Recorded from the ledger item's change).
+In the steady state a payment costs one QBO request (the create) and four DynamoDB requests
+(the connection, the claim, the record, and the payment's item that payouts find it by,
+ledger/payment_index.py). Imports nothing of invoices/: where the ledger does not know the
+invoice's QBO ids yet, it asks the `lookup` it was given (workflows/ hands it the mapping
+store's). Emits no event: the write that records a payment is its event (the outbox derives
+Payment Recorded from the ledger item's change); the payouts that waited for a payment it
+recorded are in `payouts_waiting`, for the workflow.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, PaymentOutcome
 from qbo_sync.events import PaymentCompleted
 from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
+from qbo_sync.ledger.payment_index import payment_index
 from qbo_sync.qbo.client import QboClient, quote, request_id
 from qbo_sync.qbo.faults import (
     AuthenticationFailed,
@@ -87,6 +90,7 @@ class Recorder:
     def __init__(self, connection: Connection, lookup: InvoiceLookup) -> None:
         self.connection = connection
         self.ledger: PaymentLedger = payment_ledger(connection.contractor_id, connection.realm_id)
+        self.payouts_waiting: set[str] = set()  # payouts that waited for a payment it recorded
         self._lookup = lookup
         self._deposit_account_id = get_settings().deposit_account_id
         self._qbo: QboClient | None = None
@@ -142,6 +146,8 @@ class Recorder:
                 payment_id=payment.payment_id,
                 qbo_payment_id=previous.qbo_payment_id,
             )
+            if previous.qbo_payment_id:  # heals a death between the ledger's write and this
+                self._index(payment, previous.qbo_payment_id)
             return PaymentResult(
                 PaymentOutcome.ALREADY_RECORDED, payment.payment_id, previous.qbo_payment_id
             )
@@ -328,10 +334,18 @@ class Recorder:
             return PaymentResult(
                 PaymentOutcome.ALREADY_RECORDED, payment.payment_id, qbo_payment_id
             )
+        self._index(payment, qbo_payment_id)
         if paid is None and known_due is not None:
             paid = total_applied >= known_due
         _log_recorded(payment, qbo_payment_id, ledger.qbo_invoice_id, applied, paid)
         return PaymentResult(PaymentOutcome.RECORDED, payment.payment_id, qbo_payment_id)
+
+    def _index(self, payment: PaymentCompleted, qbo_payment_id: str) -> None:
+        """Findable by its payment id, for the payouts that list it (ledger/payment_index.py)."""
+        index = payment_index(self.connection.contractor_id, self.connection.realm_id)
+        self.payouts_waiting |= index.remember(
+            payment.payment_id, payment.invoice_id, qbo_payment_id, payment.amount
+        )
 
     def _invoice_paid(self, qbo_invoice_id: str) -> bool:
         """QBO's own answer, when the ledger does not know what the invoice is owed (only

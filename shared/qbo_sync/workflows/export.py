@@ -29,7 +29,7 @@ from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
 from qbo_sync.qbo.faults import QboError, Refused, refusal
-from qbo_sync.workflows.payment import recorder_for
+from qbo_sync.workflows.payment import after_recording, recorder_for
 
 __all__ = ["ExportDeferred", "Refused", "export_invoice"]
 
@@ -100,7 +100,11 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
         invoice.invoice_id, invoice.qbo_invoice_id, invoice.qbo_customer_id, exported.total, record
     )
     if ledger.waiting(now()):
-        recorder_for(connection).record_waiting(ledger)
+        recorder = recorder_for(connection)
+        try:
+            recorder.record_waiting(ledger)
+        finally:
+            after_recording(recorder)
     if exported.skipped_record:
         # Sent before QuickBooks was connected, exported now: listed once, as exported.
         export_records(message.contractor_id).delete_skipped(message.invoice.id)

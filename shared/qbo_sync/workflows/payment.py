@@ -1,6 +1,7 @@
 """A payment-completed event: recorded in QBO once, or parked until its invoice is exported or
-QuickBooks is reconnected. Its Payment Recorded event comes from the ledger item's change (the
-outbox), not from here."""
+QuickBooks is reconnected; then the payouts that waited for it are sent again (contracts.md
+§10). Its Payment Recorded event comes from the ledger item's change (the outbox), not from
+here."""
 
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ def record_payment(payment: PaymentCompleted) -> PaymentResult:
     recorder = recorder_for(connection)
     if not connection.usable:
         return recorder.park_until_reconnected(payment)
-    return recorder.record(payment)
+    try:
+        return recorder.record(payment)
+    finally:
+        # Recording one payment may record others that waited for the same invoice.
+        after_recording(recorder)
 
 
 def recorder_for(connection: Connection) -> Recorder:
@@ -35,3 +40,13 @@ def recorder_for(connection: Connection) -> Recorder:
     return Recorder(
         connection, lambda invoice_id: mapping_store(connection).exported_invoice(invoice_id)
     )
+
+
+def after_recording(recorder: Recorder) -> None:
+    """Sends again the payouts that waited for a payment the recorder recorded."""
+    if recorder.payouts_waiting:
+        # Imported here: a payout's modules load only when a payout waited for a payment.
+        from qbo_sync.workflows.payout import resume_payouts
+
+        resume_payouts(recorder.connection, recorder.payouts_waiting)
+        recorder.payouts_waiting.clear()

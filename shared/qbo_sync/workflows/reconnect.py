@@ -1,6 +1,6 @@
 """The OAuth callback, and what a successful reconnect sets going: the invoices kept while the
-connection needed reauthorization go back on the queue, and the parked payments whose invoice
-is exported are recorded."""
+connection needed reauthorization go back on the queue, the parked payments whose invoice
+is exported are recorded, and the waiting payouts are sent again."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def after_reconnect(contractor_id: str) -> None:
     try:
         invoices = resume_kept_invoices(contractor_id)
         payments = resume_parked_payments(contractor_id)
+        from qbo_sync.workflows.payout import resume_all_waiting  # as resume_kept_invoices'
+
+        payouts = resume_all_waiting(contractor_id)
     except Exception as failure:
         logger.error(
             "Kept work not resumed after reconnect",
@@ -43,7 +46,12 @@ def after_reconnect(contractor_id: str) -> None:
             error=type(failure).__name__,
         )
         return
-    logger.info("Kept work resumed", resent_invoices=invoices, applied_payments=payments)
+    logger.info(
+        "Kept work resumed",
+        resent_invoices=invoices,
+        applied_payments=payments,
+        resent_payouts=payouts,
+    )
 
 
 def resume_kept_invoices(contractor_id: str) -> int:
@@ -70,19 +78,22 @@ def resume_parked_payments(contractor_id: str) -> int:
     """Records every parked payment whose invoice is exported; returns how many were recorded.
     The others stay parked until their invoice is exported."""
     from qbo_sync.payments.recorder import PaymentNotRecorded  # as above
-    from qbo_sync.workflows.payment import recorder_for
+    from qbo_sync.workflows.payment import after_recording, recorder_for
 
     connection = services.connections().get(contractor_id)
     if connection is None or not connection.usable:
         return 0
     recorder = recorder_for(connection)
     recorded = 0
-    for invoice_id in recorder.ledger.invoices_with_parked_payments():
-        try:
-            results = recorder.resume(invoice_id)
-        except PaymentNotRecorded as error:
-            # The reconnect must not fail for it; it stays parked for the next export.
-            logger.error("Parked payment not recorded after reconnect", reason=str(error))
-            continue
-        recorded += sum(result.outcome == PaymentOutcome.RECORDED for result in results)
+    try:
+        for invoice_id in recorder.ledger.invoices_with_parked_payments():
+            try:
+                results = recorder.resume(invoice_id)
+            except PaymentNotRecorded as error:
+                # The reconnect must not fail for it; it stays parked for the next export.
+                logger.error("Parked payment not recorded after reconnect", reason=str(error))
+                continue
+            recorded += sum(result.outcome == PaymentOutcome.RECORDED for result in results)
+    finally:
+        after_recording(recorder)
     return recorded

@@ -1,0 +1,83 @@
+"""The settings page's account pickers and choices (contracts.md §11): the company's accounts
+of a kind, the connection's choices, and a change of them, checked against the company first;
+choosing the payout bank account sends the payouts that waited for one again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from qbo_sync.accounts.chart import AccountKind, accounts_of_kind, is_account_of_kind
+from qbo_sync.accounts.clearing import SETTING, AccountRole
+from qbo_sync.accounts.settings import CHOICES, settings_store
+from qbo_sync.connection import services
+from qbo_sync.connection.store import Connection
+from qbo_sync.status import InvalidRequest, NotConnected
+from qbo_sync.workflows.payout import resume_all_waiting
+
+logger = Logger(child=True)
+
+KIND_OF_FIELD = {field: kind for field, kind in SETTING.values()}
+
+
+class InvalidAccount(Exception):
+    """A chosen id that is not an active account of the field's kind in the company."""
+
+    def __init__(self, field: str, kind: AccountKind) -> None:
+        super().__init__(field)
+        self.field, self.kind = field, kind
+
+
+def list_accounts(contractor_id: str, kind: str | None) -> dict[str, Any]:
+    try:
+        wanted = AccountKind(kind or "")
+    except ValueError:
+        names = ", ".join(k.value for k in AccountKind)
+        raise InvalidRequest("invalid_type", "type must be one of: " + names) from None
+    connection = _connected(contractor_id)
+    return {"items": accounts_of_kind(services.qbo_client(connection), wanted)}
+
+
+def view_settings(contractor_id: str) -> dict[str, Any]:
+    connection = _connected(contractor_id)
+    return settings_store(connection.contractor_id, connection.realm_id).get().view()
+
+
+def change_settings(contractor_id: str, body: Any) -> dict[str, Any]:
+    """`body`: the request's JSON, some of the four fields (null clears a choice)."""
+    connection = _connected(contractor_id)
+    choices = _choices(body)
+    qbo = services.qbo_client(connection)
+    for field, value in choices.items():  # all checked before anything is written
+        if value is not None and not is_account_of_kind(qbo, value, KIND_OF_FIELD[field]):
+            raise InvalidAccount(field, KIND_OF_FIELD[field])
+    store = settings_store(connection.contractor_id, connection.realm_id)
+    before, after = store.choose(choices)
+    payout_field, _ = SETTING[AccountRole.PAYOUT]
+    chosen = after.chosen(payout_field)
+    if chosen and chosen != before.chosen(payout_field):
+        resume_all_waiting(contractor_id)
+    logger.info("Account settings changed", fields=sorted(choices))
+    return after.view()
+
+
+def _choices(body: Any) -> dict[str, str | None]:
+    if not isinstance(body, dict) or not body:
+        raise InvalidRequest(
+            "invalid_settings", "Send a JSON object with some of: " + ", ".join(CHOICES)
+        )
+    unknown = sorted(set(body) - set(CHOICES))
+    if unknown:
+        raise InvalidRequest("invalid_settings", f"Unknown setting: {unknown[0]}")
+    for field, value in body.items():
+        if value is not None and (not isinstance(value, str) or not value):
+            raise InvalidRequest("invalid_settings", f"{field} must be an account id or null")
+    return dict(body)
+
+
+def _connected(contractor_id: str) -> Connection:
+    connection = services.connections().get(contractor_id)
+    if connection is None or not connection.usable:
+        raise NotConnected(contractor_id)
+    return connection
