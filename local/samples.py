@@ -1,4 +1,5 @@
-"""Platform events as the invoicing and payment systems publish them (contracts.md §3, §4)."""
+"""Platform events as the invoicing and payment systems publish them (contracts.md §3, §4, §8,
+§9)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,21 @@ def invoice_sent(
                 "country": "US",
             },
         },
+    }
+
+
+def invoice_voided(
+    contractor_id: str, invoice_id: str, number: str, *, revision: int = 1
+) -> dict[str, Any]:
+    """An invoice-voided body (the invoice-sent queue, contracts.md §8)."""
+    return {
+        "schema_version": 1,
+        "message_type": "invoice_voided",
+        "event_id": f"evt_{uuid.uuid4().hex[:12]}",
+        "contractor_id": contractor_id,
+        "voided_at": "2026-12-02T10:00:00Z",
+        "invoice": {"id": invoice_id, "number": number, "revision": revision},
+        "reason": "Job cancelled by the client",
     }
 
 

@@ -28,6 +28,7 @@ INVOICE_EXPORT_FAILED = "QuickBooks Invoice Export Failed"
 PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
+INVOICE_VOIDED = "QuickBooks Invoice Voided"
 
 
 def invoice_exported(
@@ -92,6 +93,11 @@ def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at
     _emit(
         CONNECTION_EXPIRING, contractor_id, realm_id=realm_id, refresh_expires_at=refresh_expires_at
     )
+
+
+def invoice_voided(contractor_id: str, *, invoice_id: str, qbo_invoice_id: str) -> None:
+    """contracts.md §12: the exported invoice is voided in QuickBooks."""
+    _emit(INVOICE_VOIDED, contractor_id, invoice_id=invoice_id, qbo_invoice_id=qbo_invoice_id)
 
 
 def _emit(detail_type: str, contractor_id: str, **ids: Any) -> None:

@@ -29,6 +29,7 @@ class ReasonCode(StrEnum):
     NAME_TAKEN = "client_name_taken"
     ITEM_NAME_TAKEN = "item_name_taken"
     NO_INCOME_ACCOUNT = "no_income_account"
+    INVOICE_VOIDED = "invoice_voided"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -71,6 +72,10 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.NO_INCOME_ACCOUNT: (
         "The QuickBooks company has no income account for the invoice's item. Add an income "
         "account in QuickBooks, then retry."
+    ),
+    ReasonCode.INVOICE_VOIDED: (
+        "The invoice was voided on the platform, so it is voided in QuickBooks (or, if it was "
+        "never exported, it never will be). Payments on it stay with the client as credit."
     ),
 }
 

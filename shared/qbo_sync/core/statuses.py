@@ -15,6 +15,7 @@ class ExportStatus(StrEnum):
     PENDING = "pending"  # queued, retrying, or kept until QuickBooks is reconnected
     FAILED = "failed"
     SKIPPED = "skipped"  # sent while no QuickBooks company was connected
+    VOIDED = "voided"  # voided on the platform (contracts.md §8): voided in QBO, or never sent
 
 
 class ExportOutcome(StrEnum):
@@ -26,6 +27,15 @@ class ExportOutcome(StrEnum):
     SKIPPED = "skipped"
     PENDING = "pending"
     GAVE_UP = "gave_up"  # QuickBooks kept failing for the whole window of attempts
+    VOIDED = "voided"  # the invoice was voided on the platform: acknowledged, not exported
+
+
+class VoidOutcome(StrEnum):
+    """What one run of the void did with an invoice-voided message."""
+
+    VOIDED = "voided"  # voided in QBO by this run
+    ALREADY_VOIDED = "already_voided"
+    NOT_EXPORTED = "not_exported"  # voided before its export: it never will be
 
 
 class EntryStatus(StrEnum):

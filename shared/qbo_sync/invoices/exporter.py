@@ -69,6 +69,10 @@ class Exported:
     skipped_record: bool = False  # a "skipped" export record of this invoice is to go
 
 
+class VoidedOnPlatform(Exception):
+    """The invoice was voided on the platform (contracts.md §8): it is not exported (again)."""
+
+
 class InvoiceExporter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -83,6 +87,8 @@ class InvoiceExporter:
             invoice.id, message.client.id, also=ExportPeek.keys(contractor, realm, invoice.id)
         )
         peek = ExportPeek.of(realm, invoice.id, found)
+        if peek.voided:
+            raise VoidedOnPlatform(invoice.id)
         # Set by each retry the contractor asks for: QBO answers a requestid it has seen with
         # its first answer, a refusal included, so a retry's writes need their own.
         self._retry = peek.retry

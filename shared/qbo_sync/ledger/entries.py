@@ -25,7 +25,7 @@ from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Update, from_item, query_items, to_item
 from qbo_sync.core.settings import get_settings
-from qbo_sync.core.statuses import ClaimOutcome, EntryStatus
+from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, ExportStatus
 from qbo_sync.ledger.keys import ENTRY_PREFIX, ledger_key, ledger_sk
 from qbo_sync.ledger.records import ExportRecord, RecordState
 
@@ -73,6 +73,7 @@ class Ledger:
     parked: frozenset[str] = frozenset()
     entries: dict[str, PaymentEntry] = field(default_factory=dict)
     retry: str | None = None  # the contractor's latest retry of the invoice (records.py)
+    voided: bool = False  # voided on the platform: its payments are the customer's credit
 
     def waiting(self, now: float) -> list[PaymentEntry]:
         """The payments that wait for the invoice (see PaymentEntry.waiting)."""
@@ -325,6 +326,7 @@ def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
         parked=frozenset(values.get("parked", ())),
         entries=entries,
         retry=values.get("export_retry"),
+        voided=values.get("export_status") == ExportStatus.VOIDED,
     )
 
 

@@ -207,10 +207,12 @@ class Recorder:
 
     def _park_claimed(self, payment: PaymentCompleted, claim: Claim, attempt: str) -> PaymentResult:
         previous = claim.previous
+        # Voided before its export, the invoice has no customer in QBO to hold the credit.
+        why = reason(ReasonCode.INVOICE_VOIDED) if claim.ledger.voided else NOT_EXPORTED
         entry = _entry(
             payment,
             EntryStatus.PARKED,
-            reason=NOT_EXPORTED,
+            reason=why,
             maybe_in_qbo=bool(previous and previous.maybe_in_qbo),
         )
         self.ledger.park(payment.invoice_id, payment.payment_id, entry, attempt=attempt, now=now())
@@ -242,7 +244,8 @@ class Recorder:
                 logger.info("Payment found in QuickBooks", qbo_payment_id=found["Id"])
                 return found, None
         assert ledger.qbo_invoice_id is not None
-        open_balance = ledger.open_balance
+        open_balance = Decimal("0") if ledger.voided else ledger.open_balance
+        # A voided invoice owes nothing: the payment is the customer's credit, linked to nothing.
         applied = payment.amount if open_balance is None else min(payment.amount, open_balance)
         try:
             requestid = self._request_id(payment, ledger)

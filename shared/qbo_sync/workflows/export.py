@@ -23,7 +23,7 @@ from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportOutcome, ExportStatus
 from qbo_sync.events import InvoiceSent
-from qbo_sync.invoices.exporter import Exported, InvoiceExporter
+from qbo_sync.invoices.exporter import Exported, InvoiceExporter, VoidedOnPlatform
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
@@ -74,6 +74,10 @@ def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportOut
 def _export(connection: Connection, message: InvoiceSent, receive_count: int) -> ExportOutcome:
     try:
         exported = InvoiceExporter(connection).export(message, redelivered=receive_count > 1)
+    except VoidedOnPlatform:
+        # Its record already says voided, with the reason the list shows.
+        logger.info("Invoice not exported: it was voided on the platform")
+        return ExportOutcome.VOIDED
     except QboError as fault:
         refused = refusal(fault)
         if refused is None:
