@@ -14,7 +14,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from local import samples
+from local import demo_voids_refunds, samples
 from local.environment import LocalEnvironment, local_environment
 
 CONTRACTOR = "ctr_demo"
@@ -93,8 +93,11 @@ def run(env: LocalEnvironment) -> int:
     print(f"    POST .../exports/{late['id']}/retry -> {retried['statusCode']} {retried['body']}")
     env.runtime.poll_sqs("InvoiceSentFunction")
 
+    demo_voids_refunds.void_and_refund(env, CONTRACTOR)
     step("QuickBooks invoice list, read back through the Accounting API")
     status = print_invoice_list(env, realm)
+    step("QuickBooks refund receipts")
+    status = demo_voids_refunds.print_refunds(env, CONTRACTOR) or status
     step("Settings page: GET /quickbooks/exports")
     return print_export_status(env) or status
 
@@ -113,6 +116,8 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
     for invoice in sorted(invoices, key=lambda i: str(i["DocNumber"])):
         balance = Decimal(str(invoice["Balance"]))
         status = "Paid" if balance == 0 else "Open"
+        if str(invoice.get("PrivateNote", "")).startswith("Voided"):
+            status = "Voided"
         customer = customers.get(invoice["CustomerRef"]["value"], "?")
         total = Decimal(str(invoice["TotalAmt"]))
         number = invoice["DocNumber"]
@@ -124,19 +129,21 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
 
 
 def print_export_status(env: LocalEnvironment) -> int:
-    """The list as the settings page shows it; 0 when every invoice ended up exported."""
+    """The list as the settings page shows it; 0 when every invoice ended up exported (or
+    voided)."""
     response = env.platform.api("GET", "/quickbooks/exports", CONTRACTOR)
     items: list[dict[str, Any]] = json.loads(response["body"])["items"]
     view = json.loads(env.platform.api("GET", "/quickbooks/connection", CONTRACTOR)["body"])
     print(f"    failed exports: {view['failed_exports']}")
     print(f"    {'Number':<8} {'Status':<9} {'QBO id':<7} Payments")
     for item in items:
-        payments = ", ".join(f"{p['amount']} {p['status']}" for p in item["payments"]) or "-"
+        payments = ", ".join(map(demo_voids_refunds.payment_text, item["payments"])) or "-"
         qbo_id = item["qbo_invoice_id"] or "-"
         print(f"    {item['invoice_number']:<8} {item['status']:<9} {qbo_id:<7} {payments}")
         if item["reason"]:
             print(f"             why: {item['reason']['message']}")
-    return 0 if items and all(item["status"] == "exported" for item in items) else 1
+    done = ("exported", "voided")
+    return 0 if items and all(item["status"] in done for item in items) else 1
 
 
 def main() -> int:

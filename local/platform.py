@@ -90,6 +90,13 @@ class Platform:
 
     def complete_payment(self, detail: dict[str, Any]) -> None:
         """The payment system emits payment-completed on the bus (contracts.md §4)."""
+        self._put_payment_event("PaymentEventDetailType", detail)
+
+    def refund_payment(self, detail: dict[str, Any]) -> None:
+        """The payment system emits payment-refunded on the bus (contracts.md §9)."""
+        self._put_payment_event("RefundEventDetailType", detail)
+
+    def _put_payment_event(self, detail_type_parameter: str, detail: dict[str, Any]) -> None:
         import boto3
 
         parameters = self._stack.parameters
@@ -98,7 +105,7 @@ class Platform:
                 {
                     "EventBusName": self._stack.resources["EventBus"],
                     "Source": parameters["PaymentEventSource"],
-                    "DetailType": parameters["PaymentEventDetailType"],
+                    "DetailType": parameters[detail_type_parameter],
                     "Detail": json.dumps(detail),
                 }
             ]

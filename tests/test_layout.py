@@ -22,11 +22,13 @@ MAY_IMPORT = {
     "invoices": {"core", "qbo", "connection", "ledger", "events"},
     "payments": {"core", "qbo", "connection", "ledger", "events"},
     "status": {"core", "connection", "ledger"},
+    "accounts": {"core", "qbo", "connection"},
+    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts"},
 }
 # The one module outside workflows/ that emits an event: the reauthorization flip, from the
 # write that makes it.
 EMITS_OUTSIDE_WORKFLOWS = {"connection/tokens.py"}
-LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:")
+LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:", "refund:")
 
 
 def modules() -> Iterator[tuple[str, Path]]:

@@ -115,6 +115,28 @@ class PaymentCompleted(_Event):
         return value
 
 
+class PaymentRefunded(_Event):
+    """contracts.md §9."""
+
+    schema_version: Literal[1]
+    refund_id: NonEmpty
+    payment_id: NonEmpty
+    contractor_id: NonEmpty
+    invoice_id: NonEmpty
+    invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
+    amount: Money
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
+    refunded_at: datetime
+    reason: Literal["requested_by_customer", "duplicate", "dispute_lost", "other"] = "other"
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("amount must be greater than 0")
+        return value
+
+
 class MessageType(StrEnum):
     """The messages of the invoice-sent queue (contracts.md §8: none named is invoice-sent)."""
 

@@ -29,6 +29,7 @@ PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
 INVOICE_VOIDED = "QuickBooks Invoice Voided"
+REFUND_RECORDED = "QuickBooks Refund Recorded"
 
 
 def invoice_exported(
@@ -98,6 +99,19 @@ def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at
 def invoice_voided(contractor_id: str, *, invoice_id: str, qbo_invoice_id: str) -> None:
     """contracts.md §12: the exported invoice is voided in QuickBooks."""
     _emit(INVOICE_VOIDED, contractor_id, invoice_id=invoice_id, qbo_invoice_id=qbo_invoice_id)
+
+
+def refund_recorded(
+    contractor_id: str, *, refund_id: str, payment_id: str, qbo_refund_id: str
+) -> None:
+    """contracts.md §12: one RefundReceipt in QuickBooks for the platform's refund."""
+    _emit(
+        REFUND_RECORDED,
+        contractor_id,
+        refund_id=refund_id,
+        payment_id=payment_id,
+        qbo_refund_id=qbo_refund_id,
+    )
 
 
 def _emit(detail_type: str, contractor_id: str, **ids: Any) -> None:

@@ -30,6 +30,8 @@ class ReasonCode(StrEnum):
     ITEM_NAME_TAKEN = "item_name_taken"
     NO_INCOME_ACCOUNT = "no_income_account"
     INVOICE_VOIDED = "invoice_voided"
+    PAYMENT_NOT_RECORDED = "payment_not_recorded"
+    REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -76,6 +78,13 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.INVOICE_VOIDED: (
         "The invoice was voided on the platform, so it is voided in QuickBooks (or, if it was "
         "never exported, it never will be). Payments on it stay with the client as credit."
+    ),
+    ReasonCode.PAYMENT_NOT_RECORDED: (
+        "Waiting for the refunded payment to be recorded in QuickBooks."
+    ),
+    ReasonCode.REFUND_EXCEEDS_PAYMENT: (
+        "The refunds of this payment add up to more than the payment, so this one was not "
+        "recorded. Check the refund's amount on the platform."
     ),
 }
 

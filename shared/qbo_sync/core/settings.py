@@ -65,6 +65,9 @@ class Settings:
     invoice_sent_queue_url: str
     invoice_sent_dead_letter_queue_url: str
     payment_events_queue_url: str
+    # The detail-types PaymentEventsQueue's events carry (template.yaml's parameters).
+    payment_event_detail_type: str
+    refund_event_detail_type: str
     # The queues' RedrivePolicy maxReceiveCount (template.yaml passes the same parameter to
     # both): on that delivery a temporary failure shows as failed, not as retrying for ever.
     invoice_sent_max_receive_count: int
@@ -91,6 +94,8 @@ class Settings:
             invoice_sent_queue_url=env.get("INVOICE_SENT_QUEUE_URL", ""),
             invoice_sent_dead_letter_queue_url=env.get("INVOICE_SENT_DEAD_LETTER_QUEUE_URL", ""),
             payment_events_queue_url=env.get("PAYMENT_EVENTS_QUEUE_URL", ""),
+            payment_event_detail_type=env.get("PAYMENT_EVENT_DETAIL_TYPE") or "Payment Completed",
+            refund_event_detail_type=env.get("REFUND_EVENT_DETAIL_TYPE") or "Payment Refunded",
             invoice_sent_max_receive_count=_count(env, "INVOICE_SENT_MAX_RECEIVE_COUNT"),
         )
         settings.check()

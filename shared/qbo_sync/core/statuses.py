@@ -47,6 +47,25 @@ class EntryStatus(StrEnum):
     FAILED = "failed"
 
 
+class RefundStatus(StrEnum):
+    """A refund's entry in its invoice's ledger (contracts.md §12: a payment's `refunds`)."""
+
+    WAITING = "waiting"  # for its payment to be recorded (or a temporary failure to pass)
+    RECORDING = "recording"  # an attempt holds it under a lease
+    RECORDED = "recorded"
+    FAILED = "failed"
+
+
+class RefundOutcome(StrEnum):
+    """What one run of the refund recorder did with a payment-refunded event."""
+
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already_recorded"
+    WAITING = "waiting"  # for its payment
+    SKIPPED = "skipped"  # no QuickBooks connected
+    FAILED = "failed"
+
+
 class ClaimOutcome(StrEnum):
     """What a claim on a payment's ledger entry found."""
 

@@ -27,3 +27,7 @@ def skipped_key(contractor_id: str, invoice_id: str) -> Key:
 
 # The ledger item's attribute of one payment's entry: "payment:<payment id>".
 ENTRY_PREFIX = "payment:"
+
+# The ledger item's attribute of one refund's entry: "refund:<refund id>" (the payment it
+# refunds is in the entry: a payment's entry is rewritten whole by each payment write).
+REFUND_PREFIX = "refund:"

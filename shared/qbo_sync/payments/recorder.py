@@ -97,6 +97,8 @@ class Recorder:
         self.connection = connection
         self.ledger: PaymentLedger = payment_ledger(connection.contractor_id, connection.realm_id)
         self.recorded: list[Recorded] = []  # by this recorder, in order
+        # (invoice id, payment id) of recorded payments whose refunds wait for them.
+        self.refunds_waiting: list[tuple[str, str]] = []
         self._lookup = lookup
         self._deposit_account_id = get_settings().deposit_account_id
         self._qbo: QboClient | None = None
@@ -147,6 +149,7 @@ class Recorder:
         previous = claim.previous
         if claim.outcome == ClaimOutcome.RECORDED:
             assert previous is not None
+            self._refunds_wait(payment, claim)  # one failed for a while: the event came again
             logger.info(
                 "Payment already recorded",
                 payment_id=payment.payment_id,
@@ -335,6 +338,7 @@ class Recorder:
             return PaymentResult(
                 PaymentOutcome.ALREADY_RECORDED, payment.payment_id, qbo_payment_id
             )
+        self._refunds_wait(payment, claim)
         due = due if due is not None else ledger.due
         paid = None if due is None else total_applied >= due
         self.recorded.append(
@@ -347,6 +351,10 @@ class Recorder:
         )
         _log_recorded(payment, qbo_payment_id, ledger.qbo_invoice_id, applied, paid)
         return PaymentResult(PaymentOutcome.RECORDED, payment.payment_id, qbo_payment_id)
+
+    def _refunds_wait(self, payment: PaymentCompleted, claim: Claim) -> None:
+        if payment.payment_id in claim.ledger.waiting_refunds:
+            self.refunds_waiting.append((payment.invoice_id, payment.payment_id))
 
     def _invoice_paid(self, qbo_invoice_id: str) -> bool:
         """QBO's own answer, when the ledger does not know what the invoice is owed (only

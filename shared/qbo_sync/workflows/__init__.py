@@ -7,4 +7,7 @@ connection/tokens.py emits from the write that makes it).
 - payment.py: a payment-completed event, and the Payment Recorded events of every run.
 - reconnect.py: the OAuth callback, then what a reconnect resumes.
 - retry.py: the contractor's retry of an export.
+- void.py: an invoice-voided message (its QBO void, its record, the Invoice Voided event).
+- refund.py: a payment-refunded event, the refunds that waited for their payment, and the
+  Refund Recorded events.
 """

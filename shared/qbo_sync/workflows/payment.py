@@ -12,6 +12,7 @@ from qbo_sync.core.statuses import PaymentOutcome
 from qbo_sync.events import PaymentCompleted
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.payments.recorder import PaymentResult, Recorder
+from qbo_sync.workflows.refund import record_waiting_refunds
 
 logger = Logger(child=True)
 
@@ -42,7 +43,8 @@ def recorder_for(connection: Connection) -> Recorder:
 
 
 def announce_recorded(recorder: Recorder) -> None:
-    """One Payment Recorded event for each payment the recorder recorded."""
+    """One Payment Recorded event for each payment the recorder recorded; then the refunds
+    that waited for them (contracts.md §9)."""
     for recorded in recorder.recorded:
         notifications.payment_recorded(
             recorder.connection.contractor_id,
@@ -52,3 +54,6 @@ def announce_recorded(recorder: Recorder) -> None:
             invoice_paid=recorded.invoice_paid,
         )
     recorder.recorded.clear()
+    waiting, recorder.refunds_waiting = recorder.refunds_waiting, []
+    if waiting:
+        record_waiting_refunds(recorder.connection, waiting)
