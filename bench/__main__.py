@@ -40,7 +40,9 @@ def _arguments() -> argparse.Namespace:
         "--time-scale", type=float, default=1.0, help="Intuit's limit windows × this (1: real)"
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated: coldstart,counts,outage,burst,package"
+        "--skip",
+        default="",
+        help="comma-separated: coldstart,counts,outage,burst,package",
     )
     parser.add_argument(
         "--compare-root",
@@ -81,6 +83,10 @@ def main() -> int:
             from bench import counts
 
             _run("counts", results, lambda: counts.measure(env, n=args.n))
+        if "voids_refunds" not in skip:
+            from bench import voids_refunds
+
+            _run("voids_refunds", results, lambda: voids_refunds.measure(env, n=args.n))
         if "outage" not in skip:
             from bench import outage
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import voids_refunds
+
 Row = tuple[str, str, str, str]
 
 
@@ -220,6 +222,7 @@ def _outage(figure: dict[str, Any]) -> list[Row]:
 SECTIONS = {
     "coldstart": _coldstart,
     "counts": _counts,
+    "voids_refunds": voids_refunds.rows,
     "outage": _outage,
     "burst": _burst,
     "package": _package,

@@ -5,6 +5,7 @@ redeliveries, races and deaths after QBO's answer."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from decimal import Decimal
@@ -56,8 +57,6 @@ def receipts(qbo: QboEmulator, realm: str) -> dict[str, dict[str, Any]]:
 
 
 def listed_refunds(env: LocalEnvironment, contractor: str, invoice_id: str) -> list[Any]:
-    import json
-
     body = json.loads(env.platform.api("GET", "/quickbooks/exports", contractor)["body"])
     [item] = [i for i in body["items"] if i["invoice_id"] == invoice_id]
     return [r for payment in item["payments"] for r in payment["refunds"]]
@@ -340,3 +339,17 @@ def test_an_invalid_refund_event_is_refused_naming_the_field_without_retries(
     assert qbo.entities(realm, "RefundReceipt") == []
     [refusal] = logs.records("Refund event refused")
     assert any(problem.startswith(f"{field}: ") for problem in refusal["problems"])
+
+
+def test_an_event_of_another_detail_type_on_the_payments_queue_is_refused_naming_it(
+    env: LocalEnvironment, contractor: str, logs: LogCapture
+) -> None:
+    event = samples.payment_event(env.stack, refund_of(contractor, "29", "1.00"))
+    body = json.loads(event["Records"][0]["body"])
+    event["Records"][0]["body"] = json.dumps({**body, "detail-type": "Payout Paid"})
+
+    answer = env.runtime.invoke(CONSUMER, event)
+
+    assert answer == {"batchItemFailures": []}
+    [refusal] = logs.records("Payment event refused")
+    assert refusal["problems"][0].startswith("detail-type: ")

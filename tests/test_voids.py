@@ -275,3 +275,41 @@ def test_an_invalid_void_is_refused_naming_the_field_without_retries(
     [refused] = dead_letters(env)
     assert reason_of(refused).startswith("invalid message: " + field)
     assert by_doc_number(qbo, realm)["13"]["TotalAmt"] == Decimal("30.00")
+
+
+def test_a_void_while_no_company_is_connected_keeps_the_invoice_from_ever_exporting(
+    env: LocalEnvironment, qbo: QboEmulator, realm: str
+) -> None:
+    contractor = "ctr_later"
+    message = samples.invoice_sent(contractor, "14", "Early Co", [("Job", "1", "10.00")])
+    env.platform.send_invoice(message)
+    env.runtime.poll_sqs(CONSUMER)
+    void(env, contractor, "14")
+    assert env.platform.connect_quickbooks(contractor).endswith("quickbooks=connected")
+
+    retried = env.platform.api("POST", "/quickbooks/exports/inv_14/retry", contractor)
+    result = env.runtime.poll_sqs(CONSUMER)
+
+    assert retried["statusCode"] == 202
+    assert (result.failed, result.succeeded) == (0, 1)
+    assert qbo.entities(realm, "Invoice") == []
+    assert listed(env, contractor)["inv_14"]["status"] == "voided"
+
+
+def test_the_contractors_retry_of_a_voided_invoice_leaves_it_voided(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    qbo.close_books(realm, "2026-11-30")  # the export fails: the period is closed
+    env.platform.send_invoice(samples.invoice_sent(contractor, "15", "Shut Co", [("A", "1", "5")]))
+    env.runtime.poll_sqs(CONSUMER)
+    assert listed(env, contractor)["inv_15"]["status"] == "failed"
+    void(env, contractor, "15")
+    qbo.close_books(realm, None)
+
+    retried = env.platform.api("POST", "/quickbooks/exports/inv_15/retry", contractor)
+    env.runtime.poll_sqs(CONSUMER)
+
+    assert retried["statusCode"] == 202
+    assert qbo.entities(realm, "Invoice") == []
+    item = listed(env, contractor)["inv_15"]
+    assert (item["status"], item["reason"]["code"]) == ("voided", "invoice_voided")

@@ -255,18 +255,23 @@ class ExportRecords:
     def mark_retry(self, realm_id: str, record: dict[str, Any], failed_payments: list[str]) -> None:
         """Before a retry is queued: the record shows pending (unless exported: a retry of an
         exported invoice creates nothing, so it stays exported), and failed payments go back
-        to parked, where the export's run picks them up. A voided invoice stays voided (its
-        export run acknowledges it)."""
+        to parked, where the export's run picks them up. A voided invoice stays voided, its
+        record moved into the realm with it (its export run acknowledges it)."""
         invoice_id = str(record["invoice_id"])
         update = Update()
         update.set("invoice_id", invoice_id)
         update.set("updated_at", iso_now())
         # Read by the export and the payments as part of their requestids (ExportPeek).
         update.set("export_retry", uuid.uuid4().hex)
-        if record.get("export_status") not in (ExportStatus.EXPORTED, ExportStatus.VOIDED):
-            update.set("export_status", ExportStatus.PENDING)
-            update.set("exports_status_pk", f"{self._pk}#{ExportStatus.PENDING}")
-            update.remove("export_reason")
+        if record.get("export_status") != ExportStatus.EXPORTED:
+            voided = record.get("export_status") == ExportStatus.VOIDED
+            status = ExportStatus.VOIDED if voided else ExportStatus.PENDING
+            update.set("export_status", status)
+            update.set("exports_status_pk", f"{self._pk}#{status}")
+            if voided:
+                update.set("export_reason", reason(ReasonCode.INVOICE_VOIDED))
+            else:
+                update.remove("export_reason")
             update.remove(ATTEMPTS)
             for name in ("exports_pk", "exports_sk", "invoice_number", "revision", "export_body"):
                 if name in record:
