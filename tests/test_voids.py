@@ -313,3 +313,25 @@ def test_the_contractors_retry_of_a_voided_invoice_leaves_it_voided(
     assert qbo.entities(realm, "Invoice") == []
     item = listed(env, contractor)["inv_15"]
     assert (item["status"], item["reason"]["code"]) == ("voided", "invoice_voided")
+
+
+def test_a_void_while_quickbooks_needs_reauthorization_is_kept_and_done_after_the_reconnect(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, emitted: Emitted
+) -> None:
+    export(env, contractor, "16", "70.00")
+    qbo.revoke_refresh_tokens(realm)  # the company disconnected the app inside QuickBooks
+    qbo.expire_access_tokens(realm)
+
+    result = void(env, contractor, "16")
+
+    assert (result.failed, result.succeeded) == (0, 1)  # acknowledged, kept: nothing loops
+    assert by_doc_number(qbo, realm)["16"]["TotalAmt"] == Decimal("70.00")
+    assert listed(env, contractor)["inv_16"]["status"] == "exported"
+    landed = env.platform.connect_quickbooks(contractor)  # no retry click anywhere
+    env.runtime.drain()
+
+    assert landed.endswith("quickbooks=connected")
+    assert_voided(by_doc_number(qbo, realm)["16"])
+    assert listed(env, contractor)["inv_16"]["status"] == "voided"
+    assert len(emitted.details(VOIDED_EVENT)) == 1
+    assert env.runtime.poll_sqs(CONSUMER).invocations == 0

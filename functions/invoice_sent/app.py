@@ -55,6 +55,8 @@ def metric_name(outcome: ExportOutcome | VoidOutcome) -> str:
             return "InvoicesAlreadyVoided"
         case VoidOutcome.NOT_EXPORTED:
             return "InvoicesVoidedBeforeExport"
+        case VoidOutcome.KEPT:
+            return "InvoiceVoidsKept"
         case _:
             assert_never(outcome)
 

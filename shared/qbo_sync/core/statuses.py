@@ -36,6 +36,7 @@ class VoidOutcome(StrEnum):
     VOIDED = "voided"  # voided in QBO by this run
     ALREADY_VOIDED = "already_voided"
     NOT_EXPORTED = "not_exported"  # voided before its export: it never will be
+    KEPT = "kept"  # until QuickBooks is reconnected (invoices/kept.py)
 
 
 class EntryStatus(StrEnum):

@@ -18,6 +18,7 @@ from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.statuses import EntryStatus, ExportStatus, VoidOutcome
 from qbo_sync.events import InvoiceVoided
+from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.invoices.mappings import ExportedInvoice, mapping_store
 from qbo_sync.invoices.voider import void_exported
 from qbo_sync.ledger.entries import entries_of
@@ -40,25 +41,44 @@ def void_invoice(message: InvoiceVoided, *, receive_count: int = 1) -> VoidOutco
         export_records(message.contractor_id).write_voided(message, connection.realm_id)
         logger.info("Invoice voided before its export: it is never exported")
         return VoidOutcome.NOT_EXPORTED
-    if not connection.usable:
-        # The void needs QuickBooks; it waits on the queue, in its contractor's order.
-        raise ExportDeferred(receive_count)
-    try:
-        return _void(connection, message, exported, receive_count)
-    except ReauthorizationRequired:
-        raise ExportDeferred(receive_count) from None
-
-
-def _void(
-    connection: Connection, message: InvoiceVoided, exported: ExportedInvoice, receive_count: int
-) -> VoidOutcome:
-    records = export_records(message.contractor_id)
-    record, _ = records.find(connection.realm_id, message.invoice.id)
+    record, _ = export_records(message.contractor_id).find(connection.realm_id, exported.invoice_id)
     if record is not None and record.get("export_status") == ExportStatus.VOIDED:
         logger.info("Invoice already voided", qbo_invoice_id=exported.qbo_invoice_id)
         return VoidOutcome.ALREADY_VOIDED
+    if not connection.usable:
+        return _keep(message, connection, receive_count)
     try:
-        voided = void_exported(connection, exported, _linked_payments(record or {}))
+        return _void(connection, message, exported, _linked_payments(record or {}), receive_count)
+    except ReauthorizationRequired:
+        # Intuit refused the refresh token during this void.
+        return _keep(message, connection, receive_count)
+
+
+def _keep(message: InvoiceVoided, seen: Connection, receive_count: int) -> VoidOutcome:
+    """Kept, as invoices are, until the contractor reconnects (the reconnect sends it back to
+    the queue); voided now if a reconnect finished since `seen` was read."""
+    store = kept_invoices(message.contractor_id)
+    kept = store.keep(message)
+    latest = services.connections().get(message.contractor_id)
+    if latest is not None and latest.usable and latest.token_version != seen.token_version:
+        outcome = void_invoice(message, receive_count=receive_count)
+        if kept is not None:
+            store.release(kept)
+        return outcome
+    logger.info("Void kept until QuickBooks is reconnected")
+    return VoidOutcome.KEPT
+
+
+def _void(
+    connection: Connection,
+    message: InvoiceVoided,
+    exported: ExportedInvoice,
+    payments: list[str],
+    receive_count: int,
+) -> VoidOutcome:
+    records = export_records(message.contractor_id)
+    try:
+        voided = void_exported(connection, exported, payments)
     except QboError as fault:
         refused = refusal(fault, what="void")
         # 6000: most likely a payment applied since the ledger was read (the payment events
