@@ -353,3 +353,21 @@ def test_an_event_of_another_detail_type_on_the_payments_queue_is_refused_naming
     assert answer == {"batchItemFailures": []}
     [refusal] = logs.records("Payment event refused")
     assert refusal["problems"][0].startswith("detail-type: ")
+
+
+def test_a_refund_of_a_voided_invoices_payment_is_refused_and_the_credit_kept(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    paid(env, contractor, "30", "100.00")
+    env.platform.send_invoice(samples.invoice_voided(contractor, "inv_30", "30"))
+    env.runtime.poll_sqs("InvoiceSentFunction")
+
+    result = refund(env, refund_of(contractor, "30", "100.00"))
+
+    assert (result.invocations, result.failed) == (1, 0)
+    # A receipt on the item would reduce income the void already took out.
+    assert qbo.entities(realm, "RefundReceipt") == []
+    [payment] = qbo.entities(realm, "Payment")
+    assert payment["UnappliedAmt"] == Decimal("100.00")
+    [listed] = listed_refunds(env, contractor, "inv_30")
+    assert (listed["status"], listed["reason"]["code"]) == ("failed", "refund_of_voided_invoice")

@@ -32,6 +32,7 @@ class ReasonCode(StrEnum):
     INVOICE_VOIDED = "invoice_voided"
     PAYMENT_NOT_RECORDED = "payment_not_recorded"
     REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
+    REFUND_OF_VOIDED_INVOICE = "refund_of_voided_invoice"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -81,6 +82,10 @@ _MESSAGES: dict[ReasonCode, str] = {
     ),
     ReasonCode.PAYMENT_NOT_RECORDED: (
         "Waiting for the refunded payment to be recorded in QuickBooks."
+    ),
+    ReasonCode.REFUND_OF_VOIDED_INVOICE: (
+        "The invoice was voided, so this payment is the client's credit in QuickBooks and the "
+        "refund was not recorded. Refund the client's credit in QuickBooks."
     ),
     ReasonCode.REFUND_EXCEEDS_PAYMENT: (
         "The refunds of this payment add up to more than the payment, so this one was not "

@@ -31,7 +31,13 @@ from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgres
 from qbo_sync.core.clock import iso_now, now
 from qbo_sync.core.delivery import delay_for, gives_up
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
-from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, RefundOutcome, RefundStatus
+from qbo_sync.core.statuses import (
+    ClaimOutcome,
+    EntryStatus,
+    ExportStatus,
+    RefundOutcome,
+    RefundStatus,
+)
 from qbo_sync.events import PaymentRefunded
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.refunds import RefundClaim, RefundLedger, refund_ledger, refunds_of
@@ -121,6 +127,10 @@ class RefundRecorder:
         )
         if others + refund.amount > payment.amount:
             return self._exceeds(refund, attempt, payment, others)
+        if claim.item.get("export_status") == ExportStatus.VOIDED:
+            # A receipt on the item would take the income out a second time (the void did).
+            why = reason(ReasonCode.REFUND_OF_VOIDED_INVOICE)
+            return self._refused(refund, attempt, why, "invoice_id: the invoice was voided")
         try:
             created = self._find_or_create(refund, claim)
         except (ReauthorizationRequired, RefreshInProgress) as error:
@@ -228,16 +238,19 @@ class RefundRecorder:
     ) -> RefundResult:
         left = max(payment.amount - others, Decimal("0"))
         why: Reason = {**reason(ReasonCode.REFUND_EXCEEDS_PAYMENT), "field": "amount"}
-        self.ledger.settle(
-            refund.invoice_id,
-            refund.refund_id,
-            _entry(refund, RefundStatus.FAILED, reason=why),
-            attempt,
-        )
+        problem = f"amount: more than is left of payment {refund.payment_id} ({left})"
+        return self._refused(refund, attempt, why, problem)
+
+    def _refused(
+        self, refund: PaymentRefunded, attempt: str, why: Reason, problem: str
+    ) -> RefundResult:
+        """Written down as failed with its reason, not retried: another delivery cannot help."""
+        entry = _entry(refund, RefundStatus.FAILED, reason=why)
+        self.ledger.settle(refund.invoice_id, refund.refund_id, entry, attempt)
         logger.error(
             "Refund refused",
             refund_id=refund.refund_id,
-            problems=[f"amount: more than is left of payment {refund.payment_id} ({left})"],
+            problems=[problem],
         )
         return RefundResult(RefundOutcome.FAILED, refund.refund_id)
 
