@@ -9,11 +9,14 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from local import samples
 from local.environment import LocalEnvironment
@@ -335,3 +338,35 @@ def test_a_void_while_quickbooks_needs_reauthorization_is_kept_and_done_after_th
     assert listed(env, contractor)["inv_16"]["status"] == "voided"
     assert len(emitted.details(VOIDED_EVENT)) == 1
     assert env.runtime.poll_sqs(CONSUMER).invocations == 0
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(parts=st.lists(st.integers(min_value=1, max_value=40_000), min_size=1, max_size=3))
+def test_a_voided_invoices_payments_are_its_customers_credit_to_the_cent(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, parts: list[int]
+) -> None:
+    number = uuid.uuid4().hex[:8]
+    amounts = [Decimal(cents) / 100 for cents in parts]
+    total = sum(amounts, Decimal(0)) + Decimal("0.01")  # left open, so never paid in full
+    client = f"Client {number}"
+    message = samples.invoice_sent(contractor, number, client, [("Job", "1", str(total))])
+    env.platform.send_invoice(message)
+    env.runtime.poll_sqs(CONSUMER)
+    for index, amount in enumerate(amounts):
+        detail = samples.payment_completed(
+            contractor, f"inv_{number}", number, str(amount), payment_id=f"pay_{number}_{index}"
+        )
+        pay(env, detail)
+
+    void(env, contractor, number)
+
+    assert_voided(by_doc_number(qbo, realm)[number])
+    mine = [p for p in qbo.entities(realm, "Payment") if f"invoice {number}" in p["PrivateNote"]]
+    assert sorted(p["UnappliedAmt"] for p in mine) == sorted(amounts)
+    [customer] = [c for c in qbo.entities(realm, "Customer") if c["DisplayName"] == client]
+    assert customer["Balance"] == -sum(amounts, Decimal(0))
