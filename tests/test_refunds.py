@@ -371,3 +371,31 @@ def test_a_refund_of_a_voided_invoices_payment_is_refused_and_the_credit_kept(
     assert payment["UnappliedAmt"] == Decimal("100.00")
     [listed] = listed_refunds(env, contractor, "inv_30")
     assert (listed["status"], listed["reason"]["code"]) == ("failed", "refund_of_voided_invoice")
+
+
+def test_a_waiting_refund_that_failed_for_a_while_is_recorded_when_the_export_comes_again(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str, monkeypatch: Any
+) -> None:
+    from qbo_sync.qbo.faults import QboUnavailable
+    from qbo_sync.refunds import recorder as refunds
+
+    refund(env, refund_of(contractor, "31", "5.00"))
+    pay(env, samples.payment_completed(contractor, "inv_31", "31", "50.00", payment_id="pay_31"))
+    real, calls = refunds.account_for, []
+
+    def down_once(*args: Any) -> str:
+        calls.append(1)
+        if len(calls) == 1:  # QuickBooks fails just as the refund follows its payment
+            raise QboUnavailable(503, "503", "Service Unavailable")
+        return real(*args)
+
+    monkeypatch.setattr(refunds, "account_for", down_once)
+    env.platform.send_invoice(
+        samples.invoice_sent(contractor, "31", "Payer Co", [("Job", "1", "50.00")])
+    )
+    result = env.runtime.poll_sqs("InvoiceSentFunction")
+
+    assert (result.failed, result.succeeded) == (1, 1)  # the message came again
+    assert [r["TotalAmt"] for r in qbo.entities(realm, "RefundReceipt")] == [Decimal("5.00")]
+    assert len(qbo.entities(realm, "Invoice")) == len(qbo.entities(realm, "Payment")) == 1
+    assert [r["status"] for r in listed_refunds(env, contractor, "inv_31")] == ["recorded"]
