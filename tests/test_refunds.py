@@ -346,7 +346,7 @@ def test_an_event_of_another_detail_type_on_the_payments_queue_is_refused_naming
 ) -> None:
     event = samples.payment_event(env.stack, refund_of(contractor, "29", "1.00"))
     body = json.loads(event["Records"][0]["body"])
-    event["Records"][0]["body"] = json.dumps({**body, "detail-type": "Payout Paid"})
+    event["Records"][0]["body"] = json.dumps({**body, "detail-type": "Payment Disputed"})
 
     answer = env.runtime.invoke(CONSUMER, event)
 
