@@ -43,7 +43,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated: coldstart,counts,cost,cpu,sales_tax,outage,payouts,burst,package",
+        help="comma-separated: coldstart,counts,cost,cpu,sales_tax,voids_refunds,outage,"
+        "payouts,burst,package",
     )
     parser.add_argument(
         "--compare-root",
@@ -97,6 +98,10 @@ def main() -> int:
             from bench import sales_tax
 
             _run("sales_tax", results, lambda: sales_tax.measure(env, n=args.n))
+        if "voids_refunds" not in skip:
+            from bench import voids_refunds
+
+            _run("voids_refunds", results, lambda: voids_refunds.measure(env, n=args.n))
         if "outage" not in skip:
             from bench import outage
 

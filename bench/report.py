@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import sales_tax
+from bench import sales_tax, voids_refunds
 
 Row = tuple[str, str, str, str]
 
@@ -297,6 +297,7 @@ SECTIONS = {
     "cost": _cost,
     "cpu": _cpu,
     "sales_tax": sales_tax.rows,
+    "voids_refunds": voids_refunds.rows,
     "outage": _outage,
     "payouts": _payouts,
     "burst": _burst,

@@ -15,7 +15,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from local import demo_sales_tax, samples
+from local import demo_sales_tax, demo_voids_refunds, samples
 from local.demo_payouts import run_payout
 from local.environment import LocalEnvironment, local_environment
 
@@ -95,8 +95,12 @@ def run(env: LocalEnvironment) -> int:
     print(f"    POST .../exports/{late['id']}/retry -> {retried['statusCode']} {retried['body']}")
     env.runtime.poll_sqs("InvoiceSentFunction")
 
+    demo_voids_refunds.void_and_refund(env, CONTRACTOR)
     step("QuickBooks invoice list, read back through the Accounting API")
-    status = print_invoice_list(env, realm) or demo_sales_tax.run(env)
+    status = print_invoice_list(env, realm)
+    step("QuickBooks refund receipts")
+    status = demo_voids_refunds.print_refunds(env, CONTRACTOR) or status
+    status = demo_sales_tax.run(env) or status
     step("Settings page: GET /quickbooks/exports")
     status = print_export_status(env) or status
     return run_payout(env, CONTRACTOR, step) or status
@@ -116,6 +120,8 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
     for invoice in sorted(invoices, key=lambda i: str(i["DocNumber"])):
         balance = Decimal(str(invoice["Balance"]))
         status = "Paid" if balance == 0 else "Open"
+        if str(invoice.get("PrivateNote", "")).startswith("Voided"):
+            status = "Voided"
         customer = customers.get(invoice["CustomerRef"]["value"], "?")
         total = Decimal(str(invoice["TotalAmt"]))
         number = invoice["DocNumber"]
@@ -127,19 +133,21 @@ def print_invoice_list(env: LocalEnvironment, realm: str) -> int:
 
 
 def print_export_status(env: LocalEnvironment) -> int:
-    """The list as the settings page shows it; 0 when every invoice ended up exported."""
+    """The list as the settings page shows it; 0 when every invoice ended up exported (or
+    voided)."""
     response = env.platform.api("GET", "/quickbooks/exports", CONTRACTOR)
     items: list[dict[str, Any]] = json.loads(response["body"])["items"]
     view = json.loads(env.platform.api("GET", "/quickbooks/connection", CONTRACTOR)["body"])
     print(f"    failed exports: {view['failed_exports']}")
     print(f"    {'Number':<8} {'Status':<9} {'QBO id':<7} Payments")
     for item in items:
-        payments = ", ".join(f"{p['amount']} {p['status']}" for p in item["payments"]) or "-"
+        payments = ", ".join(map(demo_voids_refunds.payment_text, item["payments"])) or "-"
         qbo_id = item["qbo_invoice_id"] or "-"
         print(f"    {item['invoice_number']:<8} {item['status']:<9} {qbo_id:<7} {payments}")
         if item["reason"]:
             print(f"             why: {item['reason']['message']}")
-    return 0 if items and all(item["status"] == "exported" for item in items) else 1
+    done = ("exported", "voided")
+    return 0 if items and all(item["status"] in done for item in items) else 1
 
 
 def main() -> int:

@@ -90,13 +90,17 @@ class Platform:
 
     def complete_payment(self, detail: dict[str, Any]) -> None:
         """The payment system emits payment-completed on the bus (contracts.md §4)."""
-        self._emit(self._stack.parameters["PaymentEventDetailType"], detail)
+        self._put_payment_event("PaymentEventDetailType", detail)
+
+    def refund_payment(self, detail: dict[str, Any]) -> None:
+        """The payment system emits payment-refunded on the bus (contracts.md §9)."""
+        self._put_payment_event("RefundEventDetailType", detail)
 
     def pay_out(self, detail: dict[str, Any]) -> None:
         """The payment system emits payout-paid on the bus (contracts.md §10)."""
-        self._emit(self._stack.parameters["PayoutEventDetailType"], detail)
+        self._put_payment_event("PayoutEventDetailType", detail)
 
-    def _emit(self, detail_type: str, detail: dict[str, Any]) -> None:
+    def _put_payment_event(self, detail_type_parameter: str, detail: dict[str, Any]) -> None:
         import boto3
 
         parameters = self._stack.parameters
@@ -105,7 +109,7 @@ class Platform:
                 {
                     "EventBusName": self._stack.resources["EventBus"],
                     "Source": parameters["PaymentEventSource"],
-                    "DetailType": detail_type,
+                    "DetailType": parameters[detail_type_parameter],
                     "Detail": json.dumps(detail),
                 }
             ]

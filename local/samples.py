@@ -1,4 +1,5 @@
-"""Platform events as the invoicing and payment systems publish them (contracts.md §3, §4)."""
+"""Platform events as the invoicing and payment systems publish them (contracts.md §3, §4, §8,
+§9)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,21 @@ def invoice_sent(
     }
 
 
+def invoice_voided(
+    contractor_id: str, invoice_id: str, number: str, *, revision: int = 1
+) -> dict[str, Any]:
+    """An invoice-voided body (the invoice-sent queue, contracts.md §8)."""
+    return {
+        "schema_version": 1,
+        "message_type": "invoice_voided",
+        "event_id": f"evt_{uuid.uuid4().hex[:12]}",
+        "contractor_id": contractor_id,
+        "voided_at": "2026-12-02T10:00:00Z",
+        "invoice": {"id": invoice_id, "number": number, "revision": revision},
+        "reason": "Job cancelled by the client",
+    }
+
+
 def payment_completed(
     contractor_id: str,
     invoice_id: str,
@@ -118,13 +134,41 @@ def payout_paid(
     }
 
 
-def payment_bus_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
-    """A payment-completed event as the stack's bus rule delivers it to PaymentEventsQueue."""
+def payment_refunded(
+    contractor_id: str,
+    invoice_id: str,
+    invoice_number: str,
+    payment_id: str,
+    amount: str,
+    *,
+    refund_id: str | None = None,
+    reason: str = "requested_by_customer",
+) -> dict[str, Any]:
+    """A payment-refunded `detail` (contracts.md §9)."""
+    return {
+        "schema_version": 1,
+        "refund_id": refund_id or f"rfd_{uuid.uuid4().hex[:12]}",
+        "payment_id": payment_id,
+        "contractor_id": contractor_id,
+        "invoice_id": invoice_id,
+        "invoice_number": invoice_number,
+        "amount": amount,
+        "currency": "USD",
+        "refunded_at": "2026-12-03T16:20:00Z",
+        "reason": reason,
+    }
+
+
+def payment_bus_event(
+    stack: LocalStack, detail: dict[str, Any], detail_type: str = "PaymentEventDetailType"
+) -> dict[str, Any]:
+    """A payment-completed event (or, with detail_type "RefundEventDetailType", a
+    payment-refunded one) as the stack's bus rule delivers it to PaymentEventsQueue."""
     parameters = stack.parameters
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": parameters["PaymentEventDetailType"],
+        "detail-type": parameters[detail_type],
         "source": parameters["PaymentEventSource"],
         "account": stack.account_id,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -134,10 +178,12 @@ def payment_bus_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, An
     }
 
 
-def payment_event(stack: LocalStack, detail: dict[str, Any]) -> dict[str, Any]:
+def payment_event(
+    stack: LocalStack, detail: dict[str, Any], detail_type: str = "PaymentEventDetailType"
+) -> dict[str, Any]:
     """A payment-completed event as Lambda receives it from PaymentEventsQueue (one record),
-    for invoking the handler directly."""
-    body = json.dumps(payment_bus_event(stack, detail))
+    for invoking the handler directly (detail_type: as payment_bus_event's)."""
+    body = json.dumps(payment_bus_event(stack, detail, detail_type))
     record = sqs_record(body, stack.attributes["PaymentEventsQueue"]["Arn"], stack.region)
     record["attributes"]["SenderId"] = "AIDAEVENTBRIDGE"
     return {"Records": [record]}

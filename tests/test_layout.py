@@ -28,8 +28,9 @@ MAY_IMPORT = {
     "payout_status": {"core", "payouts", "status"},
     # The outbox reads what changed from the packages that own the items, and emits.
     "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
+    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts"},
 }
-LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:")
+LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:", "refund:")
 
 
 def modules() -> Iterator[tuple[str, Path]]:

@@ -44,6 +44,22 @@ def test_invoice_sent_sample_is_accepted_by_the_consumer(env: LocalEnvironment) 
     assert response == {"batchItemFailures": []}
 
 
+def test_invoice_voided_sample_is_accepted_by_the_consumer(env: LocalEnvironment) -> None:
+    response = env.runtime.invoke("InvoiceSentFunction", _load("invoice_voided.json"))
+
+    assert response == {"batchItemFailures": []}
+
+
+def test_payment_refunded_sample_is_accepted_by_the_consumer(
+    env: LocalEnvironment, logs: LogCapture
+) -> None:
+    response = env.runtime.invoke("PaymentCompletedFunction", _load("payment_refunded.json"))
+
+    assert response == {"batchItemFailures": []}
+    [handled] = logs.records("Refund handled")
+    assert handled["outcome"] == "skipped"  # ctr_123 has not connected QuickBooks in this test
+
+
 def test_payment_completed_sample_is_accepted_by_the_consumer(
     env: LocalEnvironment, logs: LogCapture
 ) -> None:

@@ -13,11 +13,12 @@ from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.core.delivery import defer, defer_many
 from qbo_sync.core.settings import configured, get_settings
-from qbo_sync.core.statuses import ExportOutcome
+from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
 from qbo_sync.core.tracing import traced
-from qbo_sync.events import parse_invoice_sent, validation_problems
+from qbo_sync.events import InvoiceVoided, parse_invoice_message, validation_problems
 from qbo_sync.invoices.dead_letters import dead_letter
 from qbo_sync.workflows.export import ExportDeferred, Refused, export_invoice
+from qbo_sync.workflows.void import void_invoice
 
 logger = Logger()
 metrics = Metrics()
@@ -32,7 +33,7 @@ MIN_REMAINING_MS = 20_000
 _deferred_groups: dict[str, tuple[str, int]] = {}
 
 
-def metric_name(outcome: ExportOutcome) -> str:
+def metric_name(outcome: ExportOutcome | VoidOutcome) -> str:
     match outcome:
         case ExportOutcome.EXPORTED:
             return "InvoicesExported"
@@ -46,6 +47,16 @@ def metric_name(outcome: ExportOutcome) -> str:
             return "InvoicesPending"
         case ExportOutcome.GAVE_UP:
             return "InvoicesGaveUp"
+        case ExportOutcome.VOIDED:
+            return "InvoicesIgnoredAsVoided"
+        case VoidOutcome.VOIDED:
+            return "InvoicesVoided"
+        case VoidOutcome.ALREADY_VOIDED:
+            return "InvoicesAlreadyVoided"
+        case VoidOutcome.NOT_EXPORTED:
+            return "InvoicesVoidedBeforeExport"
+        case VoidOutcome.KEPT:
+            return "InvoiceVoidsKept"
         case _:
             assert_never(outcome)
 
@@ -59,7 +70,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     if lambda_context.get_remaining_time_in_millis() < MIN_REMAINING_MS:
         raise OutOfTime(record.message_id)
     try:
-        message = parse_invoice_sent(record.body)
+        message = parse_invoice_message(record.body)
     except ValidationError as invalid:
         problems = validation_problems(invalid)
         logger.error(
@@ -70,7 +81,11 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
-        outcome = export_invoice(message, receive_count=receive_count)
+        outcome: ExportOutcome | VoidOutcome = (
+            void_invoice(message, receive_count=receive_count)
+            if isinstance(message, InvoiceVoided)
+            else export_invoice(message, receive_count=receive_count)
+        )
     except Refused as refused:
         logger.error(
             "Invoice refused by QuickBooks",

@@ -1,8 +1,7 @@
 """Consumes the payment system's events, as the bus rules queue them on PaymentEventsQueue:
-each payment-completed event records a payment in QuickBooks, each payout-paid event deposits a
-payout (partial batch responses: one failing event is tried again later, the others of the
-batch are done). Which is which: the record's detail-type, through record_handler's table
-(any other detail-type is a payment's, as the payment rule's parameter may be changed)."""
+payment-completed records a payment in QuickBooks, payment-refunded a refund, payout-paid
+deposits a payout (partial batch responses: one failing event is tried again later, the others
+of the batch are done). Which is which: the record's detail-type, through `_routes`."""
 
 from __future__ import annotations
 
@@ -23,12 +22,14 @@ from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, p
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.core.delivery import defer
 from qbo_sync.core.settings import configured, get_settings
-from qbo_sync.core.statuses import PaymentOutcome, PayoutOutcome
+from qbo_sync.core.statuses import PaymentOutcome, PayoutOutcome, RefundOutcome
 from qbo_sync.core.tracing import traced
-from qbo_sync.events import PaymentCompleted, PayoutPaid, validation_problems
+from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
 from qbo_sync.payments.recorder import PaymentNotRecorded
+from qbo_sync.refunds.recorder import RefundNotRecorded
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payout import PayoutNotDeposited, deposit_payout
+from qbo_sync.workflows.refund import record_refund
 
 logger = Logger()
 metrics = Metrics()
@@ -53,6 +54,22 @@ def metric_name(outcome: PaymentOutcome) -> str:
             assert_never(outcome)
 
 
+def refund_metric_name(outcome: RefundOutcome) -> str:
+    match outcome:
+        case RefundOutcome.RECORDED:
+            return "RefundsRecorded"
+        case RefundOutcome.ALREADY_RECORDED:
+            return "RefundsAlreadyRecorded"
+        case RefundOutcome.WAITING:
+            return "RefundsWaiting"
+        case RefundOutcome.SKIPPED:
+            return "RefundsSkipped"
+        case RefundOutcome.FAILED:
+            return "RefundFailures"
+        case _:
+            assert_never(outcome)
+
+
 def payout_metric_name(outcome: PayoutOutcome) -> str:
     match outcome:
         case PayoutOutcome.DEPOSITED:
@@ -70,65 +87,47 @@ def payout_metric_name(outcome: PayoutOutcome) -> str:
 
 
 def record_handler(record: SQSRecord) -> None:
-    logger.remove_keys(["contractor_id", "payment_id", "invoice_id", "payout_id"])
+    logger.remove_keys(["contractor_id", "payment_id", "invoice_id", "refund_id", "payout_id"])
     try:
         event = json.loads(record.body)
     except ValueError:
-        event = None
-    detail_type = event.get("detail-type") if isinstance(event, dict) else None
-    handlers: dict[str | None, Callable[[SQSRecord, Any], None]] = {
-        get_settings().payout_event_detail_type: payout_handler,
-    }
-    handlers.get(detail_type, payment_handler)(record, event)
-
-
-def payout_handler(record: SQSRecord, event: Any) -> None:
-    try:
-        payout = cast(
-            PayoutPaid,
-            parse(event=event, model=PayoutPaid, envelope=envelopes.EventBridgeEnvelope),
-        )
-    except ValidationError as invalid:
-        # Retrying cannot fix a malformed payout (items that do not add up): refused once.
-        problems = validation_problems(invalid)
-        logger.error("Payout event refused", message_id=record.message_id, problems=problems)
-        metrics.add_metric(name="PayoutsRefused", unit=MetricUnit.Count, value=1)
+        _refused(record, "Payment event refused", ["body: not JSON"], "PaymentsRefused")
         return
-    logger.append_keys(contractor_id=payout.contractor_id, payout_id=payout.payout_id)
-    try:
-        result = deposit_payout(payout)
-    except PayoutNotDeposited as error:
-        defer(get_settings().payment_events_queue_url, record.receipt_handle, error.delay_seconds)
-        logger.warning(
-            "Payout not deposited; it is tried again later",
-            reason=str(error),
-            attempt=error.attempt,
-            retry_in_seconds=error.delay_seconds,
-        )
-        metrics.add_metric(name="PayoutFailures", unit=MetricUnit.Count, value=1)
-        raise
-    metrics.add_metric(name=payout_metric_name(result.outcome), unit=MetricUnit.Count, value=1)
-    logger.info("Payout handled", outcome=result.outcome, qbo_deposit_id=result.qbo_deposit_id)
+    kind = event.get("detail-type") if isinstance(event, dict) else None
+    handle = _routes().get(kind) if isinstance(kind, str) else None
+    if handle is None:
+        problems = ["detail-type: not a payment-completed, payment-refunded or payout-paid event"]
+        _refused(record, "Payment event refused", problems, "PaymentsRefused")
+        return
+    handle(record, event)
 
 
-def payment_handler(record: SQSRecord, event: Any) -> None:
+def _routes() -> dict[str, Callable[[SQSRecord, dict[str, Any]], None]]:
+    """The queue's events by detail-type (template.yaml's parameters), each to its workflow."""
+    settings = get_settings()
+    return {
+        settings.payment_event_detail_type: _payment,
+        settings.refund_event_detail_type: _refund,
+        settings.payout_event_detail_type: _payout,
+    }
+
+
+def _refused(record: SQSRecord, message: str, problems: list[str], metric: str) -> None:
+    # Retrying cannot fix a malformed event: refuse it once, clearly, and acknowledge it.
+    logger.error(message, message_id=record.message_id, problems=problems)
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
+
+
+def _payment(record: SQSRecord, event: dict[str, Any]) -> None:
     try:
-        if event is None:
-            raise ValueError("not JSON")
         payment = cast(
             PaymentCompleted,
             parse(event=event, model=PaymentCompleted, envelope=envelopes.EventBridgeEnvelope),
         )
-    except (ValueError, ValidationError) as invalid:
-        # Retrying cannot fix a malformed event: refuse it once, clearly, and acknowledge it.
-        problems = (
-            validation_problems(invalid)
-            if isinstance(invalid, ValidationError)
-            else ["body: not JSON"]
-        )
-        logger.error("Payment event refused", message_id=record.message_id, problems=problems)
-        metrics.add_metric(name="PaymentsRefused", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
+    except ValidationError as invalid:
+        problems = validation_problems(invalid)
+        _refused(record, "Payment event refused", problems, "PaymentsRefused")
         return
     logger.append_keys(
         contractor_id=payment.contractor_id,
@@ -137,19 +136,71 @@ def payment_handler(record: SQSRecord, event: Any) -> None:
     )
     try:
         result = record_payment(payment)
-    except PaymentNotRecorded as error:
+    except (PaymentNotRecorded, RefundNotRecorded) as error:
         # Back on the queue after the delay its attempt number gives; the others go on.
-        defer(get_settings().payment_events_queue_url, record.receipt_handle, error.delay_seconds)
-        logger.warning(
-            "Payment not recorded; it is tried again later",
-            reason=str(error),
-            attempt=error.attempt,
-            retry_in_seconds=error.delay_seconds,
-        )
-        metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
+        _defer(record, "Payment not recorded; it is tried again later", error)
         raise
     metrics.add_metric(name=metric_name(result.outcome), unit=MetricUnit.Count, value=1)
     logger.info("Payment handled", outcome=result.outcome, qbo_payment_id=result.qbo_payment_id)
+
+
+def _refund(record: SQSRecord, event: dict[str, Any]) -> None:
+    try:
+        refund = cast(
+            PaymentRefunded,
+            parse(event=event, model=PaymentRefunded, envelope=envelopes.EventBridgeEnvelope),
+        )
+    except ValidationError as invalid:
+        problems = validation_problems(invalid)
+        _refused(record, "Refund event refused", problems, "RefundsRefused")
+        return
+    logger.append_keys(
+        contractor_id=refund.contractor_id,
+        refund_id=refund.refund_id,
+        payment_id=refund.payment_id,
+        invoice_id=refund.invoice_id,
+    )
+    try:
+        result = record_refund(refund)
+    except RefundNotRecorded as error:
+        _defer(record, "Refund not recorded; it is tried again later", error)
+        raise
+    metrics.add_metric(name=refund_metric_name(result.outcome), unit=MetricUnit.Count, value=1)
+    logger.info("Refund handled", outcome=result.outcome, qbo_refund_id=result.qbo_refund_id)
+
+
+def _payout(record: SQSRecord, event: dict[str, Any]) -> None:
+    try:
+        payout = cast(
+            PayoutPaid,
+            parse(event=event, model=PayoutPaid, envelope=envelopes.EventBridgeEnvelope),
+        )
+    except ValidationError as invalid:
+        # Retrying cannot fix a malformed payout (items that do not add up): refused once.
+        problems = validation_problems(invalid)
+        _refused(record, "Payout event refused", problems, "PayoutsRefused")
+        return
+    logger.append_keys(contractor_id=payout.contractor_id, payout_id=payout.payout_id)
+    try:
+        result = deposit_payout(payout)
+    except PayoutNotDeposited as error:
+        _defer(record, "Payout not deposited; it is tried again later", error, "PayoutFailures")
+        raise
+    metrics.add_metric(name=payout_metric_name(result.outcome), unit=MetricUnit.Count, value=1)
+    logger.info("Payout handled", outcome=result.outcome, qbo_deposit_id=result.qbo_deposit_id)
+
+
+def _defer(
+    record: SQSRecord,
+    message: str,
+    error: PaymentNotRecorded | RefundNotRecorded | PayoutNotDeposited,
+    metric: str = "PaymentFailures",
+) -> None:
+    defer(get_settings().payment_events_queue_url, record.receipt_handle, error.delay_seconds)
+    logger.warning(
+        message, reason=str(error), attempt=error.attempt, retry_in_seconds=error.delay_seconds
+    )
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 @traced

@@ -1,9 +1,11 @@
 """Voids: the transaction stays, with every amount and quantity 0 and "Voided" put before its
 PrivateNote; its SyncToken moves like any update's.
 
-- Invoice: `POST /invoice?operation=void` with Id and SyncToken. Payments applied to it stay and
-  their amounts become the customer's unapplied credit (docs/books.md: "its payments stay: A/R
-  shows the customer's credit"); a third-party tool's note says QBO refuses instead (FACTS.md).
+- Invoice: `POST /invoice?operation=void` with Id and SyncToken. Refused (6000) while a payment
+  is applied to it: QBO will not void an invoice a Payment settles (a production incident,
+  LanternOps/breeze issue #5180; WYRE-AI/qbo-mcp's void tool says the same). Once its payments
+  are unlinked (a sparse Payment update without the invoice's line) their amounts are the
+  customer's unapplied credit, and the void goes through (FACTS.md).
 - Payment: `POST /payment?operation=update&include=void` with Id, SyncToken, sparse (Intuit's
   Payment reference, "Void a payment"; python-quickbooks VoidMixin). A payment whose funds are
   in a Deposit cannot be voided until that deposit is deleted (the same reference)."""
@@ -16,7 +18,7 @@ from . import faults
 from .company import Company
 from .fields import SYSTEM
 from .jsonio import Json
-from .transactions import unlink_invoice
+from .transactions import applied_to
 
 ZERO = Decimal("0.00")
 
@@ -41,7 +43,12 @@ def _zero_lines(lines: list[Json]) -> list[Json]:
 
 
 def void_invoice(company: Company, invoice: Json, now: float) -> Json:
-    unlink_invoice(company, invoice["Id"], now)
+    applied, links = applied_to(company, invoice["Id"])
+    if applied:
+        paid_by = ", ".join(link["TxnId"] for link in links)
+        raise faults.business(
+            f"This invoice has payments applied ({paid_by}): unlink them before voiding it", "Id"
+        )
     voided = {
         **_fields(invoice),
         "Line": _zero_lines(invoice["Line"]),

@@ -1,9 +1,10 @@
-"""The platform's two event shapes (contracts.md §3 and §4), validated at the edge."""
+"""The platform's event shapes (contracts.md §3, §4, §8, §9), validated at the edge."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -174,6 +175,58 @@ class PaymentCompleted(_Event):
         return value
 
 
+class PaymentRefunded(_Event):
+    """contracts.md §9."""
+
+    schema_version: Literal[1]
+    refund_id: NonEmpty
+    payment_id: NonEmpty
+    contractor_id: NonEmpty
+    invoice_id: NonEmpty
+    invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
+    amount: Money
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
+    refunded_at: datetime
+    reason: Literal["requested_by_customer", "duplicate", "dispute_lost", "other"] = "other"
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("amount must be greater than 0")
+        return value
+
+
+class MessageType(StrEnum):
+    """The messages of the invoice-sent queue (contracts.md §8: none named is invoice-sent)."""
+
+    INVOICE_SENT = "invoice_sent"
+    INVOICE_VOIDED = "invoice_voided"
+
+
+class VoidedInvoice(_Event):
+    id: NonEmpty
+    number: Annotated[str, Field(min_length=1, max_length=21)]
+    revision: Annotated[int, Field(ge=1, le=MAX_REVISION)]
+
+
+class InvoiceVoided(_Event):
+    schema_version: Literal[1]
+    message_type: Literal[MessageType.INVOICE_VOIDED]
+    event_id: NonEmpty
+    contractor_id: NonEmpty
+    voided_at: datetime
+    invoice: VoidedInvoice
+    reason: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class _Kind(BaseModel):
+    """Only the message's type, to choose the model that validates the rest."""
+
+    model_config = ConfigDict(extra="ignore")
+    message_type: MessageType = MessageType.INVOICE_SENT
+
+
 def validation_problems(error: ValidationError) -> list[str]:
     """Which field and why, for a log line a person can act on; never the offending values."""
     # A problem with no location is the body's own (not JSON, not an object).
@@ -185,6 +238,14 @@ def validation_problems(error: ValidationError) -> list[str]:
 def parse_invoice_sent(body: str) -> InvoiceSent:
     """An SQS body is a JSON string; invalid JSON is a ValidationError like any other problem."""
     return InvoiceSent.model_validate_json(body)
+
+
+def parse_invoice_message(body: str) -> InvoiceSent | InvoiceVoided:
+    """A message of the invoice-sent queue, by its `message_type` (an unknown one is refused,
+    naming message_type)."""
+    if _Kind.model_validate_json(body).message_type == MessageType.INVOICE_VOIDED:
+        return InvoiceVoided.model_validate_json(body)
+    return parse_invoice_sent(body)
 
 
 # -- payout-paid (contracts.md §10) -------------------------------------------------------------

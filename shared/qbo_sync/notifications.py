@@ -25,6 +25,8 @@ INVOICE_EXPORT_FAILED = "QuickBooks Invoice Export Failed"
 PAYMENT_RECORDED = "QuickBooks Payment Recorded"
 NEEDS_REAUTHORIZATION = "QuickBooks Connection Needs Reauthorization"
 CONNECTION_EXPIRING = "QuickBooks Connection Expiring"
+INVOICE_VOIDED = "QuickBooks Invoice Voided"
+REFUND_RECORDED = "QuickBooks Refund Recorded"
 PAYOUT_DEPOSITED = "QuickBooks Payout Deposited"
 PAYOUT_WAITING = "QuickBooks Payout Waiting"
 # PutEvents takes at most 10 entries a request.
@@ -130,6 +132,24 @@ def payout_deposited(
 def payout_waiting(contractor_id: str, *, payout_id: str, reason: Reason) -> Event:
     """contracts.md §12: the payout waits (for a payment, a bank account, QuickBooks)."""
     return Event(PAYOUT_WAITING, contractor_id, {"payout_id": payout_id, "reason": reason})
+
+
+def invoice_voided(contractor_id: str, *, invoice_id: str, qbo_invoice_id: str) -> Event:
+    """contracts.md §12: the exported invoice is voided in QuickBooks."""
+    return Event(
+        INVOICE_VOIDED, contractor_id, {"invoice_id": invoice_id, "qbo_invoice_id": qbo_invoice_id}
+    )
+
+
+def refund_recorded(
+    contractor_id: str, *, refund_id: str, payment_id: str, qbo_refund_id: str
+) -> Event:
+    """contracts.md §12: one RefundReceipt in QuickBooks for the platform's refund."""
+    return Event(
+        REFUND_RECORDED,
+        contractor_id,
+        {"refund_id": refund_id, "payment_id": payment_id, "qbo_refund_id": qbo_refund_id},
+    )
 
 
 def publish(events: list[tuple[str, Event]]) -> None:

@@ -21,7 +21,14 @@ from qbo_sync import notifications
 from qbo_sync.connection.changes import Expiring, NeedsReauthorization, connection_changes
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
-from qbo_sync.ledger.changes import ExportChanged, LedgerChange, ledger_changes
+from qbo_sync.ledger.changes import (
+    ExportChanged,
+    InvoiceVoidedChange,
+    LedgerChange,
+    PaymentRecordedChange,
+    RefundRecordedChange,
+    ledger_changes,
+)
 from qbo_sync.notifications import Event
 from qbo_sync.payouts.changes import PayoutChange, PayoutDeposited, payout_changes
 
@@ -83,7 +90,7 @@ def event_id(record_id: str, index: int) -> str:
 
 
 def _ledger_event(change: LedgerChange) -> Event:
-    if not isinstance(change, ExportChanged):
+    if isinstance(change, PaymentRecordedChange):
         return notifications.payment_recorded(
             change.contractor_id,
             payment_id=change.payment_id,
@@ -91,6 +98,23 @@ def _ledger_event(change: LedgerChange) -> Event:
             qbo_payment_id=change.qbo_payment_id,
             invoice_paid=change.invoice_paid,
         )
+    if isinstance(change, InvoiceVoidedChange):
+        return notifications.invoice_voided(
+            change.contractor_id,
+            invoice_id=change.invoice_id,
+            qbo_invoice_id=change.qbo_invoice_id,
+        )
+    if isinstance(change, RefundRecordedChange):
+        return notifications.refund_recorded(
+            change.contractor_id,
+            refund_id=change.refund_id,
+            payment_id=change.payment_id,
+            qbo_refund_id=change.qbo_refund_id,
+        )
+    return _export_event(change)
+
+
+def _export_event(change: ExportChanged) -> Event:
     if change.status == ExportStatus.EXPORTED:
         assert change.qbo_invoice_id is not None and change.realm_id is not None
         return notifications.invoice_exported(

@@ -19,9 +19,10 @@ from qbo_sync.connection import services
 from qbo_sync.core.clock import iso_at
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
-from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus
+from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.listing import export_listing
+from qbo_sync.ledger.refunds import RefundEntry, refunds_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 CURSOR_VERSION = 1
@@ -150,6 +151,7 @@ def _is_string(value: Any) -> bool:
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
     entries = sorted(entries_of(values).values(), key=lambda e: (e.updated_at or "", e.payment_id))
+    refunds = sorted(refunds_of(values).values(), key=lambda r: (r.updated_at or "", r.refund_id))
     return {
         "invoice_id": values.get("invoice_id"),
         "invoice_number": values.get("invoice_number"),
@@ -159,7 +161,7 @@ def _item(values: dict[str, Any]) -> dict[str, Any]:
         "qbo_url": _qbo_url(values.get("qbo_invoice_id")),
         "updated_at": values.get("updated_at"),
         "reason": _reason(values.get("export_reason")),
-        "payments": [_payment(entry) for entry in entries],
+        "payments": [_payment(entry, refunds) for entry in entries],
     }
 
 
@@ -169,7 +171,7 @@ def _qbo_url(qbo_invoice_id: Any) -> str | None:
     return f"{get_settings().qbo_app_url}/app/invoice?txnId={qbo_invoice_id}"
 
 
-def _payment(entry: PaymentEntry) -> dict[str, Any]:
+def _payment(entry: PaymentEntry, refunds: list[RefundEntry]) -> dict[str, Any]:
     shown: EntryStatus = entry.status
     why = _reason(entry.reason)
     if shown == EntryStatus.RECORDING:  # an attempt holds it now, or died and waits for a run
@@ -180,6 +182,21 @@ def _payment(entry: PaymentEntry) -> dict[str, Any]:
         "status": shown,
         "qbo_payment_id": entry.qbo_payment_id if shown == EntryStatus.RECORDED else None,
         "reason": None if shown == EntryStatus.RECORDED else why,
+        "refunds": [_refund(r) for r in refunds if r.payment_id == entry.payment_id],
+    }
+
+
+def _refund(entry: RefundEntry) -> dict[str, Any]:
+    """contracts.md §12: a refund is recorded, waiting (for its payment, or being recorded)
+    or failed."""
+    shown = RefundStatus.WAITING if entry.status == RefundStatus.RECORDING else entry.status
+    recorded = shown == RefundStatus.RECORDED
+    return {
+        "refund_id": entry.refund_id,
+        "amount": str(entry.amount.quantize(Decimal("0.01"))),
+        "status": shown,
+        "qbo_refund_id": entry.qbo_refund_id if recorded else None,
+        "reason": None if recorded else _reason(entry.reason),
     }
 
 

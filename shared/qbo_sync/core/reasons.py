@@ -36,6 +36,9 @@ class ReasonCode(StrEnum):
     PAYMENT_ALREADY_DEPOSITED = "payment_already_deposited"
     PAYOUT_AMOUNT_MISMATCH = "payout_payment_amount_mismatch"
     PAYOUT_IN_PROGRESS = "payout_in_progress"
+    INVOICE_VOIDED = "invoice_voided"
+    REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
+    REFUND_OF_VOIDED_INVOICE = "refund_of_voided_invoice"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -89,8 +92,8 @@ _MESSAGES: dict[ReasonCode, str] = {
         "on Multicurrency in QuickBooks (Account and Settings, Advanced), then retry."
     ),
     ReasonCode.PAYMENT_NOT_RECORDED: (
-        "Waiting for a payment or refund of this payout to be recorded in QuickBooks; the "
-        "deposit is made as soon as it is."
+        "Waiting for a payment (or a payout's refund) to be recorded in QuickBooks; what "
+        "waits for it, a refund or a payout's deposit, is recorded as soon as it is."
     ),
     ReasonCode.PAYOUT_ACCOUNT_REQUIRED: (
         "Choose the bank account payouts arrive in on the Accounting export settings page; "
@@ -105,6 +108,18 @@ _MESSAGES: dict[ReasonCode, str] = {
         "the payment in QuickBooks, then retry."
     ),
     ReasonCode.PAYOUT_IN_PROGRESS: "The payout is being deposited in QuickBooks.",
+    ReasonCode.INVOICE_VOIDED: (
+        "The invoice was voided on the platform, so it is voided in QuickBooks (or, if it was "
+        "never exported, it never will be). Payments on it stay with the client as credit."
+    ),
+    ReasonCode.REFUND_OF_VOIDED_INVOICE: (
+        "The invoice was voided, so this payment is the client's credit in QuickBooks and the "
+        "refund was not recorded. Refund the client's credit in QuickBooks."
+    ),
+    ReasonCode.REFUND_EXCEEDS_PAYMENT: (
+        "The refunds of this payment add up to more than the payment, so this one was not "
+        "recorded. Check the refund's amount on the platform."
+    ),
 }
 
 # QuickBooks field names, as the contractor knows them on the platform.

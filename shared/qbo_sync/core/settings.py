@@ -67,6 +67,9 @@ class Settings:
     payment_events_queue_url: str
     # The payment system's payout-paid detail-type (template.yaml's PayoutEventDetailType).
     payout_event_detail_type: str
+    # The detail-types PaymentEventsQueue's events carry (template.yaml's parameters).
+    payment_event_detail_type: str
+    refund_event_detail_type: str
     # The queues' RedrivePolicy maxReceiveCount (template.yaml passes the same parameter to
     # both): on that delivery a temporary failure shows as failed, not as retrying for ever.
     invoice_sent_max_receive_count: int
@@ -94,6 +97,8 @@ class Settings:
             invoice_sent_dead_letter_queue_url=env.get("INVOICE_SENT_DEAD_LETTER_QUEUE_URL", ""),
             payment_events_queue_url=env.get("PAYMENT_EVENTS_QUEUE_URL", ""),
             payout_event_detail_type=env.get("PAYOUT_EVENT_DETAIL_TYPE") or "Payout Paid",
+            payment_event_detail_type=env.get("PAYMENT_EVENT_DETAIL_TYPE") or "Payment Completed",
+            refund_event_detail_type=env.get("REFUND_EVENT_DETAIL_TYPE") or "Payment Refunded",
             invoice_sent_max_receive_count=_count(env, "INVOICE_SENT_MAX_RECEIVE_COUNT"),
         )
         settings.check()

@@ -15,6 +15,7 @@ class ExportStatus(StrEnum):
     PENDING = "pending"  # queued, retrying, or kept until QuickBooks is reconnected
     FAILED = "failed"
     SKIPPED = "skipped"  # sent while no QuickBooks company was connected
+    VOIDED = "voided"  # voided on the platform (contracts.md §8): voided in QBO, or never sent
 
 
 class ExportOutcome(StrEnum):
@@ -26,6 +27,16 @@ class ExportOutcome(StrEnum):
     SKIPPED = "skipped"
     PENDING = "pending"
     GAVE_UP = "gave_up"  # QuickBooks kept failing for the whole window of attempts
+    VOIDED = "voided"  # the invoice was voided on the platform: acknowledged, not exported
+
+
+class VoidOutcome(StrEnum):
+    """What one run of the void did with an invoice-voided message."""
+
+    VOIDED = "voided"  # voided in QBO by this run
+    ALREADY_VOIDED = "already_voided"
+    NOT_EXPORTED = "not_exported"  # voided before its export: it never will be
+    KEPT = "kept"  # until QuickBooks is reconnected (invoices/kept.py)
 
 
 class EntryStatus(StrEnum):
@@ -34,6 +45,25 @@ class EntryStatus(StrEnum):
     PARKED = "parked"  # waiting for the invoice's export or for a reconnect
     RECORDING = "recording"  # an attempt holds it under a lease
     RECORDED = "recorded"
+    FAILED = "failed"
+
+
+class RefundStatus(StrEnum):
+    """A refund's entry in its invoice's ledger (contracts.md §12: a payment's `refunds`)."""
+
+    WAITING = "waiting"  # for its payment to be recorded (or a temporary failure to pass)
+    RECORDING = "recording"  # an attempt holds it under a lease
+    RECORDED = "recorded"
+    FAILED = "failed"
+
+
+class RefundOutcome(StrEnum):
+    """What one run of the refund recorder did with a payment-refunded event."""
+
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already_recorded"
+    WAITING = "waiting"  # for its payment
+    SKIPPED = "skipped"  # no QuickBooks connected
     FAILED = "failed"
 
 

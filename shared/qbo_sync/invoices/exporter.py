@@ -74,6 +74,10 @@ class Exported:
     skipped_record: bool = False  # a "skipped" export record of this invoice is to go
 
 
+class VoidedOnPlatform(Exception):
+    """The invoice was voided on the platform (contracts.md §8): it is not exported (again)."""
+
+
 class InvoiceExporter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -92,6 +96,8 @@ class InvoiceExporter:
         ]
         state, found = self._mappings.export_state(invoice.id, message.client.id, also=also)
         peek = ExportPeek.of(realm, invoice.id, found)
+        if peek.voided:
+            raise VoidedOnPlatform(invoice.id)
         # Set by each retry the contractor asks for: QBO answers a requestid it has seen with
         # its first answer, a refusal included, so a retry's writes need their own.
         self._retry = peek.retry

@@ -20,7 +20,7 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import query_items, to_item
 from qbo_sync.core.reasons import ReasonCode
 from qbo_sync.core.settings import get_settings
-from qbo_sync.events import InvoiceSent
+from qbo_sync.events import InvoiceSent, InvoiceVoided
 
 PENDING_PREFIX = "pending#"
 
@@ -38,8 +38,9 @@ class KeptInvoices:
         self._table = table
         self._pk = contractor_id
 
-    def keep(self, message: InvoiceSent) -> KeptInvoice | None:
-        """None when a higher revision of the invoice is kept already."""
+    def keep(self, message: InvoiceSent | InvoiceVoided) -> KeptInvoice | None:
+        """None when a higher revision of the invoice is kept already. A void (contracts.md
+        §8) is kept the same way, in its invoice's place: it is the invoice's latest word."""
         kept = KeptInvoice(
             message.invoice.id,
             message.invoice.revision,

@@ -1,5 +1,6 @@
 """What one write changed on a ledger item, read from the item before and after it (the
-table's stream images): the facts the outbox turns into events (contracts.md §6).
+table's stream images): the facts the outbox turns into events (contracts.md §6, §12): an
+export exported or failed, payments and refunds recorded, an exported invoice voided.
 
 A write that changes nothing a contractor sees (a redelivered export, an attempt counted, a
 lease taken) changes nothing here either, so a repeated write emits nothing. Only this package
@@ -13,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_sync.core.reasons import Reason
-from qbo_sync.core.statuses import EntryStatus, ExportStatus
+from qbo_sync.core.statuses import EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.entries import entries_of
 from qbo_sync.ledger.keys import is_ledger_sk
 from qbo_sync.ledger.records import RecordState
+from qbo_sync.ledger.refunds import refunds_of
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,22 @@ class PaymentRecordedChange:
     invoice_paid: bool
 
 
-LedgerChange = ExportChanged | PaymentRecordedChange
+@dataclass(frozen=True)
+class InvoiceVoidedChange:
+    contractor_id: str
+    invoice_id: str
+    qbo_invoice_id: str
+
+
+@dataclass(frozen=True)
+class RefundRecordedChange:
+    contractor_id: str
+    refund_id: str
+    payment_id: str
+    qbo_refund_id: str
+
+
+LedgerChange = ExportChanged | PaymentRecordedChange | InvoiceVoidedChange | RefundRecordedChange
 
 
 def ledger_changes(old: dict[str, Any], new: dict[str, Any]) -> list[LedgerChange]:
@@ -55,6 +72,10 @@ def ledger_changes(old: dict[str, Any], new: dict[str, Any]) -> list[LedgerChang
     if export is not None:
         changes.append(export)
     changes.extend(_payments_recorded(old, new))
+    voided = _voided(old, new)
+    if voided is not None:
+        changes.append(voided)
+    changes.extend(_refunds_recorded(old, new))
     return changes
 
 
@@ -112,3 +133,27 @@ def _invoice_paid(new: dict[str, Any], known: bool | None) -> bool:
         return known
     due = new.get("due")
     return due is not None and Decimal(new.get("applied", 0)) >= Decimal(due)
+
+
+def _voided(old: dict[str, Any], new: dict[str, Any]) -> InvoiceVoidedChange | None:
+    """An exported invoice turned voided (one voided before its export has no QBO invoice)."""
+    if new.get("export_status") != ExportStatus.VOIDED or not new.get("qbo_invoice_id"):
+        return None
+    if old.get("export_status") == ExportStatus.VOIDED:
+        return None
+    return InvoiceVoidedChange(str(new["pk"]), str(new["invoice_id"]), str(new["qbo_invoice_id"]))
+
+
+def _refunds_recorded(old: dict[str, Any], new: dict[str, Any]) -> list[RefundRecordedChange]:
+    before = refunds_of(old)
+    changes = []
+    for refund_id, entry in refunds_of(new).items():
+        if entry.status != RefundStatus.RECORDED or not entry.qbo_refund_id:
+            continue
+        earlier = before.get(refund_id)
+        if earlier is not None and earlier.status == RefundStatus.RECORDED:
+            continue
+        changes.append(
+            RefundRecordedChange(str(new["pk"]), refund_id, entry.payment_id, entry.qbo_refund_id)
+        )
+    return changes

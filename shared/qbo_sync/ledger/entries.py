@@ -25,9 +25,10 @@ from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Update, from_item, query_items, to_item
 from qbo_sync.core.settings import get_settings
-from qbo_sync.core.statuses import ClaimOutcome, EntryStatus
+from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.keys import ENTRY_PREFIX, ledger_key, ledger_sk
 from qbo_sync.ledger.records import ExportRecord, RecordState
+from qbo_sync.ledger.refunds import refunds_of
 
 PARKED, RECORDING, RECORDED, FAILED = (
     EntryStatus.PARKED,
@@ -76,6 +77,9 @@ class Ledger:
     parked: frozenset[str] = frozenset()
     entries: dict[str, PaymentEntry] = field(default_factory=dict)
     retry: str | None = None  # the contractor's latest retry of the invoice (records.py)
+    voided: bool = False  # voided on the platform: its payments are the customer's credit
+    # The payments whose refunds wait for them to be recorded (refunds.py).
+    waiting_refunds: frozenset[str] = frozenset()
 
     def waiting(self, now: float) -> list[PaymentEntry]:
         """The payments that wait for the invoice (see PaymentEntry.waiting)."""
@@ -328,6 +332,12 @@ def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
         parked=frozenset(values.get("parked", ())),
         entries=entries,
         retry=values.get("export_retry"),
+        voided=values.get("export_status") == ExportStatus.VOIDED,
+        waiting_refunds=frozenset(
+            refund.payment_id
+            for refund in refunds_of(values).values()
+            if refund.status == RefundStatus.WAITING
+        ),
     )
 
 

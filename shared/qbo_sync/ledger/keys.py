@@ -37,3 +37,8 @@ ENTRY_PREFIX = "payment:"
 def recorded_payment_key(contractor_id: str, realm_id: str, payment_id: str) -> Key:
     """A recorded payment's item, found by the payment id alone (payment_index.py)."""
     return key(contractor_id, f"{realm_id}#recorded#{payment_id}")
+
+
+# The ledger item's attribute of one refund's entry: "refund:<refund id>" (the payment it
+# refunds is in the entry: a payment's entry is rewritten whole by each payment write).
+REFUND_PREFIX = "refund:"

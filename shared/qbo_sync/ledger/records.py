@@ -32,7 +32,7 @@ from aws_lambda_powertools import Logger
 from qbo_sync.core import aws
 from qbo_sync.core.clock import ISO_FORMAT, iso_now
 from qbo_sync.core.dynamo import Update, batch_get_by_sk, from_item, to_item
-from qbo_sync.core.reasons import Reason
+from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportStatus
 from qbo_sync.ledger.keys import (
@@ -44,7 +44,7 @@ from qbo_sync.ledger.keys import (
 )
 
 if TYPE_CHECKING:  # the pydantic models are not loaded on the settings page's routes
-    from qbo_sync.events import InvoiceSent
+    from qbo_sync.events import InvoiceSent, InvoiceVoided
 
 logger = Logger(child=True)
 
@@ -156,6 +156,7 @@ class ExportPeek:
 
     retry: str | None  # the contractor's latest retry: QBO replays a requestid's first answer
     skipped_record: bool  # a "skipped" record of this invoice waits to be replaced
+    voided: bool = False  # voided on the platform (contracts.md §8): never exported again
 
     @classmethod
     def keys(cls, contractor_id: str, realm_id: str, invoice_id: str) -> list[dict[str, Any]]:
@@ -167,8 +168,13 @@ class ExportPeek:
     @classmethod
     def of(cls, realm_id: str, invoice_id: str, found: dict[str, dict[str, Any]]) -> ExportPeek:
         record = found.get(ledger_sk(realm_id, invoice_id)) or {}
+        skipped = found.get(skipped_sk(invoice_id))
         retry = record.get("export_retry")
-        return cls(str(retry) if retry else None, skipped_sk(invoice_id) in found)
+        voided = ExportStatus.VOIDED in (
+            record.get("export_status"),
+            (skipped or {}).get("export_status"),
+        )
+        return cls(str(retry) if retry else None, skipped is not None, voided)
 
 
 class ExportRecords:
@@ -191,6 +197,34 @@ class ExportRecords:
             **update.request(self._table, key), ReturnValues="ALL_OLD"
         )
         return RecordState.of_item(from_item(response.get("Attributes", {})))
+
+    def write_voided(self, message: InvoiceVoided, realm_id: str | None) -> str | None:
+        """Marks the invoice voided (contracts.md §8) on its ledger item in the realm, or on its
+        skipped record when no company is connected; returns the export status it had. The
+        list keeps its place and number when the invoice was listed before."""
+        invoice = message.invoice
+        update = Update()
+        update.set("invoice_id", invoice.id)
+        update.set("updated_at", iso_now())
+        update.set("export_status", ExportStatus.VOIDED)
+        update.set("exports_status_pk", f"{self._pk}#{ExportStatus.VOIDED}")
+        update.set("export_reason", reason(ReasonCode.INVOICE_VOIDED))
+        update.set("exports_pk", self._pk)
+        at = message.voided_at.strftime(ISO_FORMAT)
+        update.set("exports_sk", f"{at}#{invoice.id}", keep_if_present=True)
+        update.set("invoice_number", invoice.number, keep_if_present=True)
+        update.set("revision", invoice.revision, keep_if_present=True)
+        update.remove(ATTEMPTS)
+        if realm_id is None:
+            key = skipped_key(self._pk, invoice.id)
+        else:
+            update.set("export_realm_id", realm_id)
+            key = ledger_key(self._pk, realm_id, invoice.id)
+        response = aws.dynamodb().update_item(
+            **update.request(self._table, key), ReturnValues="ALL_OLD"
+        )
+        old = from_item(response.get("Attributes", {})).get("export_status")
+        return str(old) if old is not None else None
 
     def write_skipped(self, record: ExportRecord) -> None:
         item = {
@@ -221,7 +255,8 @@ class ExportRecords:
     def mark_retry(self, realm_id: str, record: dict[str, Any], failed_payments: list[str]) -> None:
         """Before a retry is queued: the record shows pending (unless exported: a retry of an
         exported invoice creates nothing, so it stays exported), and failed payments go back
-        to parked, where the export's run picks them up."""
+        to parked, where the export's run picks them up. A voided invoice stays voided, its
+        record moved into the realm with it (its export run acknowledges it)."""
         invoice_id = str(record["invoice_id"])
         update = Update()
         update.set("invoice_id", invoice_id)
@@ -229,9 +264,14 @@ class ExportRecords:
         # Read by the export and the payments as part of their requestids (ExportPeek).
         update.set("export_retry", uuid.uuid4().hex)
         if record.get("export_status") != ExportStatus.EXPORTED:
-            update.set("export_status", ExportStatus.PENDING)
-            update.set("exports_status_pk", f"{self._pk}#{ExportStatus.PENDING}")
-            update.remove("export_reason")
+            voided = record.get("export_status") == ExportStatus.VOIDED
+            status = ExportStatus.VOIDED if voided else ExportStatus.PENDING
+            update.set("export_status", status)
+            update.set("exports_status_pk", f"{self._pk}#{status}")
+            if voided:
+                update.set("export_reason", reason(ReasonCode.INVOICE_VOIDED))
+            else:
+                update.remove("export_reason")
             update.remove(ATTEMPTS)
             for name in ("exports_pk", "exports_sk", "invoice_number", "revision", "export_body"):
                 if name in record:

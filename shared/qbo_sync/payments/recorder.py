@@ -91,6 +91,8 @@ class Recorder:
         self.connection = connection
         self.ledger: PaymentLedger = payment_ledger(connection.contractor_id, connection.realm_id)
         self.payouts_waiting: set[str] = set()  # payouts that waited for a payment it recorded
+        # (invoice id, payment id) of recorded payments whose refunds wait for them.
+        self.refunds_waiting: list[tuple[str, str]] = []
         self._lookup = lookup
         self._deposit_account_id = get_settings().deposit_account_id
         self._qbo: QboClient | None = None
@@ -141,6 +143,7 @@ class Recorder:
         previous = claim.previous
         if claim.outcome == ClaimOutcome.RECORDED:
             assert previous is not None
+            self._refunds_wait(payment, claim)  # one failed for a while: the event came again
             logger.info(
                 "Payment already recorded",
                 payment_id=payment.payment_id,
@@ -203,10 +206,12 @@ class Recorder:
 
     def _park_claimed(self, payment: PaymentCompleted, claim: Claim, attempt: str) -> PaymentResult:
         previous = claim.previous
+        # Voided before its export, the invoice has no customer in QBO to hold the credit.
+        why = reason(ReasonCode.INVOICE_VOIDED) if claim.ledger.voided else NOT_EXPORTED
         entry = _entry(
             payment,
             EntryStatus.PARKED,
-            reason=NOT_EXPORTED,
+            reason=why,
             maybe_in_qbo=bool(previous and previous.maybe_in_qbo),
         )
         self.ledger.park(payment.invoice_id, payment.payment_id, entry, attempt=attempt, now=now())
@@ -238,7 +243,8 @@ class Recorder:
                 logger.info("Payment found in QuickBooks", qbo_payment_id=found["Id"])
                 return found, None
         assert ledger.qbo_invoice_id is not None
-        open_balance = ledger.open_balance
+        open_balance = Decimal("0") if ledger.voided else ledger.open_balance
+        # A voided invoice owes nothing: the payment is the customer's credit, linked to nothing.
         applied = payment.amount if open_balance is None else min(payment.amount, open_balance)
         try:
             requestid = self._request_id(payment, ledger)
@@ -335,6 +341,7 @@ class Recorder:
                 PaymentOutcome.ALREADY_RECORDED, payment.payment_id, qbo_payment_id
             )
         self._index(payment, qbo_payment_id)
+        self._refunds_wait(payment, claim)
         if paid is None and known_due is not None:
             paid = total_applied >= known_due
         _log_recorded(payment, qbo_payment_id, ledger.qbo_invoice_id, applied, paid)
@@ -346,6 +353,10 @@ class Recorder:
         self.payouts_waiting |= index.remember(
             payment.payment_id, payment.invoice_id, qbo_payment_id, payment.amount
         )
+
+    def _refunds_wait(self, payment: PaymentCompleted, claim: Claim) -> None:
+        if payment.payment_id in claim.ledger.waiting_refunds:
+            self.refunds_waiting.append((payment.invoice_id, payment.payment_id))
 
     def _invoice_paid(self, qbo_invoice_id: str) -> bool:
         """QBO's own answer, when the ledger does not know what the invoice is owed (only

@@ -115,6 +115,17 @@ class QboClient:
         body = self._send("POST", entity.lower(), json_body=sparse, requestid=requestid)
         return dict(body[entity])
 
+    def void(self, entity: str, fields: dict[str, Any], requestid: str) -> dict[str, Any]:
+        """`operation=void` (Invoice: Id and the current SyncToken)."""
+        body = self._send(
+            "POST",
+            entity.lower(),
+            params={"operation": "void"},
+            json_body=fields,
+            requestid=requestid,
+        )
+        return dict(body[entity])
+
     def company_name(self) -> str | None:
         body = self._send("GET", f"companyinfo/{self.realm_id}")
         info = body.get("CompanyInfo", {})

@@ -8,4 +8,7 @@ OutboxFunction) derives the events from the tables' change streams.
 - reconnect.py: the OAuth callback, then what a reconnect resumes.
 - retry.py: the contractor's retry of an export.
 - keep_connections.py: the daily keeper of idle and expiring connections.
+- void.py: an invoice-voided message (its QBO void, its record, the Invoice Voided event).
+- refund.py: a payment-refunded event, the refunds that waited for their payment, and the
+  Refund Recorded events.
 """

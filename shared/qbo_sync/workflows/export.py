@@ -22,14 +22,15 @@ from qbo_sync.core.clock import now, seconds_since
 from qbo_sync.core.delivery import delay_for, gives_up
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
-from qbo_sync.core.statuses import ExportOutcome, ExportStatus
+from qbo_sync.core.statuses import EntryStatus, ExportOutcome, ExportStatus
 from qbo_sync.events import InvoiceSent
-from qbo_sync.invoices.exporter import Exported, InvoiceExporter
+from qbo_sync.invoices.exporter import Exported, InvoiceExporter, VoidedOnPlatform
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
 from qbo_sync.qbo.faults import QboError, Refused, refusal
 from qbo_sync.workflows.payment import after_recording, recorder_for
+from qbo_sync.workflows.refund import record_waiting_refunds
 
 __all__ = ["ExportDeferred", "Refused", "export_invoice"]
 
@@ -75,6 +76,10 @@ def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportOut
 def _export(connection: Connection, message: InvoiceSent, receive_count: int) -> ExportOutcome:
     try:
         exported = InvoiceExporter(connection).export(message, redelivered=receive_count > 1)
+    except VoidedOnPlatform:
+        # Its record already says voided, with the reason the list shows.
+        logger.info("Invoice not exported: it was voided on the platform")
+        return ExportOutcome.VOIDED
     except QboError as fault:
         refused = refusal(fault)
         if refused is None:
@@ -105,6 +110,16 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
             recorder.record_waiting(ledger)
         finally:
             after_recording(recorder)
+    # Refunds still waiting for a payment recorded before this run: an earlier run's attempt
+    # failed for a while (it raised, so this message came again).
+    stuck = [
+        (invoice.invoice_id, payment_id)
+        for payment_id in sorted(ledger.waiting_refunds)
+        if payment_id in ledger.entries
+        and ledger.entries[payment_id].status == EntryStatus.RECORDED
+    ]
+    if stuck:
+        record_waiting_refunds(connection, stuck)
     if exported.skipped_record:
         # Sent before QuickBooks was connected, exported now: listed once, as exported.
         export_records(message.contractor_id).delete_skipped(message.invoice.id)

@@ -13,6 +13,7 @@ from qbo_sync.core.statuses import PaymentOutcome
 from qbo_sync.events import PaymentCompleted
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.payments.recorder import PaymentResult, Recorder
+from qbo_sync.workflows.refund import record_waiting_refunds
 
 logger = Logger(child=True)
 
@@ -43,7 +44,11 @@ def recorder_for(connection: Connection) -> Recorder:
 
 
 def after_recording(recorder: Recorder) -> None:
-    """Sends again the payouts that waited for a payment the recorder recorded."""
+    """What waited for the payments the recorder recorded: their refunds (contracts.md §9),
+    then the payouts that list them (§10). Their events come from the writes (the outbox)."""
+    waiting, recorder.refunds_waiting = recorder.refunds_waiting, []
+    if waiting:
+        record_waiting_refunds(recorder.connection, waiting)
     if recorder.payouts_waiting:
         # Imported here: a payout's modules load only when a payout waited for a payment.
         from qbo_sync.workflows.payout import resume_payouts

@@ -1,0 +1,40 @@
+"""A payment-refunded event (contracts.md §9): recorded in QBO once, or waiting for its payment.
+Its Refund Recorded event (§12) comes from the write that recorded it (the outbox)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from qbo_sync.connection import services
+from qbo_sync.connection.store import Connection
+from qbo_sync.core.statuses import RefundOutcome
+from qbo_sync.events import PaymentRefunded
+from qbo_sync.invoices.mappings import mapping_store
+from qbo_sync.refunds.recorder import RefundRecorder, RefundResult
+
+logger = Logger(child=True)
+
+
+def record_refund(refund: PaymentRefunded) -> RefundResult:
+    connection = services.connections().get(refund.contractor_id)
+    if connection is None:
+        logger.info("Refund not recorded: QuickBooks is not connected", refund_id=refund.refund_id)
+        return RefundResult(RefundOutcome.SKIPPED, refund.refund_id)
+    return refund_recorder(connection).record(refund)
+
+
+def record_waiting_refunds(connection: Connection, waiting: list[tuple[str, str]]) -> None:
+    """The refunds that waited for these (invoice id, payment id) payments, just recorded."""
+    recorder = refund_recorder(connection)
+    for invoice_id, payment_id in waiting:
+        recorder.record_waiting(invoice_id, payment_id)
+
+
+def refund_recorder(connection: Connection) -> RefundRecorder:
+    """A recorder that finds an exported invoice's QBO item in the mapping store."""
+
+    def item_of(invoice_id: str) -> str | None:
+        exported = mapping_store(connection).exported_invoice(invoice_id)
+        return exported.qbo_item_id if exported else None
+
+    return RefundRecorder(connection, item_of)
