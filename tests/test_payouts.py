@@ -178,6 +178,52 @@ def test_payout_listing_a_refund_waits_until_the_refund_is_recorded(
     assert (item["status"], item["reason"]["code"]) == ("waiting", "payment_not_recorded")
     assert undeposited(qbo, realm) == Decimal("500.00")
 
+    # The refund is recorded: the payout that waited for it deposits right after.
+    refunded = samples.payment_refunded(
+        contractor, "inv_5", "5", "pay_5", "200.00", refund_id="rfd_31"
+    )
+    env.platform.refund_payment(refunded)
+    env.runtime.poll_sqs(CONSUMER)
+
+    _deposited_with_its_refund(qbo, realm, Decimal("285.20"))
+    assert payouts_list(env, contractor)["items"][0]["status"] == "deposited"
+
+
+def test_payout_netting_a_refund_recorded_before_it_deposits_at_once(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    choose_bank(env, qbo, realm, contractor)
+    paid(env, contractor, "15", "500.00", "pay_15")
+    refunded = samples.payment_refunded(
+        contractor, "inv_15", "15", "pay_15", "200.00", refund_id="rfd_15"
+    )
+    env.platform.refund_payment(refunded)
+    env.runtime.poll_sqs(CONSUMER)
+    detail = samples.payout_paid(
+        contractor, "po_15", [payment("pay_15", "500.00", "14.80"), refund("rfd_15", "200.00")]
+    )
+
+    pay_out(env, detail)
+    pay_out(env, detail)  # delivered twice
+
+    _deposited_with_its_refund(qbo, realm, Decimal("285.20"))
+
+
+def _deposited_with_its_refund(qbo: QboEmulator, realm: str, total: Decimal) -> None:
+    """One Deposit of the bank transfer: the payment linked, the fee and the refund negative
+    lines (the refund on Refunds clearing, where its RefundReceipt paid it from)."""
+    [deposit] = qbo.entities(realm, "Deposit")
+    assert deposit["TotalAmt"] == total
+    [receipt] = qbo.entities(realm, "RefundReceipt")
+    clearing = receipt["DepositToAccountRef"]["value"]
+    on_clearing = [
+        line["Amount"]
+        for line in deposit["Line"]
+        if (line.get("DepositLineDetail") or {}).get("AccountRef", {}).get("value") == clearing
+    ]
+    assert on_clearing == [Decimal("-200.00")]
+    assert undeposited(qbo, realm) == Decimal("0.00")
+
 
 def test_payment_already_deposited_by_another_payout_fails_the_second_with_its_reason(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str

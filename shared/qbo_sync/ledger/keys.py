@@ -39,6 +39,11 @@ def recorded_payment_key(contractor_id: str, realm_id: str, payment_id: str) -> 
     return key(contractor_id, f"{realm_id}#recorded#{payment_id}")
 
 
+def recorded_refund_key(contractor_id: str, realm_id: str, refund_id: str) -> Key:
+    """A recorded refund's item, found by the refund id alone (payment_index.py)."""
+    return key(contractor_id, f"{realm_id}#refunded#{refund_id}")
+
+
 # The ledger item's attribute of one refund's entry: "refund:<refund id>" (the payment it
 # refunds is in the entry: a payment's entry is rewritten whole by each payment write).
 REFUND_PREFIX = "refund:"

@@ -15,15 +15,16 @@ recorded, so a crash between the ledger's write and this one heals on the redeli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
-from qbo_sync.core.dynamo import Update, from_item, to_item
+from qbo_sync.core.dynamo import Key, Update, from_item, to_item
 from qbo_sync.core.settings import get_settings
-from qbo_sync.ledger.keys import recorded_payment_key
+from qbo_sync.ledger.keys import recorded_payment_key, recorded_refund_key
 
 BATCH_GET, BATCH_WRITE = 100, 25  # DynamoDB's limits per request
 
@@ -38,8 +39,15 @@ class RecordedPayment:
 
 
 class PaymentIndex:
-    def __init__(self, table: str, contractor_id: str, realm_id: str) -> None:
+    def __init__(
+        self,
+        table: str,
+        contractor_id: str,
+        realm_id: str,
+        key_of: Callable[[str, str, str], Key] = recorded_payment_key,
+    ) -> None:
         self._table, self._contractor, self._realm = table, contractor_id, realm_id
+        self._key_of = key_of
 
     def remember(
         self, payment_id: str, invoice_id: str, qbo_payment_id: str, amount: Decimal
@@ -113,11 +121,18 @@ class PaymentIndex:
         return from_item(dict(response.get("Attributes", {})))
 
     def _key(self, payment_id: str) -> dict[str, Any]:
-        return recorded_payment_key(self._contractor, self._realm, payment_id)
+        return self._key_of(self._contractor, self._realm, payment_id)
 
 
 def payment_index(contractor_id: str, realm_id: str) -> PaymentIndex:
     return PaymentIndex(get_settings().mappings_table, contractor_id, realm_id)
+
+
+def refund_index(contractor_id: str, realm_id: str) -> PaymentIndex:
+    """The recorded refunds by refund id (see the module's docstring)."""
+    return PaymentIndex(
+        get_settings().mappings_table, contractor_id, realm_id, key_of=recorded_refund_key
+    )
 
 
 def _recorded(values: dict[str, Any]) -> RecordedPayment | None:

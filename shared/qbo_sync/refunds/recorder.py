@@ -40,6 +40,7 @@ from qbo_sync.core.statuses import (
 )
 from qbo_sync.events import PaymentRefunded
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
+from qbo_sync.ledger.payment_index import refund_index
 from qbo_sync.ledger.refunds import RefundClaim, RefundLedger, refund_ledger, refunds_of
 from qbo_sync.qbo.client import QboClient, quote, request_id
 from qbo_sync.qbo.faults import AuthenticationFailed, QboError, reason_for
@@ -76,6 +77,7 @@ class RefundRecorder:
         self.ledger: RefundLedger = refund_ledger(connection.contractor_id, connection.realm_id)
         self._item_lookup = item_lookup
         self._qbo: QboClient | None = None
+        self.payouts_waiting: set[str] = set()  # payouts that waited for a refund it recorded
 
     @property
     def qbo(self) -> QboClient:
@@ -99,6 +101,8 @@ class RefundRecorder:
         if claim.outcome == ClaimOutcome.RECORDED:
             assert claim.previous is not None
             logger.info("Refund already recorded", refund_id=refund.refund_id)
+            if claim.previous.qbo_refund_id:  # heals a death between the ledger's write and this
+                self._index(refund, claim.previous.qbo_refund_id)
             return RefundResult(
                 RefundOutcome.ALREADY_RECORDED, refund.refund_id, claim.previous.qbo_refund_id
             )
@@ -219,8 +223,16 @@ class RefundRecorder:
         if not self.ledger.settle(refund.invoice_id, refund.refund_id, entry, attempt):
             logger.warning("Refund recorded by another attempt", qbo_refund_id=qbo_id)
             return RefundResult(RefundOutcome.ALREADY_RECORDED, refund.refund_id, qbo_id)
+        self._index(refund, qbo_id)
         logger.info("Refund recorded", refund_id=refund.refund_id, qbo_refund_id=qbo_id)
         return RefundResult(RefundOutcome.RECORDED, refund.refund_id, qbo_id)
+
+    def _index(self, refund: PaymentRefunded, qbo_refund_id: str) -> None:
+        """Findable by its refund id, for the payouts that net it (ledger/payment_index.py)."""
+        index = refund_index(self.connection.contractor_id, self.connection.realm_id)
+        self.payouts_waiting |= index.remember(
+            refund.refund_id, refund.invoice_id, qbo_refund_id, refund.amount
+        )
 
     def _exceeds(
         self, refund: PaymentRefunded, attempt: str, payment: PaymentEntry, others: Decimal

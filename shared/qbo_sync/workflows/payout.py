@@ -5,7 +5,7 @@ outbox), only when its status or reason changed.
 
 The steps cross domains, so they are sequenced here: the payout item's claim (payouts/), the
 bank account (accounts/), the recorded payments (ledger/payment_index.py), the refunds
-(payouts/refund_lookup.py), the fees and refunds clearing accounts (accounts/clearing.py), the
+(the same index's refund items), the fees and refunds clearing accounts (accounts/clearing.py), the
 deposit (payouts/depositor.py), and the payments marked as deposited. In the steady state that
 is one QBO request (the create) and, for a payout of n payments, ⌈n/100⌉ + ⌈n/25⌉ + 4 DynamoDB
 requests.
@@ -30,7 +30,7 @@ from qbo_sync.core.delivery import delay_for, gives_up
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.statuses import PayoutOutcome, PayoutStatus
 from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
-from qbo_sync.ledger.payment_index import RecordedPayment, payment_index
+from qbo_sync.ledger.payment_index import PaymentIndex, RecordedPayment, payment_index, refund_index
 from qbo_sync.payouts.depositor import Depositor
 from qbo_sync.payouts.lines import (
     DepositAccounts,
@@ -41,7 +41,6 @@ from qbo_sync.payouts.lines import (
 from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.payouts.queue import send_payouts
 from qbo_sync.payouts.records import Claim, PayoutRecords, payout_records
-from qbo_sync.payouts.refund_lookup import recorded_refund
 from qbo_sync.qbo.faults import AuthenticationFailed, QboError, reason_for
 
 logger = Logger(child=True)
@@ -131,6 +130,7 @@ class _Attempt:
         self.previous, self.attempt = claim.previous, attempt
         self.depositor = Depositor(connection)
         self.index = payment_index(connection.contractor_id, connection.realm_id)
+        self.refunds = refund_index(connection.contractor_id, connection.realm_id)
 
     def run(self) -> PayoutResult:
         try:
@@ -156,13 +156,9 @@ class _Attempt:
         bank = chosen_account(self.connection, AccountRole.PAYOUT)
         if bank is None:
             return self._wait(reason(ReasonCode.PAYOUT_ACCOUNT_REQUIRED))
-        payments = self._recorded_payments()
-        refunds = {
-            item.refund_id: recorded_refund(self.connection, item.refund_id)
-            for item in self.payout.items
-            if isinstance(item, PayoutRefund)
-        }
-        if payments is None or None in refunds.values():
+        payments = self._recorded(self.index, PayoutPayment)
+        refunds = self._recorded(self.refunds, PayoutRefund)
+        if payments is None or refunds is None:
             return self._wait(reason(ReasonCode.PAYMENT_NOT_RECORDED))
         problem = self._problem(payments)
         if problem is not None:
@@ -173,25 +169,28 @@ class _Attempt:
                 self.payout,
                 self._accounts(bank),
                 {pid: p.qbo_payment_id for pid, p in payments.items()},
-                {rid: str(qbo_id) for rid, qbo_id in refunds.items()},
+                {rid: r.qbo_payment_id for rid, r in refunds.items()},
             )
             deposit = self.depositor.create(self.payout, fields, self.previous.retry)
+        self.refunds.deposited(list(refunds.values()), self.payout.payout_id)
         return self._deposited(deposit, list(payments.values()))
 
-    def _recorded_payments(self) -> dict[str, RecordedPayment] | None:
-        """The payout's payments as recorded in QBO, or None when one is not recorded yet
-        (then the payout is marked as waiting for each of those: the recorder resumes it)."""
-        wanted = [item.payment_id for item in self.payout.items if isinstance(item, PayoutPayment)]
-        found = self.index.found(wanted)
+    def _recorded(
+        self, index: PaymentIndex, kind: type[PayoutPayment] | type[PayoutRefund]
+    ) -> dict[str, RecordedPayment] | None:
+        """The payout's payments (or refunds) as recorded in QBO, or None when one is not
+        recorded yet (then the payout is marked as waiting for each: its recorder resumes it)."""
+        wanted = [_id_of(item) for item in self.payout.items if isinstance(item, kind)]
+        found = index.found(wanted)
         missing = []
-        for payment_id in (p for p in wanted if p not in found):
-            recorded = self.index.wait_for(payment_id, self.payout.payout_id)
+        for item_id in (i for i in wanted if i not in found):
+            recorded = index.wait_for(item_id, self.payout.payout_id)
             if recorded is None:
-                missing.append(payment_id)
+                missing.append(item_id)
             else:  # recorded between the read and the wait
-                found[payment_id] = recorded
+                found[item_id] = recorded
         if missing:
-            logger.info("Payout waits for payments to be recorded", payments=missing[:20])
+            logger.info("Payout waits for payments or refunds to be recorded", ids=missing[:20])
             return None
         return found
 
@@ -285,3 +284,7 @@ class _Attempt:
             return self._fail(reason(ReasonCode.GAVE_UP), maybe_in_qbo=True)
         self._wait(reason(ReasonCode.TEMPORARY), maybe_in_qbo=True, attempts=tries)
         raise PayoutNotDeposited(f"payout {self.payout.payout_id} not deposited: {error}", tries)
+
+
+def _id_of(item: PayoutPayment | PayoutRefund) -> str:
+    return item.payment_id if isinstance(item, PayoutPayment) else item.refund_id

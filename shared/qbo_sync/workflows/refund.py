@@ -20,14 +20,21 @@ def record_refund(refund: PaymentRefunded) -> RefundResult:
     if connection is None:
         logger.info("Refund not recorded: QuickBooks is not connected", refund_id=refund.refund_id)
         return RefundResult(RefundOutcome.SKIPPED, refund.refund_id)
-    return refund_recorder(connection).record(refund)
+    recorder = refund_recorder(connection)
+    try:
+        return recorder.record(refund)
+    finally:
+        resume_payouts_of(recorder)
 
 
 def record_waiting_refunds(connection: Connection, waiting: list[tuple[str, str]]) -> None:
     """The refunds that waited for these (invoice id, payment id) payments, just recorded."""
     recorder = refund_recorder(connection)
-    for invoice_id, payment_id in waiting:
-        recorder.record_waiting(invoice_id, payment_id)
+    try:
+        for invoice_id, payment_id in waiting:
+            recorder.record_waiting(invoice_id, payment_id)
+    finally:
+        resume_payouts_of(recorder)
 
 
 def refund_recorder(connection: Connection) -> RefundRecorder:
@@ -38,3 +45,13 @@ def refund_recorder(connection: Connection) -> RefundRecorder:
         return exported.qbo_item_id if exported else None
 
     return RefundRecorder(connection, item_of)
+
+
+def resume_payouts_of(recorder: RefundRecorder) -> None:
+    """Sends again the payouts that waited for a refund the recorder recorded."""
+    if recorder.payouts_waiting:
+        # Imported here: a payout's modules load only when a payout waited for a refund.
+        from qbo_sync.workflows.payout import resume_payouts
+
+        resume_payouts(recorder.connection, recorder.payouts_waiting)
+        recorder.payouts_waiting.clear()
