@@ -294,8 +294,8 @@ def _payouts(figure: dict[str, Any]) -> list[Row]:
 SECTIONS = {
     "coldstart": _coldstart,
     "counts": _counts,
-    "cost": _cost,
     "cpu": _cpu,
+    "cost": _cost,
     "sales_tax": sales_tax.rows,
     "voids_refunds": voids_refunds.rows,
     "outage": _outage,
