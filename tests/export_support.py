@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -93,3 +98,55 @@ def dynamodb_calls() -> Iterator[list[str]]:
         yield calls
     finally:
         client.meta.events.unregister("before-call.dynamodb.*", unique_id="count-calls")
+
+
+# One invocation of InvoiceSentFunction in a process of its own: the project root, when to
+# start, a request id and the batch in argv (not stdin: on stdin each racer would wait for the
+# other's communicate(), and they would run one after the other).
+_INVOKE_IN_ANOTHER_PROCESS = """
+import json, sys, time, types
+sys.path[:0] = [sys.argv[1] + "/shared", sys.argv[1]]
+from functions.invoice_sent.app import lambda_handler
+event, start_at = json.loads(sys.argv[4]), float(sys.argv[2])
+context = types.SimpleNamespace(
+    function_name="InvoiceSentFunction", function_version="$LATEST", memory_limit_in_mb=256,
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:InvoiceSentFunction",
+    aws_request_id=sys.argv[3], get_remaining_time_in_millis=lambda: 60_000,
+)
+time.sleep(max(0.0, start_at - time.time()))
+print("RESULT " + json.dumps(lambda_handler(event, context)))
+"""
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def race_the_queued_batch(env: LocalEnvironment, qbo: QboEmulator) -> None:
+    """Lambda may invoke twice with the same batch: the invoice-sent queue's messages go, as one
+    batch, to two processes at once (each imports the handler first, then they go together,
+    and every QBO answer is slow enough for them to overlap). Both must answer without a
+    failure."""
+    source = env.runtime.function(CONSUMER).sqs_sources[0]
+    received = boto3.client("sqs").receive_message(
+        QueueUrl=source.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    event = {"Records": [env.runtime._sqs_record(source, m) for m in received]}
+    os.environ.update(env.runtime.function(CONSUMER).environment)  # as the runtime does
+    qbo.latency = 0.15
+    start_at = time.time() + 4.0
+    racers = [
+        subprocess.Popen(
+            [
+                *(sys.executable, "-c", _INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
+                *(str(start_at), n, json.dumps(event)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for n in ("racer-1", "racer-2")
+    ]
+    for racer in racers:
+        stdout, stderr = racer.communicate(timeout=60)
+        assert racer.returncode == 0, stderr
+        result = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
+        assert json.loads(result[len("RESULT ") :]) == {"batchItemFailures": []}

@@ -3,13 +3,7 @@ mapping table, lost answers, and re-sent revisions, all through the SQS FIFO con
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,9 +13,13 @@ from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
 from tests.conftest import by_doc_number
-from tests.export_support import CONSUMER, dead_letters, posts, record_retry_sleeps
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tests.export_support import (
+    CONSUMER,
+    dead_letters,
+    posts,
+    race_the_queued_batch,
+    record_retry_sleeps,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -83,57 +81,13 @@ def test_duplicate_publishes_of_one_revision_create_one_invoice(
     assert posts(qbo, realm, "Invoice") == 1
 
 
-_INVOKE_IN_ANOTHER_PROCESS = """
-import json, sys, time, types
-sys.path[:0] = [sys.argv[1] + "/shared", sys.argv[1]]
-from functions.invoice_sent.app import lambda_handler
-event, start_at = json.loads(sys.argv[4]), float(sys.argv[2])
-context = types.SimpleNamespace(
-    function_name="InvoiceSentFunction", function_version="$LATEST", memory_limit_in_mb=256,
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:InvoiceSentFunction",
-    aws_request_id=sys.argv[3], get_remaining_time_in_millis=lambda: 60_000,
-)
-time.sleep(max(0.0, start_at - time.time()))
-print("RESULT " + json.dumps(lambda_handler(event, context)))
-"""
-
-
 def test_two_invocations_racing_on_one_message_create_one_of_each(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
     # Lambda may invoke twice with the same batch; two invocations are two processes.
     env.platform.send_invoice(samples.invoice_sent(contractor, "9", "Racy", [("A", "3", "7")]))
-    sqs = boto3.client("sqs")
-    source = env.runtime.function(CONSUMER).sqs_sources[0]
-    received = sqs.receive_message(
-        QueueUrl=source.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=10
-    )["Messages"]
-    event = {"Records": [env.runtime._sqs_record(source, m) for m in received]}
-    os.environ.update(env.runtime.function(CONSUMER).environment)  # as the runtime does
-    qbo.latency = 0.15  # every QBO answer takes long enough for the two to overlap
-    start_at = time.time() + 4.0  # both processes import the handler first, then go together
+    race_the_queued_batch(env, qbo)
 
-    racers = [
-        subprocess.Popen(
-            # The batch goes in argv, not stdin: on stdin each would wait for the other's
-            # communicate(), and they would run one after the other.
-            [
-                *(sys.executable, "-c", _INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
-                *(str(start_at), n, json.dumps(event)),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        for n in ("racer-1", "racer-2")
-    ]
-    outputs = [racer.communicate(timeout=60) for racer in racers]
-
-    for racer, (stdout, stderr) in zip(racers, outputs, strict=True):
-        assert racer.returncode == 0, stderr
-        result = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
-        assert json.loads(result[len("RESULT ") :]) == {"batchItemFailures": []}
     one_of_each(qbo, realm)
     assert qbo.peak_concurrency(realm) == 2  # they did race
 

@@ -4,16 +4,10 @@ fails, and the company's setup read from QuickBooks once per company."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -21,7 +15,7 @@ from hypothesis import strategies as st
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
-from tests.export_support import CONSUMER, posts, record_retry_sleeps
+from tests.export_support import CONSUMER, posts, race_the_queued_batch, record_retry_sleeps
 from tests.payments_support import pay
 from tests.tax_support import (
     CENT,
@@ -32,7 +26,6 @@ from tests.tax_support import (
     send,
     taxed,
 )
-from tests.test_export_exactly_once import _INVOKE_IN_ANOTHER_PROCESS, PROJECT_ROOT
 
 # The platform's rate in each kind of company (the emulator's seeded codes match them).
 KINDS = {"us_ast": ("8.25", "USD"), "us_manual": ("8.25", "USD"), "canada": ("13", "CAD")}
@@ -215,30 +208,7 @@ def test_two_invocations_racing_on_a_taxed_invoice_create_one(
 ) -> None:
     realm = company(env, "ctr_race", "us_manual")
     env.platform.send_invoice(taxed("ctr_race", "25", LINES, tax=TAX, discount="50.00"))
-    source = env.runtime.function(CONSUMER).sqs_sources[0]
-    received = boto3.client("sqs").receive_message(
-        QueueUrl=source.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=10
-    )["Messages"]
-    event = {"Records": [env.runtime._sqs_record(source, m) for m in received]}
-    os.environ.update(env.runtime.function(CONSUMER).environment)
-    qbo.latency = 0.15
-    start_at = time.time() + 4.0
-    racers = [
-        subprocess.Popen(
-            [
-                *(sys.executable, "-c", _INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
-                *(str(start_at), n, json.dumps(event)),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        for n in ("racer-1", "racer-2")
-    ]
-    for racer in racers:
-        _, stderr = racer.communicate(timeout=60)
-        assert racer.returncode == 0, stderr
+    race_the_queued_batch(env, qbo)
 
     [invoice] = qbo.entities(realm, "Invoice")
     assert len(qbo.entities(realm, "Customer")) == 1

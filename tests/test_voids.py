@@ -5,15 +5,10 @@ QBO's answer; payments kept as the customer's credit; voids that come before the
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,10 +18,17 @@ from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
 from tests import test_emitted_events as events_tests
 from tests.conftest import by_doc_number
-from tests.export_support import CONSUMER, dead_letters, posts, reason_of, record_retry_sleeps
+from tests.export_support import (
+    CONSUMER,
+    dead_letters,
+    posts,
+    race_the_queued_batch,
+    reason_of,
+    record_retry_sleeps,
+)
 from tests.payments_support import export, pay
 from tests.test_emitted_events import Emitted
-from tests.test_export_exactly_once import _INVOKE_IN_ANOTHER_PROCESS, PROJECT_ROOT, LambdaKilled
+from tests.test_export_exactly_once import LambdaKilled
 
 VOIDED_EVENT = "QuickBooks Invoice Voided"
 emitted = events_tests.emitted  # the fixture capturing every PutEvents
@@ -141,34 +143,7 @@ def test_two_invocations_racing_on_one_void_void_it_once(
 ) -> None:
     export(env, contractor, "9", "90.00")
     env.platform.send_invoice(samples.invoice_voided(contractor, "inv_9", "9"))
-    sqs = boto3.client("sqs")
-    source = env.runtime.function(CONSUMER).sqs_sources[0]
-    received = sqs.receive_message(
-        QueueUrl=source.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=10
-    )["Messages"]
-    event = {"Records": [env.runtime._sqs_record(source, m) for m in received]}
-    os.environ.update(env.runtime.function(CONSUMER).environment)
-    qbo.latency = 0.15
-    start_at = time.time() + 4.0
-    racers = [
-        subprocess.Popen(
-            [
-                *(sys.executable, "-c", _INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
-                *(str(start_at), n, json.dumps(event)),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        for n in ("racer-1", "racer-2")
-    ]
-    outputs = [racer.communicate(timeout=60) for racer in racers]
-
-    for racer, (stdout, stderr) in zip(racers, outputs, strict=True):
-        assert racer.returncode == 0, stderr
-        result = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
-        assert json.loads(result[len("RESULT ") :]) == {"batchItemFailures": []}
+    race_the_queued_batch(env, qbo)
     invoice = by_doc_number(qbo, realm)["9"]
     assert_voided(invoice)
     assert invoice["SyncToken"] == "1"  # voided once: a second void would have moved it
