@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
@@ -25,7 +25,9 @@ from qbo_sync.core.dynamo import Update, from_item, key
 from qbo_sync.core.reasons import Reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import PayoutStatus
-from qbo_sync.events import PayoutPaid
+
+if TYPE_CHECKING:  # the pydantic models are not loaded on the settings page's routes
+    from qbo_sync.events import PayoutPaid
 
 PAYOUT_MARK = "#payout#"
 

@@ -14,7 +14,6 @@ from qbo_sync.accounts.settings import CHOICES, settings_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.status import InvalidRequest, NotConnected
-from qbo_sync.workflows.payout import resume_all_waiting
 
 logger = Logger(child=True)
 
@@ -57,6 +56,10 @@ def change_settings(contractor_id: str, body: Any) -> dict[str, Any]:
     payout_field, _ = SETTING[AccountRole.PAYOUT]
     chosen = after.chosen(payout_field)
     if chosen and chosen != before.chosen(payout_field):
+        # Imported here: the settings routes load a payout's modules (and the event models)
+        # only when a bank account is chosen and waiting payouts are sent again.
+        from qbo_sync.workflows.payout import resume_all_waiting
+
         resume_all_waiting(contractor_id)
     logger.info("Account settings changed", fields=sorted(choices))
     return after.view()
