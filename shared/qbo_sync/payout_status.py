@@ -7,12 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from qbo_sync.core.cursor import InvalidCursor, decode_cursor, encode_cursor
+from qbo_sync.core.cursor import encode_cursor
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import PayoutStatus
 from qbo_sync.payouts.listing import payout_listing
-from qbo_sync.status import DEFAULT_LIMIT, MAX_LIMIT, InvalidRequest
+from qbo_sync.status import DEFAULT_LIMIT, MAX_LIMIT, InvalidRequest, page_start
 
 # The statuses the list shows and filters on; DEPOSITING is an attempt, shown as waiting.
 LISTED = (PayoutStatus.DEPOSITED, PayoutStatus.WAITING, PayoutStatus.FAILED)
@@ -31,15 +31,7 @@ def list_payouts(
     listing = payout_listing(contractor_id)
     start = None
     if cursor:
-        try:
-            start = decode_cursor(
-                cursor, wanted or "", listing.key_attributes(wanted), contractor_id
-            )
-        except InvalidCursor:
-            raise InvalidRequest(
-                "invalid_cursor",
-                "The cursor is not one this list gave out; start again without it.",
-            ) from None
+        start = page_start(cursor, wanted or "", listing.key_attributes(wanted), contractor_id)
     items, last = listing.page(wanted, page_size, start)
     return {
         "items": [payout_item(values) for values in items],

@@ -9,14 +9,12 @@ into another contractor's records. Writes nothing: the retry is workflows/retry.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from decimal import Decimal
 from typing import Any
 
 from qbo_sync.connection import services
 from qbo_sync.core.clock import iso_at
+from qbo_sync.core.cursor import InvalidCursor, decode_cursor, encode_cursor
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus, RefundStatus
@@ -25,7 +23,6 @@ from qbo_sync.ledger.listing import export_listing
 from qbo_sync.ledger.refunds import RefundEntry, refunds_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
-CURSOR_VERSION = 1
 
 
 class InvalidRequest(Exception):
@@ -78,12 +75,24 @@ def list_exports(
     listing = export_listing(contractor_id)
     start = None
     if cursor:
-        start = _decode_cursor(cursor, wanted, listing.key_attributes(wanted), contractor_id)
+        start = page_start(cursor, wanted or "", listing.key_attributes(wanted), contractor_id)
     items, last = listing.page(wanted, page_size, start)
     return {
         "items": [_item(values) for values in items],
-        "cursor": _encode_cursor(last, wanted) if last else None,
+        "cursor": encode_cursor(last, wanted or "") if last else None,
     }
+
+
+def page_start(
+    cursor: str, filtered: str, attributes: tuple[str, str, str], contractor_id: str
+) -> dict[str, Any]:
+    """A list's cursor back as the key to start from (core/cursor.py), or a 400."""
+    try:
+        return decode_cursor(cursor, filtered, attributes, contractor_id)
+    except InvalidCursor:
+        raise InvalidRequest(
+            "invalid_cursor", "The cursor is not one this list gave out; start again without it."
+        ) from None
 
 
 def failed_exports(contractor_id: str) -> int:
@@ -109,41 +118,6 @@ def _limit(value: str | None) -> int:
     if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
         raise InvalidRequest("invalid_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return int(value)
-
-
-def _encode_cursor(last: dict[str, Any], status: ExportStatus | None) -> str:
-    document = {"v": CURSOR_VERSION, "s": status or "", "k": last}
-    raw = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(
-    cursor: str, status: ExportStatus | None, attributes: tuple[str, str, str], contractor_id: str
-) -> dict[str, Any]:
-    invalid = InvalidRequest(
-        "invalid_cursor", "The cursor is not one this list gave out; start again without it."
-    )
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        document = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise invalid from None
-    if not isinstance(document, dict) or document.get("v") != CURSOR_VERSION:
-        raise invalid
-    key = document.get("k")
-    partition, sort, mine = attributes
-    expected = {"pk", "sk", partition, sort}
-    if document.get("s") != (status or "") or not isinstance(key, dict) or set(key) != expected:
-        raise invalid
-    if not all(_is_string(value) for value in key.values()):
-        raise invalid
-    if key[partition]["S"] != mine or key["pk"]["S"] != contractor_id:
-        raise invalid
-    return key
-
-
-def _is_string(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
 
 
 # -- items --------------------------------------------------------------------------------------
