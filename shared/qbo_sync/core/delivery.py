@@ -13,7 +13,7 @@ message gives up (failed, `qbo_unavailable_gave_up`), and the contractor's Retry
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -74,3 +74,39 @@ def defer(queue_url: str, receipt_handle: str, seconds: int) -> None:
         )
     except Exception as error:
         logger.warning("Message not deferred", error=type(error).__name__)
+
+
+class Deferred(Exception):
+    """The one "try later": a temporary failure (or a slot another invocation holds). The
+    message comes back after `delay_seconds`, through its visibility, for attempt + 1."""
+
+    def __init__(self, message: str, attempt: int = 1) -> None:
+        super().__init__(message)
+        self.attempt = attempt
+        self.delay_seconds = delay_for(attempt)
+
+
+class HeldUp:
+    """One invocation's deferred FIFO messages, by message group. The messages a deferred one
+    held up in its group (not attempted: the FIFO processor skipped them) come back with it,
+    rather than after the queue's visibility timeout, which would hold the group (and so its
+    head) for longer than the head's own delay."""
+
+    def __init__(self) -> None:
+        self._heads: dict[str, tuple[str, int]] = {}
+
+    def start(self) -> None:
+        self._heads.clear()
+
+    def deferred(self, group_id: str, message_id: str, seconds: int) -> None:
+        self._heads[group_id] = (message_id, seconds)
+
+    def defer_the_rest(self, queue_url: str, event: dict[str, Any], failed: set[str]) -> None:
+        later: list[tuple[str, int]] = []
+        for raw in event.get("Records", []):
+            group = raw.get("attributes", {}).get("MessageGroupId", "")
+            head = self._heads.get(group)
+            if head and raw["messageId"] in failed and raw["messageId"] != head[0]:
+                later.append((raw["receiptHandle"], head[1]))
+        if later:
+            defer_many(queue_url, later)
