@@ -11,13 +11,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.core.delivery import defer, defer_many
+from qbo_sync.core.delivery import Deferred, HeldUp, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import InvoiceVoided, parse_invoice_message, validation_problems
 from qbo_sync.invoices.dead_letters import dead_letter
-from qbo_sync.workflows.export import ExportDeferred, Refused, export_invoice
+from qbo_sync.workflows.export import Refused, export_invoice
 from qbo_sync.workflows.void import void_invoice
 
 logger = Logger()
@@ -29,8 +29,8 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 processor.raise_on_entire_batch_failure = False
 # Below this, a record is not started: it goes back to SQS rather than being cut off mid-way.
 MIN_REMAINING_MS = 20_000
-# This invocation's deferred messages: group id -> (message id, delay in seconds).
-_deferred_groups: dict[str, tuple[str, int]] = {}
+# This invocation's deferred messages, whose groups' held-up messages come back with them.
+held_up = HeldUp()
 
 
 def metric_name(outcome: ExportOutcome | VoidOutcome) -> str:
@@ -96,14 +96,12 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         )
         _refuse(record, lambda_context, refused.message, refused.code)
         return
-    except ExportDeferred as deferred:
+    except Deferred as deferred:
         # Back on the queue later rather than after the queue's visibility timeout; the
         # contractor's other messages wait behind it, in order, and other contractors go on.
         defer(get_settings().invoice_sent_queue_url, record.receipt_handle, deferred.delay_seconds)
-        _deferred_groups[record.attributes.message_group_id or ""] = (
-            record.message_id,
-            deferred.delay_seconds,
-        )
+        group = record.attributes.message_group_id or ""
+        held_up.deferred(group, record.message_id, deferred.delay_seconds)
         logger.warning(
             "Invoice not exported; it is tried again later",
             attempt=deferred.attempt,
@@ -141,24 +139,10 @@ def _refuse(
 # clear_state: keys appended for one record must not label the next invocation's logs.
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    _deferred_groups.clear()
+    held_up.start()
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    _defer_held_up(event, response)
+    failed = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
+    held_up.defer_the_rest(get_settings().invoice_sent_queue_url, event, failed)
     return response
-
-
-def _defer_held_up(event: dict[str, Any], response: PartialItemFailureResponse) -> None:
-    """The messages a deferred one held up in its FIFO group (not attempted: skipped with it)
-    come back with it, rather than after the queue's visibility timeout, which would hold the
-    group (and so its head) for longer than the head's own delay."""
-    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-    later: list[tuple[str, int]] = []
-    for raw in event.get("Records", []):
-        group = raw.get("attributes", {}).get("MessageGroupId", "")
-        head = _deferred_groups.get(group)
-        if head and raw["messageId"] in failed and raw["messageId"] != head[0]:
-            later.append((raw["receiptHandle"], head[1]))
-    if later:
-        defer_many(get_settings().invoice_sent_queue_url, later)

@@ -1,13 +1,14 @@
 """Consumes the payment system's events, as the bus rules queue them on PaymentEventsQueue:
 payment-completed records a payment in QuickBooks, payment-refunded a refund, payout-paid
 deposits a payout (partial batch responses: one failing event is tried again later, the others
-of the batch are done). Which is which: the record's detail-type, through `_routes`."""
+of the batch are done). Which is which: the record's detail-type, through one route table."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, assert_never, cast
+from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,15 +21,14 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.core.delivery import defer
+from pydantic import BaseModel
+from qbo_sync.core.delivery import Deferred, defer
 from qbo_sync.core.settings import configured, get_settings
-from qbo_sync.core.statuses import PaymentOutcome, PayoutOutcome, RefundOutcome
+from qbo_sync.core.statuses import Outcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
-from qbo_sync.payments.recorder import PaymentNotRecorded
-from qbo_sync.refunds.recorder import RefundNotRecorded
 from qbo_sync.workflows.payment import record_payment
-from qbo_sync.workflows.payout import PayoutNotDeposited, deposit_payout
+from qbo_sync.workflows.payout import deposit_payout
 from qbo_sync.workflows.refund import record_refund
 
 logger = Logger()
@@ -38,169 +38,132 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def metric_name(outcome: PaymentOutcome) -> str:
-    match outcome:
-        case PaymentOutcome.RECORDED:
-            return "PaymentsRecorded"
-        case PaymentOutcome.ALREADY_RECORDED:
-            return "PaymentsAlreadyRecorded"
-        case PaymentOutcome.PARKED:
-            return "PaymentsParked"
-        case PaymentOutcome.SKIPPED:
-            return "PaymentsSkipped"
-        case PaymentOutcome.FAILED:
-            return "PaymentFailures"
-        case _:
-            assert_never(outcome)
+@dataclass(frozen=True)
+class Route:
+    """One kind of event: its model, its workflow, and the words its logs and metrics use."""
+
+    model: type[BaseModel]
+    run: Callable[[Any], Any]  # returns a result with `outcome` (Outcome) and the QBO id
+    noun: str  # "Payment": metric PaymentsRecorded, log "Payment handled"
+    done: str  # what WRITTEN is called: "recorded", "deposited"
+    waiting: str  # what WAITING is called: "parked", "waiting"
+    qbo_id: str  # the result's attribute (and log key) of the QBO entity's id
+    log_keys: tuple[str, ...]  # the model's ids that label the logs
+    not_done: str  # the log of a deferral
+
+    def word(self, outcome: Outcome) -> str:
+        """The outcome as this flow's logs name it ("already_recorded", "parked", ...)."""
+        match outcome:
+            case Outcome.WRITTEN:
+                return self.done
+            case Outcome.ALREADY:
+                return f"already_{self.done}"
+            case Outcome.WAITING:
+                return self.waiting
+            case Outcome.SKIPPED | Outcome.FAILED:
+                return outcome.value
+
+    def metric(self, outcome: Outcome) -> str:
+        if outcome == Outcome.FAILED:
+            return self.failures
+        word = "".join(part.capitalize() for part in self.word(outcome).split("_"))
+        return f"{self.noun}s{word}"
+
+    @property
+    def failures(self) -> str:
+        return f"{self.noun}Failures"
 
 
-def refund_metric_name(outcome: RefundOutcome) -> str:
-    match outcome:
-        case RefundOutcome.RECORDED:
-            return "RefundsRecorded"
-        case RefundOutcome.ALREADY_RECORDED:
-            return "RefundsAlreadyRecorded"
-        case RefundOutcome.WAITING:
-            return "RefundsWaiting"
-        case RefundOutcome.SKIPPED:
-            return "RefundsSkipped"
-        case RefundOutcome.FAILED:
-            return "RefundFailures"
-        case _:
-            assert_never(outcome)
+PAYMENT = Route(
+    PaymentCompleted,
+    record_payment,
+    "Payment",
+    "recorded",
+    "parked",
+    "qbo_payment_id",
+    ("contractor_id", "payment_id", "invoice_id"),
+    "Payment not recorded; it is tried again later",
+)
+REFUND = Route(
+    PaymentRefunded,
+    record_refund,
+    "Refund",
+    "recorded",
+    "waiting",
+    "qbo_refund_id",
+    ("contractor_id", "refund_id", "payment_id", "invoice_id"),
+    "Refund not recorded; it is tried again later",
+)
+PAYOUT = Route(
+    PayoutPaid,
+    deposit_payout,
+    "Payout",
+    "deposited",
+    "waiting",
+    "qbo_deposit_id",
+    ("contractor_id", "payout_id"),
+    "Payout not deposited; it is tried again later",
+)
+LOG_KEYS = sorted({key for route in (PAYMENT, REFUND, PAYOUT) for key in route.log_keys})
 
 
-def payout_metric_name(outcome: PayoutOutcome) -> str:
-    match outcome:
-        case PayoutOutcome.DEPOSITED:
-            return "PayoutsDeposited"
-        case PayoutOutcome.ALREADY_DEPOSITED:
-            return "PayoutsAlreadyDeposited"
-        case PayoutOutcome.WAITING:
-            return "PayoutsWaiting"
-        case PayoutOutcome.SKIPPED:
-            return "PayoutsSkipped"
-        case PayoutOutcome.FAILED:
-            return "PayoutFailures"
-        case _:
-            assert_never(outcome)
-
-
-def record_handler(record: SQSRecord) -> None:
-    logger.remove_keys(["contractor_id", "payment_id", "invoice_id", "refund_id", "payout_id"])
-    try:
-        event = json.loads(record.body)
-    except ValueError:
-        _refused(record, "Payment event refused", ["body: not JSON"], "PaymentsRefused")
-        return
-    kind = event.get("detail-type") if isinstance(event, dict) else None
-    handle = _routes().get(kind) if isinstance(kind, str) else None
-    if handle is None:
-        problems = ["detail-type: not a payment-completed, payment-refunded or payout-paid event"]
-        _refused(record, "Payment event refused", problems, "PaymentsRefused")
-        return
-    handle(record, event)
-
-
-def _routes() -> dict[str, Callable[[SQSRecord, dict[str, Any]], None]]:
-    """The queue's events by detail-type (template.yaml's parameters), each to its workflow."""
+def _routes() -> dict[str, Route]:
+    """The queue's events by detail-type (template.yaml's parameters)."""
     settings = get_settings()
     return {
-        settings.payment_event_detail_type: _payment,
-        settings.refund_event_detail_type: _refund,
-        settings.payout_event_detail_type: _payout,
+        settings.payment_event_detail_type: PAYMENT,
+        settings.refund_event_detail_type: REFUND,
+        settings.payout_event_detail_type: PAYOUT,
     }
 
 
-def _refused(record: SQSRecord, message: str, problems: list[str], metric: str) -> None:
-    # Retrying cannot fix a malformed event: refuse it once, clearly, and acknowledge it.
-    logger.error(message, message_id=record.message_id, problems=problems)
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
-
-
-def _payment(record: SQSRecord, event: dict[str, Any]) -> None:
+def record_handler(record: SQSRecord) -> None:
+    logger.remove_keys(LOG_KEYS)
     try:
-        payment = cast(
-            PaymentCompleted,
-            parse(event=event, model=PaymentCompleted, envelope=envelopes.EventBridgeEnvelope),
-        )
-    except ValidationError as invalid:
-        problems = validation_problems(invalid)
-        _refused(record, "Payment event refused", problems, "PaymentsRefused")
+        event = json.loads(record.body)
+    except ValueError:
+        _refused(record, PAYMENT, ["body: not JSON"])
         return
-    logger.append_keys(
-        contractor_id=payment.contractor_id,
-        payment_id=payment.payment_id,
-        invoice_id=payment.invoice_id,
-    )
+    kind = event.get("detail-type") if isinstance(event, dict) else None
+    route = _routes().get(kind) if isinstance(kind, str) else None
+    if route is None:
+        problems = ["detail-type: not a payment-completed, payment-refunded or payout-paid event"]
+        _refused(record, PAYMENT, problems)
+        return
     try:
-        result = record_payment(payment)
-    except (PaymentNotRecorded, RefundNotRecorded) as error:
+        parsed = parse(event=event, model=route.model, envelope=envelopes.EventBridgeEnvelope)
+    except ValidationError as invalid:
+        # Retrying cannot fix a malformed event (a payout whose items do not add up).
+        _refused(record, route, validation_problems(invalid))
+        return
+    logger.append_keys(**{key: getattr(parsed, key) for key in route.log_keys})
+    try:
+        result = route.run(parsed)
+    except Deferred as deferred:
         # Back on the queue after the delay its attempt number gives; the others go on.
-        _defer(record, "Payment not recorded; it is tried again later", error)
-        raise
-    metrics.add_metric(name=metric_name(result.outcome), unit=MetricUnit.Count, value=1)
-    logger.info("Payment handled", outcome=result.outcome, qbo_payment_id=result.qbo_payment_id)
-
-
-def _refund(record: SQSRecord, event: dict[str, Any]) -> None:
-    try:
-        refund = cast(
-            PaymentRefunded,
-            parse(event=event, model=PaymentRefunded, envelope=envelopes.EventBridgeEnvelope),
+        queue_url = get_settings().payment_events_queue_url
+        defer(queue_url, record.receipt_handle, deferred.delay_seconds)
+        logger.warning(
+            route.not_done,
+            reason=str(deferred),
+            attempt=deferred.attempt,
+            retry_in_seconds=deferred.delay_seconds,
         )
-    except ValidationError as invalid:
-        problems = validation_problems(invalid)
-        _refused(record, "Refund event refused", problems, "RefundsRefused")
-        return
-    logger.append_keys(
-        contractor_id=refund.contractor_id,
-        refund_id=refund.refund_id,
-        payment_id=refund.payment_id,
-        invoice_id=refund.invoice_id,
-    )
-    try:
-        result = record_refund(refund)
-    except RefundNotRecorded as error:
-        _defer(record, "Refund not recorded; it is tried again later", error)
+        metrics.add_metric(name=route.failures, unit=MetricUnit.Count, value=1)
         raise
-    metrics.add_metric(name=refund_metric_name(result.outcome), unit=MetricUnit.Count, value=1)
-    logger.info("Refund handled", outcome=result.outcome, qbo_refund_id=result.qbo_refund_id)
-
-
-def _payout(record: SQSRecord, event: dict[str, Any]) -> None:
-    try:
-        payout = cast(
-            PayoutPaid,
-            parse(event=event, model=PayoutPaid, envelope=envelopes.EventBridgeEnvelope),
-        )
-    except ValidationError as invalid:
-        # Retrying cannot fix a malformed payout (items that do not add up): refused once.
-        problems = validation_problems(invalid)
-        _refused(record, "Payout event refused", problems, "PayoutsRefused")
-        return
-    logger.append_keys(contractor_id=payout.contractor_id, payout_id=payout.payout_id)
-    try:
-        result = deposit_payout(payout)
-    except PayoutNotDeposited as error:
-        _defer(record, "Payout not deposited; it is tried again later", error, "PayoutFailures")
-        raise
-    metrics.add_metric(name=payout_metric_name(result.outcome), unit=MetricUnit.Count, value=1)
-    logger.info("Payout handled", outcome=result.outcome, qbo_deposit_id=result.qbo_deposit_id)
-
-
-def _defer(
-    record: SQSRecord,
-    message: str,
-    error: PaymentNotRecorded | RefundNotRecorded | PayoutNotDeposited,
-    metric: str = "PaymentFailures",
-) -> None:
-    defer(get_settings().payment_events_queue_url, record.receipt_handle, error.delay_seconds)
-    logger.warning(
-        message, reason=str(error), attempt=error.attempt, retry_in_seconds=error.delay_seconds
+    metrics.add_metric(name=route.metric(result.outcome), unit=MetricUnit.Count, value=1)
+    logger.info(
+        f"{route.noun} handled",
+        outcome=route.word(result.outcome),
+        **{route.qbo_id: getattr(result, route.qbo_id)},
     )
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+
+
+def _refused(record: SQSRecord, route: Route, problems: list[str]) -> None:
+    # Retrying cannot fix a malformed event: refuse it once, clearly, and acknowledge it.
+    logger.error(f"{route.noun} event refused", message_id=record.message_id, problems=problems)
+    metrics.add_metric(name=f"{route.noun}sRefused", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
 
 
 @traced

@@ -12,6 +12,7 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.qbo.client import QboClient, request_id
 from qbo_sync.qbo.faults import DuplicateName
+from qbo_sync.qbo.names import first_free
 
 
 class AccountRole(StrEnum):
@@ -72,14 +73,13 @@ def _create(
     account_type: str,
     kind: AccountKind,
 ) -> str:
-    requestid = request_id(connection.contractor_id, connection.realm_id, "account", role)
-    try:
-        return str(
-            qbo.create("Account", {"Name": name, "AccountType": account_type}, requestid)["Id"]
-        )
-    except DuplicateName:
-        # Created meanwhile by another contractor's connection to the same company.
-        found = named_account(qbo, name, kind)
-        if found is None:
-            raise
-        return found
+    def create(account_name: str) -> str:
+        fields = {"Name": account_name, "AccountType": account_type}
+        requestid = request_id(connection.contractor_id, connection.realm_id, "account", role)
+        return str(qbo.create("Account", fields, requestid)["Id"])
+
+    # Taken: created meanwhile by another contractor's connection to the same company.
+    found = first_free((name,), create, lambda taken: named_account(qbo, taken, kind))
+    if found is None:
+        raise DuplicateName(400, "6240", f"the name {name!r} is held by another account")
+    return found

@@ -61,10 +61,10 @@ def batch_get_by_sk(table: str, keys: list[Key]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def cancelled_by_condition(error: Exception) -> bool:
-    """A TransactWriteItems cancelled because one of its conditions did not hold."""
+def cancelled_items(error: Exception) -> set[int]:
+    """The positions of a cancelled TransactWriteItems' items whose condition did not hold."""
     reasons = getattr(error, "response", {}).get("CancellationReasons") or []
-    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
 
 
 @dataclass

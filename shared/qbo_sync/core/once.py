@@ -35,6 +35,7 @@ from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgres
 from qbo_sync.core.clock import now
 from qbo_sync.core.delivery import Deferred, gives_up
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
+from qbo_sync.core.statuses import Outcome
 from qbo_sync.qbo.faults import (
     AuthenticationFailed,
     NotAuthorized,
@@ -51,16 +52,6 @@ WAIT_FOR_OTHER_SECONDS = 10.0
 _POLL_SECONDS = 0.2
 
 P = TypeVar("P")
-
-
-class Outcome(StrEnum):
-    """What one run of `write_once` did; each flow's metric names are derived from it."""
-
-    WRITTEN = "written"  # created (or found, made by an earlier attempt) by this run
-    ALREADY = "already"  # the slot was done before this run
-    WAITING = "waiting"  # a precondition is not met yet, or QuickBooks needs a reconnect
-    FAILED = "failed"  # refused for good, or given up after the window of attempts
-    SKIPPED = "skipped"  # no QuickBooks company connected (decided before the claim)
 
 
 class Verdict(StrEnum):
@@ -119,6 +110,7 @@ class Result:
     qbo_id: str | None = None
     reason: Reason | None = None
     verdict: Verdict | None = None
+    error: Exception | None = None  # the fault that ended it, when one did
 
 
 class Adapter(Protocol[P]):
@@ -258,10 +250,10 @@ class _Run(Generic[P]):
         if kind == Verdict.RECONNECT:
             end = Unsettled(False, why, maybe_in_qbo, attempts, kind)
             self.adapter.settle(self.attempt, end, plan)
-            return Result(Outcome.WAITING, reason=why, verdict=kind)
+            return Result(Outcome.WAITING, reason=why, verdict=kind, error=error)
         # Failed for good: a later try (the contractor's Retry) starts a new count.
         self.adapter.settle(self.attempt, Unsettled(True, why, maybe_in_qbo, 0, kind), plan)
-        return Result(Outcome.FAILED, reason=why, verdict=kind)
+        return Result(Outcome.FAILED, reason=why, verdict=kind, error=error)
 
 
 def write_once(

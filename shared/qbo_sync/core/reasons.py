@@ -39,6 +39,7 @@ class ReasonCode(StrEnum):
     INVOICE_VOIDED = "invoice_voided"
     REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
     REFUND_OF_VOIDED_INVOICE = "refund_of_voided_invoice"
+    INVOICE_NUMBER_TAKEN = "invoice_number_taken"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -111,6 +112,11 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.INVOICE_VOIDED: (
         "The invoice was voided on the platform, so it is voided in QuickBooks (or, if it was "
         "never exported, it never will be). Payments on it stay with the client as credit."
+    ),
+    ReasonCode.INVOICE_NUMBER_TAKEN: (
+        "QuickBooks already has an invoice with this number that this system did not make "
+        "(keyed in by hand, perhaps) for another client or amount, and it was left as it is. "
+        "Renumber or delete one of them in QuickBooks, or dismiss this invoice, then retry."
     ),
     ReasonCode.REFUND_OF_VOIDED_INVOICE: (
         "The invoice was voided, so this payment is the client's credit in QuickBooks and the "

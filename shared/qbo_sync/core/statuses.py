@@ -57,32 +57,12 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
-class RefundOutcome(StrEnum):
-    """What one run of the refund recorder did with a payment-refunded event."""
-
-    RECORDED = "recorded"
-    ALREADY_RECORDED = "already_recorded"
-    WAITING = "waiting"  # for its payment
-    SKIPPED = "skipped"  # no QuickBooks connected
-    FAILED = "failed"
-
-
 class ClaimOutcome(StrEnum):
     """What a claim on a payment's ledger entry found."""
 
     CLAIMED = "claimed"
     RECORDED = "recorded"  # by an earlier attempt
     BUSY = "busy"  # another attempt holds it
-
-
-class PaymentOutcome(StrEnum):
-    """What one run of the payment recorder did with a payment-completed event."""
-
-    RECORDED = "recorded"
-    ALREADY_RECORDED = "already_recorded"
-    PARKED = "parked"
-    SKIPPED = "skipped"
-    FAILED = "failed"
 
 
 class ConnectionStatus(StrEnum):
@@ -110,11 +90,12 @@ class PayoutStatus(StrEnum):
     FAILED = "failed"
 
 
-class PayoutOutcome(StrEnum):
-    """What one run of the depositor did with a payout-paid event."""
+class Outcome(StrEnum):
+    """What one run of core/once.py's write did (a payment, a refund, a payout); each flow's
+    metric names are derived from it (functions/payment_completed/app.py)."""
 
-    DEPOSITED = "deposited"
-    ALREADY_DEPOSITED = "already_deposited"
-    WAITING = "waiting"
-    SKIPPED = "skipped"
-    FAILED = "failed"
+    WRITTEN = "written"  # created (or found, made by an earlier attempt) by this run
+    ALREADY = "already"  # the slot was done before this run
+    WAITING = "waiting"  # a precondition is not met yet, or QuickBooks needs a reconnect
+    FAILED = "failed"  # refused for good, or given up after the window of attempts
+    SKIPPED = "skipped"  # no QuickBooks company connected (decided before the claim)

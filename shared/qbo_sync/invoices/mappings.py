@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
-from qbo_sync.core.dynamo import Key, batch_get_by_sk, cancelled_by_condition, from_item, to_item
+from qbo_sync.core.dynamo import Key, batch_get_by_sk, cancelled_items, from_item, to_item
 from qbo_sync.core.settings import get_settings
 
 INCOME_ACCOUNT = ("account", "income")
@@ -51,6 +51,10 @@ class ExportState:
 
 class NewerRevisionRecorded(Exception):
     """The mapping already holds a higher revision of the invoice than the one being written."""
+
+
+class SettleRefused(Exception):
+    """An item written with the export (`with_items`) did not meet its condition."""
 
 
 class MappingStore:
@@ -94,12 +98,17 @@ class MappingStore:
         return str(item["qbo_id"]) if item else None
 
     def record_export(
-        self, exported: ExportedInvoice, learnt: dict[tuple[str, str], str] | None = None
+        self,
+        exported: ExportedInvoice,
+        learnt: dict[tuple[str, str], str] | None = None,
+        with_items: list[TransactWriteItemTypeDef] | None = None,
     ) -> None:
         """Writes the invoice's mapping, with the mappings found on the way ((kind, platform id)
-        → QBO id: a new customer, the income account), in one request.
+        → QBO id: a new customer, the income account) and the other owners' `with_items` (the
+        ledger's settle), in one request.
 
-        Raises NewerRevisionRecorded, and writes nothing, if a higher revision is recorded."""
+        Raises NewerRevisionRecorded if a higher revision is recorded, SettleRefused if an item
+        of `with_items` did not meet its condition; then nothing is written."""
         values = {
             ":qbo_id": exported.qbo_invoice_id,
             ":revision": exported.revision,
@@ -122,20 +131,24 @@ class MappingStore:
             "ExpressionAttributeValues": to_item(values),
         }
         client = aws.dynamodb()
+        others = with_items or []
         try:
-            if not learnt:
+            if not learnt and not others:
                 client.update_item(**update)
                 return
             puts: list[TransactWriteItemTypeDef] = [
                 {"Put": {"TableName": self._table, "Item": self._item(f"{kind}#{pid}", qbo_id)}}
-                for (kind, pid), qbo_id in learnt.items()
+                for (kind, pid), qbo_id in (learnt or {}).items()
             ]
-            client.transact_write_items(TransactItems=[{"Update": update}, *puts])
+            client.transact_write_items(TransactItems=[{"Update": update}, *others, *puts])
         except client.exceptions.ConditionalCheckFailedException:
             raise NewerRevisionRecorded(exported.invoice_id) from None
         except client.exceptions.TransactionCanceledException as error:
-            if cancelled_by_condition(error):
+            failed = cancelled_items(error)
+            if 0 in failed:
                 raise NewerRevisionRecorded(exported.invoice_id) from None
+            if failed:
+                raise SettleRefused(exported.invoice_id) from None
             raise
 
     def _key(self, suffix: str) -> dict[str, Any]:

@@ -256,13 +256,14 @@ class PaymentLedger:
         )
         return ledger, RecordState.of_item(from_item(old) if old else {})
 
-    def invoices_with_parked_payments(self) -> list[str]:
-        """Reads every ledger of the company: only a reconnect needs it."""
+    def invoices_waiting_for_reconnect(self) -> list[str]:
+        """The invoices with parked payments or refunds that wait for a reconnect. Reads every
+        ledger of the company: only a reconnect needs it."""
         items = query_items(
             {
                 "TableName": self._table,
                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                "FilterExpression": "attribute_exists(parked)",
+                "FilterExpression": "attribute_exists(parked) OR attribute_exists(parked_refunds)",
                 "ProjectionExpression": "invoice_id",
                 "ExpressionAttributeValues": _values(
                     {":pk": self._pk, ":prefix": ledger_sk(self._realm)}
@@ -320,7 +321,11 @@ def entries_of(values: dict[str, Any]) -> dict[str, PaymentEntry]:
 
 
 def _ledger(invoice_id: str, item: dict[str, Any]) -> Ledger:
-    values = from_item(item) if item else {}
+    return ledger_of(invoice_id, from_item(item) if item else {})
+
+
+def ledger_of(invoice_id: str, values: dict[str, Any]) -> Ledger:
+    """The ledger of an item's attributes, deserialised."""
     entries = entries_of(values)
     due = values.get("due")
     return Ledger(

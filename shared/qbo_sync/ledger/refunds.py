@@ -28,6 +28,8 @@ WAITING, RECORDING, RECORDED, FAILED = (
     RefundStatus.RECORDED,
     RefundStatus.FAILED,
 )
+# The ledger item's string set of the refunds that wait for a reconnect.
+PARKED_REFUNDS = "parked_refunds"
 _CLAIMABLE = (
     "attribute_not_exists(#r) OR #r.#st IN (:waiting, :failed) "
     "OR (#r.#st = :recording AND #r.lease_until < :now)"
@@ -100,21 +102,48 @@ class RefundLedger:
         item = from_item(response.get("Attributes", {}))
         return RefundClaim(ClaimOutcome.CLAIMED, item, refunds_of(item).get(refund_id))
 
-    def settle(self, invoice_id: str, refund_id: str, entry: dict[str, Any], attempt: str) -> bool:
+    def settle(
+        self,
+        invoice_id: str,
+        refund_id: str,
+        entry: dict[str, Any],
+        attempt: str,
+        *,
+        until_reconnect: bool = False,
+    ) -> bool:
         """Ends the attempt `attempt` holds: recorded, waiting or failed. False when another
-        attempt took the refund over (its lease ran out)."""
+        attempt took the refund over (its lease ran out). `until_reconnect`: it waits for the
+        contractor to reconnect, and is listed in `parked_refunds` for the reconnect to find."""
         dynamodb = aws.dynamodb()
+        marker = "ADD" if until_reconnect else "DELETE"
         try:
             self._update(
                 invoice_id,
                 refund_id,
-                "SET #r = :entry, updated_at = :at",
+                f"SET #r = :entry, updated_at = :at {marker} {PARKED_REFUNDS} :ids",
                 condition="#r.attempt = :attempt",
-                values={":entry": entry, ":attempt": attempt},
+                values={":entry": entry, ":attempt": attempt, ":ids": {refund_id}},
             )
         except dynamodb.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def wait_again(self, invoice_id: str, refund_ids: list[str]) -> None:
+        """The contractor's retry of the invoice: its failed refunds wait again (the export's
+        run records them once their payments are recorded), with fresh attempts."""
+        for refund_id in refund_ids:
+            dynamodb = aws.dynamodb()
+            try:
+                self._update(
+                    invoice_id,
+                    refund_id,
+                    "SET #r.#st = :waiting, updated_at = :at REMOVE #r.attempts",
+                    condition="#r.#st = :failed",
+                    values={":waiting": WAITING, ":failed": FAILED},
+                    names={"#st": "status"},
+                )
+            except dynamodb.exceptions.ConditionalCheckFailedException:
+                continue  # it changed meanwhile (its event came again)
 
     def read(self, invoice_id: str) -> dict[str, Any]:
         response = aws.dynamodb().get_item(

@@ -1,9 +1,5 @@
-"""The payout's one QBO write: the Deposit, found before it is created again.
-
-Exactly once rests on the payout item's claim (records.py: one attempt at a time), the same
-requestid on every attempt (QBO answers a repeat with the deposit it made), and, after an
-attempt that may have reached QBO without writing it down, a lookup of the deposit by its date
-and PrivateNote, because QBO does not remember a requestid for ever."""
+"""The payout's one QBO write, the Deposit, and how QuickBooks shows it is ours: its date and
+PrivateNote (core/once.py looks for it whenever an earlier attempt may have made it)."""
 
 from __future__ import annotations
 
@@ -15,7 +11,7 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.events import PayoutPaid
 from qbo_sync.payouts.lines import noted_payout
-from qbo_sync.qbo.client import QboClient, quote, request_id
+from qbo_sync.qbo.client import QboClient, quote
 
 logger = Logger(child=True)
 
@@ -43,13 +39,5 @@ class Depositor:
                 return row
         return None
 
-    def create(
-        self, payout: PayoutPaid, fields: dict[str, Any], retry: str | None
-    ) -> dict[str, Any]:
-        # After the contractor's retry, its own requestids: QBO would replay a refusal.
-        more = ("retry", retry) if retry else ()
-        connection = self.connection
-        requestid = request_id(
-            connection.contractor_id, connection.realm_id, "deposit", payout.payout_id, *more
-        )
+    def create(self, fields: dict[str, Any], requestid: str) -> dict[str, Any]:
         return self.qbo.create("Deposit", fields, requestid)

@@ -83,7 +83,7 @@ class PayoutRecords:
     def __init__(self, table: str, contractor_id: str, realm_id: str) -> None:
         self._table, self._contractor, self._realm = table, contractor_id, realm_id
 
-    def claim(self, payout: PayoutPaid, attempt: str, now: float, lease_seconds: int) -> Claim:
+    def claim(self, payout: PayoutPaid, attempt: str, now: float, lease_until: int) -> Claim:
         """Starts an attempt, unless the payout is deposited or another attempt holds it."""
         update = Update()
         update.set("payout_id", payout.payout_id)
@@ -93,7 +93,7 @@ class PayoutRecords:
         update.set("payouts_pk", self._contractor)
         update.set("payouts_sk", f"{payout.arrival_date.isoformat()}#{payout.payout_id}")
         update.set("attempt", attempt)
-        update.set("lease_until", int(now + lease_seconds))
+        update.set("lease_until", lease_until)
         update.set("updated_at", iso_now(), keep_if_present=True)
         condition = (
             f"(attribute_not_exists(payout_status) OR payout_status <> {update.value('deposited')})"

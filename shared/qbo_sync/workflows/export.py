@@ -1,12 +1,11 @@
 """An invoice-sent message: exported once, kept until a reconnect, or refused with its reason.
 
-The order is the point: QBO is written (invoices/exporter.py), then the mapping (inside the
-exporter), then the export record in the same write that attaches the invoice to its payments'
-ledger (`after_export`). That write is the event: the outbox derives Invoice Exported or Export
-Failed from the ledger item's change, so a death right after it loses nothing. Each step is
-safe to repeat, so a death between any two is healed by the next delivery. What a QBO fault
-means for the message is qbo/faults.py's `refusal`: refused for good (dead-letter queue,
-failed record), or back to SQS.
+A new invoice is created through core/once.py (invoices/exporter.py is its adapter): the slot's
+settle writes the mapping and the export record in one request, and that write is the event (the
+outbox derives Invoice Exported or Export Failed from the ledger item's change). What follows
+here, each step safe to repeat: the payments that waited for the invoice, the refunds that
+waited for them, the skipped record that goes. A revision's update is judged here with the same
+verdict (core/once.py's `verdict`) and deferral (core/delivery.py's `Deferred`).
 """
 
 from __future__ import annotations
@@ -19,33 +18,28 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.clock import now, seconds_since
-from qbo_sync.core.delivery import delay_for, gives_up
+from qbo_sync.core.delivery import Deferred, gives_up
+from qbo_sync.core.once import Verdict, verdict
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportOutcome, ExportStatus
 from qbo_sync.events import InvoiceSent
-from qbo_sync.invoices.exporter import Exported, InvoiceExporter, VoidedOnPlatform
+from qbo_sync.invoices.exporter import (
+    Exported,
+    InvoiceExporter,
+    RevisionNotWritten,
+    VoidedOnPlatform,
+)
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
-from qbo_sync.qbo.faults import QboError, Refused, refusal
+from qbo_sync.qbo.faults import QboError, Refused
 from qbo_sync.workflows.payment import after_recording, recorder_for
 from qbo_sync.workflows.refund import record_waiting_refunds
 
-__all__ = ["ExportDeferred", "Refused", "export_invoice"]
+__all__ = ["Refused", "export_invoice"]
 
 logger = Logger(child=True)
-
-
-class ExportDeferred(Exception):
-    """A temporary failure: the message is to come back after `delay_seconds` (through its
-    visibility), for its attempt number `attempt` + 1."""
-
-    def __init__(self, attempt: int) -> None:
-        super().__init__(f"export attempt {attempt} failed for a temporary reason")
-        self.attempt = attempt
-        self.delay_seconds = delay_for(attempt)
-
 
 # last_export_at is for the settings page: to the minute is enough, and a burst of exports then
 # pays one connection write a minute, not one per invoice.
@@ -53,11 +47,8 @@ LAST_EXPORT_RESOLUTION_SECONDS = 60
 
 
 def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportOutcome:
-    """`receive_count`: SQS's ApproximateReceiveCount. Above 1 the message was delivered before,
-    so an earlier attempt may have created the invoice without writing it down; at the queue's
-    maxReceiveCount a temporary failure shows as failed, not as retrying for ever.
-
-    Raises Refused (retrying cannot fix it) or what SQS should retry."""
+    """`receive_count`: SQS's ApproximateReceiveCount (at the queue's maxReceiveCount a
+    temporary failure shows as failed). Raises Refused (retrying cannot fix it) or Deferred."""
     connection = services.connections().get(message.contractor_id)
     if connection is None:
         record = ExportRecord.of(message, ExportStatus.SKIPPED, reason(ReasonCode.NOT_CONNECTED))
@@ -75,20 +66,16 @@ def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportOut
 
 def _export(connection: Connection, message: InvoiceSent, receive_count: int) -> ExportOutcome:
     try:
-        exported = InvoiceExporter(connection).export(message, redelivered=receive_count > 1)
+        exported = InvoiceExporter(connection).export(message, receive_count)
     except VoidedOnPlatform:
         # Its record already says voided, with the reason the list shows.
         logger.info("Invoice not exported: it was voided on the platform")
         return ExportOutcome.VOIDED
-    except QboError as fault:
-        refused = refusal(fault)
-        if refused is None:
-            return _retry_later(connection, message, receive_count, fault)
-        _record(ExportRecord.of(message, ExportStatus.FAILED, refused.reason, connection.realm_id))
-        raise refused from fault
-    except Refused as refused:
-        _record(ExportRecord.of(message, ExportStatus.FAILED, refused.reason, connection.realm_id))
-        raise
+    except RevisionNotWritten as failed:
+        assert isinstance(failed.__cause__, Exception)
+        return _revision_failed(connection, message, receive_count, failed.__cause__)
+    if exported.outcome == ExportOutcome.GAVE_UP:
+        return exported.outcome
     if exported.outcome != ExportOutcome.UNCHANGED:
         _touch(connection)
     after_export(connection, message, exported)
@@ -97,13 +84,21 @@ def _export(connection: Connection, message: InvoiceSent, receive_count: int) ->
 
 def after_export(connection: Connection, message: InvoiceSent, exported: Exported) -> None:
     """After every export of the invoice, a redelivery's too: its export record, in the same
-    write that gives its payments' ledger the QBO invoice, then the payments that waited for
-    it (a payment whose recording failed here is tried again with the message)."""
-    record = _exported_record(connection, message, exported)
+    write that gives its payments' ledger the QBO invoice (a new invoice's settle made that
+    write already), then the payments that waited for it (a payment whose recording failed
+    here is tried again with the message)."""
     invoice = exported.invoice
-    ledger, _ = payment_ledger(connection.contractor_id, connection.realm_id).attach_invoice(
-        invoice.invoice_id, invoice.qbo_invoice_id, invoice.qbo_customer_id, exported.total, record
-    )
+    assert invoice is not None
+    ledger = exported.ledger
+    if ledger is None:
+        record = _exported_record(connection, message, exported)
+        ledger, _ = payment_ledger(connection.contractor_id, connection.realm_id).attach_invoice(
+            invoice.invoice_id,
+            invoice.qbo_invoice_id,
+            invoice.qbo_customer_id,
+            exported.total,
+            record,
+        )
     if ledger.waiting(now()):
         recorder = recorder_for(connection)
         try:
@@ -111,7 +106,7 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
         finally:
             after_recording(recorder)
     # Refunds still waiting for a payment recorded before this run: an earlier run's attempt
-    # failed for a while (it raised, so this message came again).
+    # failed for a while (it raised, so this message came again), or the contractor's retry.
     stuck = [
         (invoice.invoice_id, payment_id)
         for payment_id in sorted(ledger.waiting_refunds)
@@ -129,30 +124,43 @@ def _exported_record(
     connection: Connection, message: InvoiceSent, exported: Exported
 ) -> ExportRecord:
     record = ExportRecord.of(message, ExportStatus.EXPORTED, realm_id=connection.realm_id)
-    if message.invoice.revision >= exported.invoice.revision:
+    newer = exported.invoice
+    assert newer is not None
+    if message.invoice.revision >= newer.revision:
         return record
     # A late message of an older revision: the record stays about the newer one.
-    newer = exported.invoice
     return replace(record, revision=newer.revision, invoice_number=newer.doc_number, latest=False)
 
 
-def _retry_later(
-    connection: Connection, message: InvoiceSent, receive_count: int, fault: QboError
+def _revision_failed(
+    connection: Connection, message: InvoiceSent, receive_count: int, fault: Exception
 ) -> ExportOutcome:
-    """A temporary failure: pending, counted as an attempt, and back on the queue later
-    (ExportDeferred); failed for good once the window of attempts is over, or on the last
-    receive SQS allows, and then acknowledged: the contractor's Retry exports it."""
-    temporary = reason(ReasonCode.TEMPORARY)
-    pending = ExportRecord.of(message, ExportStatus.PENDING, temporary, connection.realm_id)
-    pending = replace(pending, counts_attempt=True)
-    before = _record(pending)
+    """A revision's update failed: refused (its record failed, then the dead-letter queue), a
+    reconnect to wait for, or a temporary fault, counted on its record and deferred, given up
+    once the window of attempts is over or on the last receive SQS allows."""
+    judged = verdict(fault, "invoice")
+    if judged is None:
+        raise fault
+    kind, why = judged
+    if kind == Verdict.RECONNECT:
+        raise ReauthorizationRequired() from fault
+    if kind == Verdict.REFUSED:
+        _record(ExportRecord.of(message, ExportStatus.FAILED, why, connection.realm_id))
+        if isinstance(fault, Refused):
+            raise fault
+        assert isinstance(fault, QboError)
+        raise Refused(
+            f"QuickBooks refused the invoice: {fault}", why, fault.code, fault.detail, fault.element
+        ) from fault
+    pending = ExportRecord.of(message, ExportStatus.PENDING, why, connection.realm_id)
+    before = _record(replace(pending, counts_attempt=True))
     attempt = before.attempts + 1 if before is not None else receive_count
     last = receive_count >= get_settings().invoice_sent_max_receive_count
     if not (gives_up(attempt) or last):
-        raise ExportDeferred(attempt) from fault
+        raise Deferred(f"invoice not exported: {fault}", attempt) from fault
     logger.warning("QuickBooks kept failing; the export gives up", attempts=attempt)
     gave_up = replace(pending, status=ExportStatus.FAILED, reason=reason(ReasonCode.GAVE_UP))
-    _record(replace(gave_up, counts_attempt=False))
+    _record(gave_up)
     return ExportOutcome.GAVE_UP
 
 

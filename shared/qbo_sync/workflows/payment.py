@@ -1,7 +1,6 @@
 """A payment-completed event: recorded in QBO once, or parked until its invoice is exported or
-QuickBooks is reconnected; then the payouts that waited for it are sent again (contracts.md
-§10). Its Payment Recorded event comes from the ledger item's change (the outbox), not from
-here."""
+QuickBooks is reconnected; then the refunds and payouts that waited for it go on (docs/interface.md
+§9, §10). Its Payment Recorded event comes from the ledger item's change (the outbox)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
-from qbo_sync.core.statuses import PaymentOutcome
+from qbo_sync.core.statuses import Outcome
 from qbo_sync.events import PaymentCompleted
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.payments.recorder import PaymentResult, Recorder
@@ -24,10 +23,8 @@ def record_payment(payment: PaymentCompleted) -> PaymentResult:
         logger.info(
             "Payment not recorded: QuickBooks is not connected", payment_id=payment.payment_id
         )
-        return PaymentResult(PaymentOutcome.SKIPPED, payment.payment_id)
+        return PaymentResult(Outcome.SKIPPED, payment.payment_id)
     recorder = recorder_for(connection)
-    if not connection.usable:
-        return recorder.park_until_reconnected(payment)
     try:
         return recorder.record(payment)
     finally:
@@ -44,8 +41,8 @@ def recorder_for(connection: Connection) -> Recorder:
 
 
 def after_recording(recorder: Recorder) -> None:
-    """What waited for the payments the recorder recorded: their refunds (contracts.md §9),
-    then the payouts that list them (§10). Their events come from the writes (the outbox)."""
+    """What waited for the payments the recorder recorded: their refunds (§9), then the
+    payouts that list them (§10). Their events come from the writes (the outbox)."""
     waiting, recorder.refunds_waiting = recorder.refunds_waiting, []
     if waiting:
         record_waiting_refunds(recorder.connection, waiting)

@@ -13,10 +13,9 @@ requests.
 
 from __future__ import annotations
 
-import time
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -24,11 +23,19 @@ from aws_lambda_powertools import Logger
 from qbo_sync.accounts.clearing import AccountRole, account_for, chosen_account
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
-from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
-from qbo_sync.core.clock import now
-from qbo_sync.core.delivery import delay_for, gives_up
-from qbo_sync.core.reasons import Reason, ReasonCode, reason
-from qbo_sync.core.statuses import PayoutOutcome, PayoutStatus
+from qbo_sync.connection.tokens import ReauthorizationRequired
+from qbo_sync.core.delivery import gives_up
+from qbo_sync.core.once import (
+    LEASE_SECONDS,
+    ClaimStatus,
+    Held,
+    Unsettled,
+    Wait,
+    Written,
+    write_once,
+)
+from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.statuses import Outcome, PayoutStatus
 from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
 from qbo_sync.ledger.payment_index import PaymentIndex, RecordedPayment, payment_index, refund_index
 from qbo_sync.payouts.depositor import Depositor
@@ -40,44 +47,34 @@ from qbo_sync.payouts.lines import (
 )
 from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.payouts.queue import send_payouts
-from qbo_sync.payouts.records import Claim, PayoutRecords, payout_records
-from qbo_sync.qbo.faults import AuthenticationFailed, QboError, reason_for
+from qbo_sync.payouts.records import payout_records
+from qbo_sync.qbo.client import request_id
+from qbo_sync.qbo.faults import Refused
 
 logger = Logger(child=True)
 
-LEASE_SECONDS = 90  # longer than the function's Timeout (60 s in template.yaml)
-WAIT_FOR_OTHER_SECONDS = 10.0
+__all__ = ["LEASE_SECONDS", "PayoutResult", "deposit_payout", "resume_all_waiting"]
 
 
 @dataclass(frozen=True)
 class PayoutResult:
-    outcome: PayoutOutcome
+    outcome: Outcome
     payout_id: str
     qbo_deposit_id: str | None = None
-
-
-class PayoutNotDeposited(Exception):
-    """A temporary failure: the event is delivered again after `delay_seconds`."""
-
-    def __init__(self, message: str, attempt: int = 1) -> None:
-        super().__init__(message)
-        self.attempt = attempt
-        self.delay_seconds = delay_for(attempt)
 
 
 def deposit_payout(payout: PayoutPaid) -> PayoutResult:
     connection = services.connections().get(payout.contractor_id)
     if connection is None:
         logger.info("Payout not deposited: QuickBooks is not connected")
-        return PayoutResult(PayoutOutcome.SKIPPED, payout.payout_id)
-    records = payout_records(connection.contractor_id, connection.realm_id)
-    attempt = uuid.uuid4().hex
-    claim = _claim(records, payout, attempt)
-    if not claim.claimed:
-        qbo_deposit_id = claim.previous.values.get("qbo_deposit_id")
-        logger.info("Payout already deposited", qbo_deposit_id=qbo_deposit_id)
-        return PayoutResult(PayoutOutcome.ALREADY_DEPOSITED, payout.payout_id, qbo_deposit_id)
-    return _Attempt(connection, payout, records, claim, attempt).run()
+        return PayoutResult(Outcome.SKIPPED, payout.payout_id)
+    ids = partial(request_id, connection.contractor_id, connection.realm_id)
+    result = write_once(_PayoutWrite(connection, payout), ids)
+    if result.outcome == Outcome.ALREADY:
+        logger.info("Payout already deposited", qbo_deposit_id=result.qbo_id)
+    elif result.reason is not None:
+        logger.info("Payout not deposited", reason=result.reason["code"])
+    return PayoutResult(result.outcome, payout.payout_id, result.qbo_id)
 
 
 def resume_payouts(connection: Connection, payout_ids: set[str] | list[str]) -> None:
@@ -105,75 +102,80 @@ def resume_all_waiting(contractor_id: str) -> int:
     return len(waiting)
 
 
-def _claim(records: PayoutRecords, payout: PayoutPaid, attempt: str) -> Claim:
-    """Waits a little for an attempt already in progress elsewhere (a duplicate delivery)."""
-    deadline = time.monotonic() + WAIT_FOR_OTHER_SECONDS
-    while True:
-        claim = records.claim(payout, attempt, now(), LEASE_SECONDS)
-        if claim.claimed or claim.previous.status == PayoutStatus.DEPOSITED:
-            return claim
-        if time.monotonic() > deadline:
-            raise PayoutNotDeposited(f"payout {payout.payout_id} is held by another invocation")
-        time.sleep(0.2)
+@dataclass(frozen=True)
+class _Plan:
+    fields: dict[str, Any]  # the Deposit's
+    payments: list[RecordedPayment]
+    refunds: list[RecordedPayment]
 
 
-class _Attempt:
-    def __init__(
-        self,
-        connection: Connection,
-        payout: PayoutPaid,
-        records: PayoutRecords,
-        claim: Claim,
-        attempt: str,
-    ) -> None:
-        self.connection, self.payout, self.records = connection, payout, records
-        self.previous, self.attempt = claim.previous, attempt
+class _PayoutWrite:
+    """The payout's adapter of core/once.py: its slot is the payout item (payouts/records.py)."""
+
+    what = "payout"
+
+    def __init__(self, connection: Connection, payout: PayoutPaid) -> None:
+        self.connection, self.payout = connection, payout
+        self.records = payout_records(connection.contractor_id, connection.realm_id)
         self.depositor = Depositor(connection)
         self.index = payment_index(connection.contractor_id, connection.realm_id)
         self.refunds = refund_index(connection.contractor_id, connection.realm_id)
 
-    def run(self) -> PayoutResult:
-        try:
-            return self._deposit()
-        except ReauthorizationRequired:
-            return self._wait(reason(ReasonCode.REAUTHORIZATION), maybe_in_qbo=True)
-        except QboError as error:
-            if error.transient or isinstance(error, AuthenticationFailed):
-                return self._retry_later(error)
-            logger.error(
-                "QuickBooks refused the deposit",
-                qbo_code=error.code,
-                qbo_detail=error.detail,
-                qbo_element=error.element,
-            )
-            return self._fail(reason_for(error, what="payout"), maybe_in_qbo=True)
-        except RefreshInProgress as error:
-            return self._retry_later(error)
+    def claim(self, attempt: str, lease_until: int, at: float) -> Held:
+        claim = self.records.claim(self.payout, attempt, at, lease_until)
+        previous = claim.previous
+        if not claim.claimed:
+            if previous.status == PayoutStatus.DEPOSITED:
+                return Held(ClaimStatus.DONE, qbo_id=previous.values.get("qbo_deposit_id"))
+            return Held(ClaimStatus.BUSY)
+        return Held(
+            ClaimStatus.CLAIMED,
+            maybe_in_qbo=previous.maybe_in_qbo,
+            attempts=previous.attempts,
+            retry=previous.retry,
+        )
 
-    def _deposit(self) -> PayoutResult:
+    def settle(self, attempt: str, end: Written | Unsettled, plan: _Plan | None) -> bool:
+        if isinstance(end, Written):
+            assert plan is not None
+            return self._deposited(attempt, end.entity, plan)
+        status = PayoutStatus.FAILED if end.failed else PayoutStatus.WAITING
+        # Its Payout Waiting event, when this changes the status or reason, comes from the write.
+        finished = self.records.finish(
+            self.payout.payout_id,
+            attempt,
+            status,
+            reason=end.reason,
+            maybe_in_qbo=end.maybe_in_qbo,
+            attempts=end.attempts or None,
+        )
+        return finished is not None
+
+    def gives_up(self, attempts: int) -> bool:
+        return gives_up(attempts)
+
+    # -- the preconditions ----------------------------------------------------------------------
+
+    def plan(self, held: Held) -> _Plan | Wait:
         if not self.connection.usable:
-            return self._wait(reason(ReasonCode.REAUTHORIZATION))
+            raise ReauthorizationRequired()
         bank = chosen_account(self.connection, AccountRole.PAYOUT)
         if bank is None:
-            return self._wait(reason(ReasonCode.PAYOUT_ACCOUNT_REQUIRED))
+            return Wait(reason(ReasonCode.PAYOUT_ACCOUNT_REQUIRED))
         payments = self._recorded(self.index, PayoutPayment)
         refunds = self._recorded(self.refunds, PayoutRefund)
         if payments is None or refunds is None:
-            return self._wait(reason(ReasonCode.PAYMENT_NOT_RECORDED))
+            return Wait(reason(ReasonCode.PAYMENT_NOT_RECORDED))
         problem = self._problem(payments)
         if problem is not None:
-            return self._fail(reason(problem))
-        deposit = self.depositor.find(self.payout) if self.previous.maybe_in_qbo else None
-        if deposit is None:
-            fields = deposit_fields(
-                self.payout,
-                self._accounts(bank),
-                {pid: p.qbo_payment_id for pid, p in payments.items()},
-                {rid: r.qbo_payment_id for rid, r in refunds.items()},
-            )
-            deposit = self.depositor.create(self.payout, fields, self.previous.retry)
-        self.refunds.deposited(list(refunds.values()), self.payout.payout_id)
-        return self._deposited(deposit, list(payments.values()))
+            raise Refused(f"payout refused: {problem}", reason(problem))
+        fields = deposit_fields(
+            self.payout,
+            self._accounts(bank),
+            {pid: p.qbo_payment_id for pid, p in payments.items()},
+            {rid: r.qbo_payment_id for rid, r in refunds.items()},
+        )
+        return _Plan(fields, list(payments.values()), list(refunds.values()))
 
     def _recorded(
         self, index: PaymentIndex, kind: type[PayoutPayment] | type[PayoutRefund]
@@ -231,59 +233,40 @@ class _Attempt:
         )
         return DepositAccounts(bank, fees, refunds)
 
-    # -- outcomes -----------------------------------------------------------------------------
+    # -- QuickBooks -----------------------------------------------------------------------------
 
-    def _deposited(self, deposit: dict[str, Any], payments: list[RecordedPayment]) -> PayoutResult:
+    def request_parts(self, plan: _Plan) -> tuple[str, ...]:
+        return ("deposit", self.payout.payout_id)
+
+    def find(self, plan: _Plan) -> dict[str, Any] | None:
+        return self.depositor.find(self.payout)
+
+    def create(self, plan: _Plan, requestid: str) -> dict[str, Any]:
+        return self.depositor.create(plan.fields, requestid)
+
+    # -- the outcome ----------------------------------------------------------------------------
+
+    def _deposited(self, attempt: str, deposit: dict[str, Any], plan: _Plan) -> bool:
         qbo_deposit_id = str(deposit["Id"])
         total = Decimal(str(deposit.get("TotalAmt", "0")))
         if total != self.payout.amount:  # the model checked the items: this is QBO's doing
             logger.error("Deposit total differs from the payout", qbo_total=str(total))
-        # Before the status, so that a death in between leaves a payout that finds its deposit.
-        self.index.deposited(payments, self.payout.payout_id)
+        # Before the status, so that a death in between leaves a payout that finds its deposit
+        # and its payments marked (both writes are safe to repeat).
+        self.refunds.deposited(plan.refunds, self.payout.payout_id)
+        self.index.deposited(plan.payments, self.payout.payout_id)
         old = self.records.finish(
-            self.payout.payout_id,
-            self.attempt,
-            PayoutStatus.DEPOSITED,
-            qbo_deposit_id=qbo_deposit_id,
+            self.payout.payout_id, attempt, PayoutStatus.DEPOSITED, qbo_deposit_id=qbo_deposit_id
         )
         if old is None:
-            logger.warning("Payout deposited by another attempt", qbo_deposit_id=qbo_deposit_id)
-            return PayoutResult(
-                PayoutOutcome.ALREADY_DEPOSITED, self.payout.payout_id, qbo_deposit_id
-            )
+            return False
         logger.info(
             "Payout deposited", qbo_deposit_id=qbo_deposit_id, lines=len(deposit.get("Line", []))
         )
-        return PayoutResult(PayoutOutcome.DEPOSITED, self.payout.payout_id, qbo_deposit_id)
+        return True
 
-    def _wait(self, why: Reason, **kwargs: Any) -> PayoutResult:
-        # Its Payout Waiting event, when this changes the status or reason, comes from the write.
-        self.records.finish(
-            self.payout.payout_id, self.attempt, PayoutStatus.WAITING, reason=why, **kwargs
-        )
-        logger.info("Payout waits", reason=why["code"])
-        return PayoutResult(PayoutOutcome.WAITING, self.payout.payout_id)
-
-    def _fail(self, why: Reason, maybe_in_qbo: bool = False) -> PayoutResult:
-        self.records.finish(
-            self.payout.payout_id,
-            self.attempt,
-            PayoutStatus.FAILED,
-            reason=why,
-            maybe_in_qbo=maybe_in_qbo,
-        )
-        logger.error("Payout not deposited", reason=why["code"])
-        return PayoutResult(PayoutOutcome.FAILED, self.payout.payout_id)
-
-    def _retry_later(self, error: Exception) -> PayoutResult:
-        """A temporary failure, counted: tried again later, or failed once the window of
-        attempts is over (the contractor's Retry deposits it)."""
-        tries = self.previous.attempts + 1
-        if gives_up(tries):
-            logger.warning("QuickBooks kept failing; the payout gives up", attempts=tries)
-            return self._fail(reason(ReasonCode.GAVE_UP), maybe_in_qbo=True)
-        self._wait(reason(ReasonCode.TEMPORARY), maybe_in_qbo=True, attempts=tries)
-        raise PayoutNotDeposited(f"payout {self.payout.payout_id} not deposited: {error}", tries)
+    def side_records(self, plan: _Plan | None, qbo_id: str, written: Written | None) -> None:
+        """None: the payments and refunds are marked before the settle (see _deposited)."""
 
 
 def _id_of(item: PayoutPayment | PayoutRefund) -> str:

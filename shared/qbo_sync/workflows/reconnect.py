@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from qbo_sync.connection import services
 from qbo_sync.connection.flow import CallbackOutcome
 from qbo_sync.connection.flow import complete_connect as store_grant
-from qbo_sync.core.statuses import PaymentOutcome
+from qbo_sync.core.statuses import Outcome
 
 logger = Logger(child=True)
 
@@ -75,25 +75,29 @@ def resume_kept_invoices(contractor_id: str) -> int:
 
 
 def resume_parked_payments(contractor_id: str) -> int:
-    """Records every parked payment whose invoice is exported; returns how many were recorded.
-    The others stay parked until their invoice is exported."""
-    from qbo_sync.payments.recorder import PaymentNotRecorded  # as above
+    """Records every parked payment whose invoice is exported, then the refunds that waited for
+    the reconnect; returns how many payments were recorded. The others stay parked until their
+    invoice is exported (or their payment recorded)."""
+    from qbo_sync.core.delivery import Deferred  # as above
     from qbo_sync.workflows.payment import after_recording, recorder_for
+    from qbo_sync.workflows.refund import record_refunds_of
 
     connection = services.connections().get(contractor_id)
     if connection is None or not connection.usable:
         return 0
     recorder = recorder_for(connection)
     recorded = 0
+    invoices = recorder.ledger.invoices_waiting_for_reconnect()
     try:
-        for invoice_id in recorder.ledger.invoices_with_parked_payments():
+        for invoice_id in invoices:
             try:
                 results = recorder.resume(invoice_id)
-            except PaymentNotRecorded as error:
+            except Deferred as error:
                 # The reconnect must not fail for it; it stays parked for the next export.
                 logger.error("Parked payment not recorded after reconnect", reason=str(error))
                 continue
-            recorded += sum(result.outcome == PaymentOutcome.RECORDED for result in results)
+            recorded += sum(result.outcome == Outcome.WRITTEN for result in results)
     finally:
         after_recording(recorder)
+    record_refunds_of(connection, invoices)
     return recorded

@@ -7,7 +7,8 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
-from qbo_sync.core.statuses import RefundOutcome
+from qbo_sync.core.delivery import Deferred
+from qbo_sync.core.statuses import Outcome
 from qbo_sync.events import PaymentRefunded
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.refunds.recorder import RefundRecorder, RefundResult
@@ -19,7 +20,7 @@ def record_refund(refund: PaymentRefunded) -> RefundResult:
     connection = services.connections().get(refund.contractor_id)
     if connection is None:
         logger.info("Refund not recorded: QuickBooks is not connected", refund_id=refund.refund_id)
-        return RefundResult(RefundOutcome.SKIPPED, refund.refund_id)
+        return RefundResult(Outcome.SKIPPED, refund.refund_id)
     recorder = refund_recorder(connection)
     try:
         return recorder.record(refund)
@@ -33,6 +34,20 @@ def record_waiting_refunds(connection: Connection, waiting: list[tuple[str, str]
     try:
         for invoice_id, payment_id in waiting:
             recorder.record_waiting(invoice_id, payment_id)
+    finally:
+        resume_payouts_of(recorder)
+
+
+def record_refunds_of(connection: Connection, invoice_ids: list[str]) -> None:
+    """After a reconnect: the invoices' refunds that waited (for it, or for their payment)."""
+    recorder = refund_recorder(connection)
+    try:
+        for invoice_id in invoice_ids:
+            try:
+                recorder.record_waiting(invoice_id)
+            except Deferred as error:
+                # The reconnect must not fail for it: it waits, and its event comes again.
+                logger.error("Waiting refund not recorded after reconnect", reason=str(error))
     finally:
         resume_payouts_of(recorder)
 

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
+from qbo_sync.core.delivery import Deferred
 from qbo_sync.core.statuses import EntryStatus, ExportStatus, VoidOutcome
 from qbo_sync.events import InvoiceVoided
 from qbo_sync.invoices.kept import kept_invoices
@@ -23,13 +24,12 @@ from qbo_sync.invoices.voider import void_exported
 from qbo_sync.ledger.entries import entries_of
 from qbo_sync.ledger.records import export_records
 from qbo_sync.qbo.faults import BusinessValidation, QboError, refusal
-from qbo_sync.workflows.export import ExportDeferred
 
 logger = Logger(child=True)
 
 
 def void_invoice(message: InvoiceVoided, *, receive_count: int = 1) -> VoidOutcome:
-    """Raises Refused (QBO refused the void for good) or ExportDeferred (try again later)."""
+    """Raises Refused (QBO refused the void for good) or Deferred (try again later)."""
     connection = services.connections().get(message.contractor_id)
     if connection is None:
         export_records(message.contractor_id).write_voided(message, None)
@@ -83,7 +83,7 @@ def _void(
         # 6000: most likely a payment applied since the ledger was read (the payment events
         # run beside this queue); the next delivery reads it and unlinks it too.
         if refused is None or isinstance(fault, BusinessValidation):
-            raise ExportDeferred(receive_count) from fault
+            raise Deferred(f"void not written: {fault}", receive_count) from fault
         raise refused from fault
     # Its Invoice Voided event, if this voids it, comes from this write (the outbox).
     records.write_voided(message, connection.realm_id)

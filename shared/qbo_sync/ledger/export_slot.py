@@ -1,0 +1,154 @@
+"""The invoice's exactly-once slot (core/once.py): attributes of its ledger item (entries.py's
+item, pk = contractor id, sk = "<realm>#payments#<invoice id>"), beside its export record.
+
+- export_attempt: the attempt that holds the invoice's create; left behind by an attempt that
+  died, it says the create may have reached QuickBooks. No lease: the FIFO queue already lets
+  one message of a contractor run at a time, and two runs that race all the same (Lambda
+  invoking twice) send the same requestid, look for ours first, and the settle is the
+  attempt's that claimed last;
+- export_maybe_in_qbo: an attempt ended without knowing whether QuickBooks made the invoice;
+- export_attempts (records.py's ATTEMPTS) and export_retry: the temporary faults counted and
+  the contractor's latest retry;
+- qbo_invoice_id: set by the settle; the slot is done.
+
+The settle is one item of the transaction that records the export (invoices/mappings.py's
+record_export), conditional on the attempt and on no payment having parked since the claim, so
+that the export records every payment that waited for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from qbo_sync.core import aws
+from qbo_sync.core.clock import iso_now
+from qbo_sync.core.dynamo import Update, from_item
+from qbo_sync.core.settings import get_settings
+from qbo_sync.ledger.keys import ledger_key
+from qbo_sync.ledger.records import ATTEMPTS, ExportRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+ATTEMPT, MAYBE = "export_attempt", "export_maybe_in_qbo"
+
+
+@dataclass(frozen=True)
+class ExportClaim:
+    claimed: bool
+    item: dict[str, Any]  # the ledger item before the claim, deserialised
+
+    @property
+    def done(self) -> str | None:
+        value = self.item.get("qbo_invoice_id")
+        return str(value) if value else None
+
+    @property
+    def maybe_in_qbo(self) -> bool:
+        return bool(self.item.get(MAYBE)) or ATTEMPT in self.item
+
+    @property
+    def attempts(self) -> int:
+        return int(self.item.get(ATTEMPTS, 0))
+
+    @property
+    def retry(self) -> str | None:
+        value = self.item.get("export_retry")
+        return str(value) if value else None
+
+    @property
+    def parked(self) -> int:
+        return len(self.item.get("parked", ()))
+
+
+class ExportSlot:
+    def __init__(self, table: str, contractor_id: str, realm_id: str) -> None:
+        self._table, self._pk, self._realm = table, contractor_id, realm_id
+
+    def claim(self, invoice_id: str, attempt: str) -> ExportClaim:
+        """Starts an attempt, unless the invoice is exported (then `done` names it)."""
+        update = Update()
+        update.set("invoice_id", invoice_id)
+        update.set(ATTEMPT, attempt)
+        condition = "attribute_not_exists(qbo_invoice_id)"
+        dynamodb = aws.dynamodb()
+        try:
+            response = dynamodb.update_item(
+                **update.request(self._table, self._key(invoice_id), condition),
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException as error:
+            old: Any = error.response.get("Item", {})
+            return ExportClaim(False, from_item(dict(old)))
+        return ExportClaim(True, from_item(dict(response.get("Attributes", {}))))
+
+    def done_item(
+        self,
+        attempt: str,
+        record: ExportRecord,
+        qbo_invoice_id: str,
+        qbo_customer_id: str,
+        due: Decimal | None,
+        parked: int,
+    ) -> TransactWriteItemTypeDef:
+        """The settle, as an item of the transaction that records the export; `parked`: how
+        many payments the claim saw parked (the write fails if one parked since)."""
+        update = Update()
+        record.add_to(update)
+        update.set("invoice_id", record.invoice_id)
+        update.set("qbo_invoice_id", qbo_invoice_id)
+        update.set("qbo_customer_id", qbo_customer_id)
+        update.set("updated_at", iso_now())
+        if due is None:
+            update.remove("due")
+        else:
+            update.set("due", due)
+        update.remove(ATTEMPT)
+        update.remove(MAYBE)
+        parked_name = update.name("parked")
+        parked_now = (
+            f"attribute_not_exists({parked_name})"
+            if parked == 0
+            else f"size({parked_name}) = {update.value(parked)}"
+        )
+        condition = f"{update.name(ATTEMPT)} = {update.value(attempt)} AND {parked_now}"
+        request = update.request(self._table, self._key(record.invoice_id), condition)
+        return {"Update": request}  # type: ignore[typeddict-item]
+
+    def release(self, attempt: str, record: ExportRecord, maybe_in_qbo: bool) -> bool:
+        """Ends an attempt without the invoice: its record (pending or failed, with the
+        reason), and whether QuickBooks may have made it. False: another attempt holds it."""
+        update = Update()
+        record.add_to(update)
+        update.set("invoice_id", record.invoice_id)
+        update.set("updated_at", iso_now())
+        update.remove(ATTEMPT)
+        if maybe_in_qbo:
+            update.set(MAYBE, True)
+        else:
+            update.remove(MAYBE)
+        condition = f"{update.name(ATTEMPT)} = {update.value(attempt)}"
+        dynamodb = aws.dynamodb()
+        try:
+            dynamodb.update_item(
+                **update.request(self._table, self._key(record.invoice_id), condition)
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def read(self, invoice_id: str) -> dict[str, Any]:
+        response = aws.dynamodb().get_item(
+            TableName=self._table, Key=self._key(invoice_id), ConsistentRead=True
+        )
+        return from_item(response.get("Item", {}))
+
+    def _key(self, invoice_id: str) -> dict[str, Any]:
+        return ledger_key(self._pk, self._realm, invoice_id)
+
+
+def export_slot(contractor_id: str, realm_id: str) -> ExportSlot:
+    return ExportSlot(get_settings().mappings_table, contractor_id, realm_id)
