@@ -57,9 +57,10 @@ def test_an_export_whose_function_dies_right_after_its_write_is_announced_once(
     emitted: Emitted,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from qbo_sync.ledger.entries import PaymentLedger
+    from qbo_sync.invoices.mappings import MappingStore
 
-    deaths = killed_once_after(monkeypatch, PaymentLedger, "attach_invoice")
+    # The export's write: the mapping and, in the same transaction, the ledger's record.
+    deaths = killed_once_after(monkeypatch, MappingStore, "record_export")
     env.platform.send_invoice(invoice(contractor, "41"))
 
     first = env.runtime.poll_sqs(CONSUMER, max_batches=1)

@@ -157,6 +157,15 @@ class QboEmulator:
         with self._state.lock:
             self._state.company(realm_id).settings.subscription_ended = ended
 
+    def add_invoice(self, realm_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An invoice the contractor keyed into QuickBooks by hand (its own form, under the
+        same rules as the API's create, duplicate numbers included); returns it."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            path = f"/v3/company/{realm_id}/invoice"
+            _, invoice, _ = write(company, "invoice", body, None, path, self._state.clock.now())
+            return dict(invoice)
+
     def add_vendor(self, realm_id: str, display_name: str) -> str:
         return self._add_person(realm_id, "Vendor", display_name)
 

@@ -137,10 +137,10 @@ class RefundLedger:
                 self._update(
                     invoice_id,
                     refund_id,
-                    "SET #r.#st = :waiting, updated_at = :at REMOVE #r.attempts",
+                    "SET #r.#st = :waiting, updated_at = :at REMOVE #r.#n",
                     condition="#r.#st = :failed",
                     values={":waiting": WAITING, ":failed": FAILED},
-                    names={"#st": "status"},
+                    names={"#st": "status", "#n": "attempts"},
                 )
             except dynamodb.exceptions.ConditionalCheckFailedException:
                 continue  # it changed meanwhile (its event came again)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from qbo_sync.connection import services
-from qbo_sync.core.statuses import EntryStatus
+from qbo_sync.core.statuses import EntryStatus, RefundStatus
 from qbo_sync.invoices.queue import send_retry
 from qbo_sync.ledger.entries import entries_of
 from qbo_sync.ledger.records import export_records
+from qbo_sync.ledger.refunds import refund_ledger, refunds_of
 from qbo_sync.status import ExportNotFound, NotConnected
 
 logger = Logger(child=True)
@@ -33,8 +34,15 @@ def retry_export(contractor_id: str, invoice_id: str) -> None:
         for entry in entries_of(record).values()
         if entry.status == EntryStatus.FAILED
     )
+    failed_refunds = sorted(
+        entry.refund_id
+        for entry in refunds_of(record).values()
+        if entry.status == RefundStatus.FAILED
+    )
     # Marked first, then queued: once queued, the consumer may finish before this returns.
     store.mark_retry(connection.realm_id, record, failed_payments)
+    # Failed refunds wait again: the export's run records those whose payment is recorded.
+    refund_ledger(contractor_id, connection.realm_id).wait_again(invoice_id, failed_refunds)
     if skipped:
         # The record now lives in the connected company's ledger item.
         store.delete_skipped(invoice_id)
