@@ -2,7 +2,7 @@
 
 The mapping table is the record of truth: read once before the export (one BatchGetItem),
 written once after it. A new invoice is created through core/once.py (docs/exactly-once.md),
-with `_InvoiceWrite` as its adapter: the slot is on the invoice's ledger item
+with `InvoiceWrite` as its adapter: the slot is on the invoice's ledger item
 (ledger/export_slot.py), the preconditions are the company's setup, the customer and the item
 (found or made), and "ours" in QuickBooks is the customer's invoice with this number and our
 PrivateNote. A later revision updates the invoice the mapping names (an update of our own
@@ -136,7 +136,7 @@ class InvoiceExporter:
             return Exported(ExportOutcome.UNCHANGED, known, None, peek.skipped_record)
         if known:
             return self._revise(message, known, state, found, peek)
-        write = _InvoiceWrite(self, message, state, found, receive_count)
+        write = InvoiceWrite(self, message, state, found, receive_count)
         result = write_once(write, partial(request_id, contractor, realm))
         return write.exported(result, peek)
 
@@ -324,7 +324,7 @@ class InvoiceExporter:
             self.setups.forget()  # the company's setup changed: read it again next time
 
 
-class _InvoiceWrite:
+class InvoiceWrite:
     """A new invoice's adapter of core/once.py."""
 
     what = "invoice"

@@ -105,7 +105,7 @@ class Recorder:
     def record(self, payment: PaymentCompleted) -> PaymentResult:
         connection = self.connection
         ids = partial(request_id, connection.contractor_id, connection.realm_id)
-        result = write_once(_PaymentWrite(self, payment), ids)
+        result = write_once(PaymentWrite(self, payment), ids)
         return PaymentResult(result.outcome, payment.payment_id, result.qbo_id)
 
     def record_waiting(self, ledger: Ledger) -> list[PaymentResult]:
@@ -126,7 +126,7 @@ class Recorder:
         return self.record_waiting(ledger)
 
 
-class _PaymentWrite:
+class PaymentWrite:
     """The payment's adapter of core/once.py."""
 
     what = "payment"

@@ -88,7 +88,7 @@ class RefundRecorder:
     def record(self, refund: PaymentRefunded) -> RefundResult:
         connection = self.connection
         ids = partial(request_id, connection.contractor_id, connection.realm_id)
-        result = write_once(_RefundWrite(self, refund), ids)
+        result = write_once(RefundWrite(self, refund), ids)
         return RefundResult(result.outcome, refund.refund_id, result.qbo_id)
 
     def record_waiting(self, invoice_id: str, payment_id: str | None = None) -> list[RefundResult]:
@@ -103,7 +103,7 @@ class RefundRecorder:
         return [self.record(PaymentRefunded.model_validate(e.detail)) for e in waiting]
 
 
-class _RefundWrite:
+class RefundWrite:
     """The refund's adapter of core/once.py."""
 
     what = "refund"

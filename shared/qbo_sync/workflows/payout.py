@@ -69,7 +69,7 @@ def deposit_payout(payout: PayoutPaid) -> PayoutResult:
         logger.info("Payout not deposited: QuickBooks is not connected")
         return PayoutResult(Outcome.SKIPPED, payout.payout_id)
     ids = partial(request_id, connection.contractor_id, connection.realm_id)
-    result = write_once(_PayoutWrite(connection, payout), ids)
+    result = write_once(PayoutWrite(connection, payout), ids)
     if result.outcome == Outcome.ALREADY:
         logger.info("Payout already deposited", qbo_deposit_id=result.qbo_id)
     elif result.reason is not None:
@@ -109,7 +109,7 @@ class _Plan:
     refunds: list[RecordedPayment]
 
 
-class _PayoutWrite:
+class PayoutWrite:
     """The payout's adapter of core/once.py: its slot is the payout item (payouts/records.py)."""
 
     what = "payout"
