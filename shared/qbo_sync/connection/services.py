@@ -72,6 +72,15 @@ def qbo_client(connection: Connection) -> QboClient:
     return QboClient(base_url, connection.realm_id, access_token, http_session(), not_authorized)
 
 
+def usable_client(connection: Connection) -> QboClient:
+    """The connection's client, for a write: none while the contractor must reconnect."""
+    from qbo_sync.connection.tokens import ReauthorizationRequired
+
+    if not connection.usable:
+        raise ReauthorizationRequired()
+    return qbo_client(connection)
+
+
 def grant_client(realm_id: str, access_token: str) -> QboClient:
     """A client on a token just granted, before the connection is stored (the callback)."""
     from qbo_sync.qbo.client import QboClient

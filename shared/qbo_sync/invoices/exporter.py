@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -48,7 +47,7 @@ from qbo_sync.invoices.mappings import (
 from qbo_sync.ledger.entries import Ledger, ledger_of
 from qbo_sync.ledger.export_slot import ATTEMPT, ExportClaim, ExportSlot, export_slot
 from qbo_sync.ledger.records import ExportPeek, ExportRecord
-from qbo_sync.qbo.client import QboClient, content_digest, quote, request_id
+from qbo_sync.qbo.client import QboClient, content_digest, quote, request_id, request_ids
 from qbo_sync.qbo.faults import (
     DUPLICATE_NAME,
     DuplicateDocNumber,
@@ -137,7 +136,7 @@ class InvoiceExporter:
         if known:
             return self._revise(message, known, state, found, peek)
         write = InvoiceWrite(self, message, state, found, receive_count)
-        result = write_once(write, partial(request_id, contractor, realm))
+        result = write_once(write, request_ids(self.connection))
         return write.exported(result, peek)
 
     def _revise(
@@ -200,7 +199,7 @@ class InvoiceExporter:
             fields = invoice_fields(message, customer_id, item_id)
             taxed = apply(fields, invoice, setup, tax_plan, ship_to(message.client.billing_address))
         except QboError as fault:
-            self._forget_setup(fault)
+            self.forget_setup(fault)
             raise
         return _Plan(taxed, customer_id, item_id, learnt)
 
@@ -302,7 +301,7 @@ class InvoiceExporter:
                 )
                 return self.qbo.update("Invoice", body, requestid)
         except QboError as fault:
-            self._forget_setup(fault)
+            self.forget_setup(fault)
             raise
 
     def numbered(self, number: str, customer_id: str | None = None) -> list[dict[str, Any]]:
@@ -319,7 +318,7 @@ class InvoiceExporter:
             self.connection.contractor_id, self.connection.realm_id, kind, *map(repr, parts)
         )
 
-    def _forget_setup(self, fault: QboError) -> None:
+    def forget_setup(self, fault: QboError) -> None:
         if any(word in fault.element for word in ("TaxCode", "Currency")):
             self.setups.forget()  # the company's setup changed: read it again next time
 
@@ -443,10 +442,10 @@ class InvoiceWrite:
         except DuplicateDocNumber:
             # The company refuses duplicate numbers: ours may be there, or another's.
             rows = self.exporter.numbered(self.message.invoice.number)
-            ours = self._ours(rows, plan)
-            if ours is not None:
-                return ours
-            return self._adopted(rows, plan)
+            return self._ours(rows, plan) or self._adopted(rows, plan)
+        except QboError as fault:
+            self.exporter.forget_setup(fault)
+            raise
 
     def _ours(self, rows: list[dict[str, Any]], plan: _Plan) -> dict[str, Any] | None:
         invoice = self.message.invoice

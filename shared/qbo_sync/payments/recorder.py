@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import partial
+from functools import cached_property
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -46,7 +46,7 @@ from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
 from qbo_sync.events import PaymentCompleted
 from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
 from qbo_sync.ledger.payment_index import payment_index
-from qbo_sync.qbo.client import QboClient, quote, request_id
+from qbo_sync.qbo.client import QboClient, quote, request_id, request_ids
 from qbo_sync.qbo.faults import BusinessValidation, QboError
 from qbo_sync.qbo.fields import payment_fields, payment_ref
 
@@ -92,20 +92,13 @@ class Recorder:
         self.refunds_waiting: list[tuple[str, str]] = []
         self.lookup = lookup
         self.deposit_account_id = get_settings().deposit_account_id
-        self._qbo: QboClient | None = None
 
-    @property
+    @cached_property
     def qbo(self) -> QboClient:
-        if self._qbo is None:
-            if not self.connection.usable:
-                raise ReauthorizationRequired()
-            self._qbo = services.qbo_client(self.connection)
-        return self._qbo
+        return services.usable_client(self.connection)
 
     def record(self, payment: PaymentCompleted) -> PaymentResult:
-        connection = self.connection
-        ids = partial(request_id, connection.contractor_id, connection.realm_id)
-        result = write_once(PaymentWrite(self, payment), ids)
+        result = write_once(PaymentWrite(self, payment), request_ids(self.connection))
         return PaymentResult(result.outcome, payment.payment_id, result.qbo_id)
 
     def record_waiting(self, ledger: Ledger) -> list[PaymentResult]:

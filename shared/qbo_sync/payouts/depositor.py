@@ -3,6 +3,7 @@ PrivateNote (core/once.py looks for it whenever an earlier attempt may have made
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -17,15 +18,12 @@ logger = Logger(child=True)
 
 
 class Depositor:
-    def __init__(self, connection: Connection, qbo: QboClient | None = None) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._qbo = qbo
 
-    @property
+    @cached_property
     def qbo(self) -> QboClient:
-        if self._qbo is None:
-            self._qbo = services.qbo_client(self.connection)
-        return self._qbo
+        return services.usable_client(self.connection)
 
     def find(self, payout: PayoutPaid) -> dict[str, Any] | None:
         """The deposit an earlier attempt may have created without writing it down."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
+from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -50,7 +50,7 @@ from qbo_sync.events import PaymentRefunded
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.payment_index import refund_index
 from qbo_sync.ledger.refunds import RefundClaim, RefundLedger, refund_ledger, refunds_of
-from qbo_sync.qbo.client import QboClient, quote, request_id
+from qbo_sync.qbo.client import QboClient, quote, request_ids
 from qbo_sync.qbo.faults import QboError, Refused
 from qbo_sync.qbo.fields import payment_ref
 from qbo_sync.qbo.refund_fields import refund_fields, refund_note
@@ -74,21 +74,14 @@ class RefundRecorder:
         self.connection = connection
         self.ledger: RefundLedger = refund_ledger(connection.contractor_id, connection.realm_id)
         self.item_lookup = item_lookup
-        self._qbo: QboClient | None = None
         self.payouts_waiting: set[str] = set()  # payouts that waited for a refund it recorded
 
-    @property
+    @cached_property
     def qbo(self) -> QboClient:
-        if self._qbo is None:
-            if not self.connection.usable:
-                raise ReauthorizationRequired()
-            self._qbo = services.qbo_client(self.connection)
-        return self._qbo
+        return services.usable_client(self.connection)
 
     def record(self, refund: PaymentRefunded) -> RefundResult:
-        connection = self.connection
-        ids = partial(request_id, connection.contractor_id, connection.realm_id)
-        result = write_once(RefundWrite(self, refund), ids)
+        result = write_once(RefundWrite(self, refund), request_ids(self.connection))
         return RefundResult(result.outcome, refund.refund_id, result.qbo_id)
 
     def record_waiting(self, invoice_id: str, payment_id: str | None = None) -> list[RefundResult]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -48,7 +47,7 @@ from qbo_sync.payouts.lines import (
 from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.payouts.queue import send_payouts
 from qbo_sync.payouts.records import payout_records
-from qbo_sync.qbo.client import request_id
+from qbo_sync.qbo.client import request_ids
 from qbo_sync.qbo.faults import Refused
 
 logger = Logger(child=True)
@@ -68,8 +67,7 @@ def deposit_payout(payout: PayoutPaid) -> PayoutResult:
     if connection is None:
         logger.info("Payout not deposited: QuickBooks is not connected")
         return PayoutResult(Outcome.SKIPPED, payout.payout_id)
-    ids = partial(request_id, connection.contractor_id, connection.realm_id)
-    result = write_once(PayoutWrite(connection, payout), ids)
+    result = write_once(PayoutWrite(connection, payout), request_ids(connection))
     if result.outcome == Outcome.ALREADY:
         logger.info("Payout already deposited", qbo_deposit_id=result.qbo_id)
     elif result.reason is not None:
