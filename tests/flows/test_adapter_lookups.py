@@ -35,7 +35,8 @@ def test_the_invoice_lookup_finds_the_invoice_its_create_wrote(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
     from qbo_sync.events import InvoiceSent
-    from qbo_sync.invoices.exporter import InvoiceExporter, InvoiceWrite
+    from qbo_sync.invoices.exporter import InvoiceExporter
+    from qbo_sync.invoices.invoice_write import InvoiceWrite
 
     message = InvoiceSent.model_validate(
         samples.invoice_sent(contractor, "LK-1", "Lou", [("A", "1", "12.00")])

@@ -24,12 +24,8 @@ from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportOutcome, ExportStatus
 from qbo_sync.events import InvoiceSent
-from qbo_sync.invoices.exporter import (
-    Exported,
-    InvoiceExporter,
-    RevisionNotWritten,
-    VoidedOnPlatform,
-)
+from qbo_sync.invoices.exported import Exported
+from qbo_sync.invoices.exporter import InvoiceExporter, RevisionNotWritten, VoidedOnPlatform
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
