@@ -20,15 +20,16 @@ MAY_IMPORT = {
     "connection": {"core", "qbo"},
     "ledger": {"core", "events"},
     "company": {"core", "qbo", "connection", "events"},
-    "invoices": {"core", "qbo", "connection", "ledger", "events", "company"},
-    "payments": {"core", "qbo", "connection", "ledger", "events"},
+    "once": {"core", "qbo", "connection"},
+    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once"},
+    "payments": {"core", "qbo", "connection", "ledger", "events", "once"},
     "status": {"core", "connection", "ledger"},
     "accounts": {"core", "qbo", "connection"},
     "payouts": {"core", "qbo", "connection", "events"},
     "payout_status": {"core", "payouts", "status"},
     # The outbox reads what changed from the packages that own the items, and emits.
     "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
-    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts"},
+    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once"},
 }
 LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:", "refund:")
 

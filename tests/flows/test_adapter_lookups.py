@@ -1,4 +1,4 @@
-"""Each adapter of core/once.py, once: its lookup recognises what its create wrote in the
+"""Each adapter of once.py, once: its lookup recognises what its create wrote in the
 emulated QuickBooks (so an attempt that may have reached QuickBooks finds its entity instead
 of making a second one). The mechanism itself is proven by tests/unit/test_exactly_once_model.py.
 """

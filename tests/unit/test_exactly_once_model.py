@@ -1,4 +1,4 @@
-"""A stateful model of core/once.py's write_once against an in-memory slot and a fake
+"""A stateful model of once.py's write_once against an in-memory slot and a fake
 QuickBooks (docs/exactly-once.md): deliveries that crash after each step, a racing invocation
 that resumes after its lease passed, lost answers, outages, refusals, a reconnect, the
 contractor's retry, a requestid memory QuickBooks forgets, and a clock. Whatever happens, at
@@ -15,10 +15,10 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from qbo_sync import once
 from qbo_sync.connection.tokens import ReauthorizationRequired
-from qbo_sync.core import once
 from qbo_sync.core.delivery import Deferred
-from qbo_sync.core.once import (
+from qbo_sync.once import (
     ClaimStatus,
     Held,
     Outcome,

@@ -91,7 +91,7 @@ class PayoutStatus(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What one run of core/once.py's write did (a payment, a refund, a payout); each flow's
+    """What one run of once.py's write did (a payment, a refund, a payout); each flow's
     metric names are derived from it (functions/payment_completed/app.py)."""
 
     WRITTEN = "written"  # created (or found, made by an earlier attempt) by this run

@@ -1,7 +1,7 @@
 """InvoiceExporter: one sent platform invoice becomes exactly one QBO Invoice, whatever fails.
 
 The mapping table is the record of truth: read once before the export (one BatchGetItem),
-written once after it. A new invoice is created through core/once.py (docs/exactly-once.md),
+written once after it. A new invoice is created through once.py (docs/exactly-once.md),
 with invoice_write.py's `InvoiceWrite` as its adapter; its preconditions are this module's
 `plan`: the company's setup, the customer and the item (found or made). A later revision
 updates the invoice the mapping names (an update of our own entity is safe to repeat: the same
@@ -22,7 +22,6 @@ from qbo_sync.company.setup import SetupStore, planned, setup_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import RefreshInProgress
-from qbo_sync.core.once import write_once
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.events import Client, Invoice, InvoiceSent
@@ -37,7 +36,8 @@ from qbo_sync.invoices.mappings import (
     mapping_store,
 )
 from qbo_sync.ledger.records import ExportPeek
-from qbo_sync.qbo.client import QboClient, content_digest, quote, request_id, request_ids
+from qbo_sync.once import request_ids, write_once
+from qbo_sync.qbo.client import QboClient, content_digest, quote, request_id
 from qbo_sync.qbo.faults import (
     DUPLICATE_NAME,
     QboError,
@@ -67,7 +67,7 @@ class VoidedOnPlatform(Exception):
 
 class RevisionNotWritten(Exception):
     """A revision's update failed; its cause is the fault, for workflows/export.py to judge
-    (a new invoice's faults are judged by core/once.py, which also writes its record)."""
+    (a new invoice's faults are judged by once.py, which also writes its record)."""
 
 
 class InvoiceExporter:

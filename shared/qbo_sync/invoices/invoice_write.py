@@ -1,4 +1,4 @@
-"""A new invoice's adapter of core/once.py (docs/exactly-once.md): the slot is on the
+"""A new invoice's adapter of once.py (docs/exactly-once.md): the slot is on the
 invoice's ledger item (ledger/export_slot.py), settled in one transaction with the invoice's
 mapping; the preconditions are the exporter's plan (setup, customer, item); "ours" in
 QuickBooks is the customer's invoice with this number and our PrivateNote.
@@ -19,7 +19,6 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import gives_up
-from qbo_sync.core.once import ClaimStatus, Held, Result, Unsettled, Verdict, Written
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportOutcome, ExportStatus, Outcome
@@ -34,6 +33,7 @@ from qbo_sync.invoices.mappings import (
 from qbo_sync.ledger.entries import Ledger, ledger_of
 from qbo_sync.ledger.export_slot import ATTEMPT, ExportClaim, ExportSlot, export_slot
 from qbo_sync.ledger.records import ExportPeek, ExportRecord
+from qbo_sync.once import ClaimStatus, Held, Result, Unsettled, Verdict, Written
 from qbo_sync.qbo.client import content_digest
 from qbo_sync.qbo.faults import DuplicateDocNumber, QboError, Refused, refusal
 from qbo_sync.qbo.fields import noted_invoice
@@ -45,7 +45,7 @@ logger = Logger(child=True)
 
 
 class InvoiceWrite:
-    """A new invoice's adapter of core/once.py."""
+    """A new invoice's adapter of once.py."""
 
     what = "invoice"
 

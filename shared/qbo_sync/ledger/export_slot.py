@@ -1,4 +1,4 @@
-"""The invoice's exactly-once slot (core/once.py): attributes of its ledger item (entries.py's
+"""The invoice's exactly-once slot (once.py): attributes of its ledger item (entries.py's
 item, pk = contractor id, sk = "<realm>#payments#<invoice id>"), beside its export record.
 
 - export_attempt: the attempt that holds the invoice's create; left behind by an attempt that

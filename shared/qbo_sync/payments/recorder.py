@@ -1,6 +1,6 @@
 """Recorder: one platform payment becomes exactly one QBO Payment linked to its invoice.
 
-The payment's adapter of core/once.py (docs/exactly-once.md): its slot is the payment's entry
+The payment's adapter of once.py (docs/exactly-once.md): its slot is the payment's entry
 in its invoice's ledger (ledger/entries.py), whose claim answers with what the payment needs
 (the QBO invoice and customer, what the invoice is owed, earlier attempts); its precondition is
 an exported invoice (else it waits, parked, until the export records it); "ours" in QuickBooks
@@ -30,7 +30,13 @@ from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
 from qbo_sync.core.clock import iso_now, now
 from qbo_sync.core.delivery import gives_up
-from qbo_sync.core.once import (
+from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.settings import get_settings
+from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
+from qbo_sync.events import PaymentCompleted
+from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
+from qbo_sync.ledger.payment_index import payment_index
+from qbo_sync.once import (
     LEASE_SECONDS,
     ClaimStatus,
     Held,
@@ -38,15 +44,10 @@ from qbo_sync.core.once import (
     Verdict,
     Wait,
     Written,
+    request_ids,
     write_once,
 )
-from qbo_sync.core.reasons import ReasonCode, reason
-from qbo_sync.core.settings import get_settings
-from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
-from qbo_sync.events import PaymentCompleted
-from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
-from qbo_sync.ledger.payment_index import payment_index
-from qbo_sync.qbo.client import QboClient, quote, request_id, request_ids
+from qbo_sync.qbo.client import QboClient, quote, request_id
 from qbo_sync.qbo.faults import BusinessValidation, QboError
 from qbo_sync.qbo.fields import payment_fields, payment_ref
 
@@ -120,7 +121,7 @@ class Recorder:
 
 
 class PaymentWrite:
-    """The payment's adapter of core/once.py."""
+    """The payment's adapter of once.py."""
 
     what = "payment"
 

@@ -1,5 +1,5 @@
 """The payout's one QBO write, the Deposit, and how QuickBooks shows it is ours: its date and
-PrivateNote (core/once.py looks for it whenever an earlier attempt may have made it)."""
+PrivateNote (once.py looks for it whenever an earlier attempt may have made it)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from itertools import takewhile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from aws_lambda_powertools import Logger
@@ -23,9 +22,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from qbo_sync.qbo.faults import NotAuthorized, QboError, QboUnavailable, exception_for
-
-if TYPE_CHECKING:
-    from qbo_sync.connection.store import Connection
 
 logger = Logger(child=True)
 
@@ -77,11 +73,6 @@ RETRY = _Retry(
 def request_id(*parts: str) -> str:
     """A deterministic requestid: the same logical write always sends the same one."""
     return str(uuid.uuid5(REQUEST_ID_NAMESPACE, "\x1f".join(parts)))
-
-
-def request_ids(connection: Connection) -> Callable[..., str]:
-    """`request_id` within one contractor's connection to one company."""
-    return partial(request_id, connection.contractor_id, connection.realm_id)
 
 
 def content_digest(fields: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """The one find-or-create for QuickBooks entities whose name is unique (customers, items,
 accounts; sub-customers next): create first, since a new name then costs one request, and
 look the name up only when QuickBooks says it is taken (fault 6240). A fault other than a taken
-name propagates to the caller's write (core/once.py judges it)."""
+name propagates to the caller's write (once.py judges it)."""
 
 from __future__ import annotations
 

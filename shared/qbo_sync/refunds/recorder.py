@@ -1,6 +1,6 @@
 """RefundRecorder: one platform refund becomes exactly one QBO RefundReceipt.
 
-The refund's adapter of core/once.py (docs/exactly-once.md): its slot is the refund's entry on
+The refund's adapter of once.py (docs/exactly-once.md): its slot is the refund's entry on
 its invoice's ledger item (ledger/refunds.py), whose claim answers with the whole item (the
 payment, its other refunds, the customer); its preconditions are a recorded payment (else it
 waits; the payment's recording picks it up), parts that never exceed the payment, and an
@@ -28,16 +28,6 @@ from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.clock import iso_now, now
 from qbo_sync.core.delivery import Deferred, gives_up
-from qbo_sync.core.once import (
-    LEASE_SECONDS,
-    ClaimStatus,
-    Held,
-    Unsettled,
-    Verdict,
-    Wait,
-    Written,
-    write_once,
-)
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.statuses import (
     ClaimOutcome,
@@ -50,7 +40,18 @@ from qbo_sync.events import PaymentRefunded
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.payment_index import refund_index
 from qbo_sync.ledger.refunds import RefundClaim, RefundLedger, refund_ledger, refunds_of
-from qbo_sync.qbo.client import QboClient, quote, request_ids
+from qbo_sync.once import (
+    LEASE_SECONDS,
+    ClaimStatus,
+    Held,
+    Unsettled,
+    Verdict,
+    Wait,
+    Written,
+    request_ids,
+    write_once,
+)
+from qbo_sync.qbo.client import QboClient, quote
 from qbo_sync.qbo.faults import QboError, Refused
 from qbo_sync.qbo.fields import payment_ref
 from qbo_sync.qbo.refund_fields import refund_fields, refund_note
@@ -97,7 +98,7 @@ class RefundRecorder:
 
 
 class RefundWrite:
-    """The refund's adapter of core/once.py."""
+    """The refund's adapter of once.py."""
 
     what = "refund"
 

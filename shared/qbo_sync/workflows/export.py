@@ -1,11 +1,11 @@
 """An invoice-sent message: exported once, kept until a reconnect, or refused with its reason.
 
-A new invoice is created through core/once.py (invoices/exporter.py is its adapter): the slot's
+A new invoice is created through once.py (invoices/exporter.py is its adapter): the slot's
 settle writes the mapping and the export record in one request, and that write is the event (the
 outbox derives Invoice Exported or Export Failed from the ledger item's change). What follows
 here, each step safe to repeat: the payments that waited for the invoice, the refunds that
 waited for them, the skipped record that goes. A revision's update is judged here with the same
-verdict (core/once.py's `verdict`) and deferral (core/delivery.py's `Deferred`).
+verdict (once.py's `verdict`) and deferral (core/delivery.py's `Deferred`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.clock import now, seconds_since
 from qbo_sync.core.delivery import Deferred, gives_up
-from qbo_sync.core.once import Verdict, verdict
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportOutcome, ExportStatus
@@ -29,6 +28,7 @@ from qbo_sync.invoices.exporter import InvoiceExporter, RevisionNotWritten, Void
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
+from qbo_sync.once import Verdict, verdict
 from qbo_sync.qbo.faults import QboError, Refused
 from qbo_sync.workflows.payment import after_recording, recorder_for
 from qbo_sync.workflows.refund import record_waiting_refunds

@@ -24,19 +24,20 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import gives_up
-from qbo_sync.core.once import (
+from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.statuses import Outcome, PayoutStatus
+from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
+from qbo_sync.ledger.payment_index import PaymentIndex, RecordedPayment, payment_index, refund_index
+from qbo_sync.once import (
     LEASE_SECONDS,
     ClaimStatus,
     Held,
     Unsettled,
     Wait,
     Written,
+    request_ids,
     write_once,
 )
-from qbo_sync.core.reasons import ReasonCode, reason
-from qbo_sync.core.statuses import Outcome, PayoutStatus
-from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
-from qbo_sync.ledger.payment_index import PaymentIndex, RecordedPayment, payment_index, refund_index
 from qbo_sync.payouts.depositor import Depositor
 from qbo_sync.payouts.lines import (
     DepositAccounts,
@@ -47,7 +48,6 @@ from qbo_sync.payouts.lines import (
 from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.payouts.queue import send_payouts
 from qbo_sync.payouts.records import payout_records
-from qbo_sync.qbo.client import request_ids
 from qbo_sync.qbo.faults import Refused
 
 logger = Logger(child=True)
@@ -108,7 +108,7 @@ class _Plan:
 
 
 class PayoutWrite:
-    """The payout's adapter of core/once.py: its slot is the payout item (payouts/records.py)."""
+    """The payout's adapter of once.py: its slot is the payout item (payouts/records.py)."""
 
     what = "payout"
 

@@ -27,15 +27,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
 from qbo_sync.core.clock import now
-from qbo_sync.core.delivery import Deferred, gives_up
+from qbo_sync.core.delivery import Deferred
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.statuses import Outcome
+from qbo_sync.qbo.client import request_id
 from qbo_sync.qbo.faults import (
     AuthenticationFailed,
     NotAuthorized,
@@ -267,5 +270,6 @@ def write_once(
     return _Run(adapter, request_id, wait_seconds).run()
 
 
-def default_gives_up(attempts: int) -> bool:
-    return gives_up(attempts)
+def request_ids(connection: Connection) -> Callable[..., str]:
+    """QuickBooks requestids within one contractor's connection to one company."""
+    return partial(request_id, connection.contractor_id, connection.realm_id)
