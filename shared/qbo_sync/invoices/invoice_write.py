@@ -36,7 +36,7 @@ from qbo_sync.ledger.records import ExportPeek, ExportRecord
 from qbo_sync.once import ClaimStatus, Held, Result, Unsettled, Verdict, Written
 from qbo_sync.qbo.client import content_digest
 from qbo_sync.qbo.faults import DuplicateDocNumber, QboError, Refused, refusal
-from qbo_sync.qbo.fields import noted_invoice
+from qbo_sync.qbo.marker import is_ours, noted_revision
 
 if TYPE_CHECKING:
     from qbo_sync.invoices.exporter import InvoiceExporter
@@ -171,10 +171,9 @@ class InvoiceWrite:
     def _ours(self, rows: list[dict[str, Any]], plan: Plan) -> dict[str, Any] | None:
         invoice = self.message.invoice
         for row in rows:
-            noted = noted_invoice(row.get("PrivateNote"))
-            if noted is None or noted[0] != invoice.id:
+            if not is_ours(row, "invoice", invoice.id):
                 continue
-            if noted[1] == invoice.revision:
+            if noted_revision(row, invoice.id) == invoice.revision:
                 logger.info("Invoice found in QuickBooks, made by an earlier attempt")
                 return row
             # Ours, at another revision: brought to this one.
@@ -206,7 +205,7 @@ class InvoiceWrite:
         """The mapping of an invoice whose slot is done, from QuickBooks' own copy (a read, on
         a path only a lost mapping takes)."""
         row = self.exporter.qbo.read("Invoice", qbo_invoice_id)
-        noted = noted_invoice(row.get("PrivateNote"))
+        noted = noted_revision(row, self.message.invoice.id)
         items = [
             str(line["SalesItemLineDetail"]["ItemRef"]["value"])
             for line in row.get("Line", [])
@@ -214,7 +213,7 @@ class InvoiceWrite:
         ]
         record = ExportedInvoice(
             invoice_id=self.message.invoice.id,
-            revision=noted[1] if noted else self.message.invoice.revision,
+            revision=noted if noted is not None else self.message.invoice.revision,
             qbo_invoice_id=qbo_invoice_id,
             qbo_customer_id=str(row["CustomerRef"]["value"]),
             sync_token=str(row["SyncToken"]),

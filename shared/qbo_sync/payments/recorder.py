@@ -49,7 +49,8 @@ from qbo_sync.once import (
 )
 from qbo_sync.qbo.client import QboClient, quote, request_id
 from qbo_sync.qbo.faults import BusinessValidation, QboError
-from qbo_sync.qbo.fields import payment_fields, payment_ref
+from qbo_sync.qbo.fields import payment_fields
+from qbo_sync.qbo.marker import is_ours
 
 __all__ = ["LEASE_SECONDS", "PaymentResult", "Recorder"]
 
@@ -227,10 +228,8 @@ class PaymentWrite:
             f"select * from Payment where CustomerRef = {quote(str(plan.ledger.qbo_customer_id))} "
             f"and TxnDate = {quote(payment.paid_at.date().isoformat())} maxresults 1000"
         )
-        reference = payment_ref(payment.payment_id)
         for row in self.recorder.qbo.query(statement):
-            mine = f"platform payment {payment.payment_id} (" in str(row.get("PrivateNote", ""))
-            if row.get("PaymentRefNum") == reference and mine:
+            if is_ours(row, "payment", payment.payment_id):
                 logger.info("Payment found in QuickBooks", qbo_payment_id=row["Id"])
                 return row
         return None

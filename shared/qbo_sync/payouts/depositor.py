@@ -11,8 +11,8 @@ from aws_lambda_powertools import Logger
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.events import PayoutPaid
-from qbo_sync.payouts.lines import noted_payout
 from qbo_sync.qbo.client import QboClient, quote
+from qbo_sync.qbo.marker import is_ours
 
 logger = Logger(child=True)
 
@@ -32,7 +32,7 @@ class Depositor:
             "maxresults 1000"
         )
         for row in self.qbo.query(statement):
-            if noted_payout(row.get("PrivateNote")) == payout.payout_id:
+            if is_ours(row, "payout", payout.payout_id):
                 logger.info("Deposit found in QuickBooks", qbo_deposit_id=row["Id"])
                 return row
         return None

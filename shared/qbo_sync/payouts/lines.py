@@ -8,15 +8,12 @@ to be the payout's amount, so the deposit is the bank transfer to the cent."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
-
-_NOTE = "qbo-sync: platform payout {payout_id}"
-_NOTED = re.compile(r"qbo-sync: platform payout (?P<id>.+)")
+from qbo_sync.qbo.marker import marker
 
 
 @dataclass(frozen=True)
@@ -27,13 +24,7 @@ class DepositAccounts:
 
 
 def payout_note(payout_id: str) -> str:
-    return _NOTE.format(payout_id=payout_id)
-
-
-def noted_payout(private_note: object) -> str | None:
-    """The platform payout id of a deposit we wrote, from its PrivateNote."""
-    found = _NOTED.fullmatch(str(private_note or ""))
-    return found["id"] if found else None
+    return marker("payout", payout_id)
 
 
 def needs_fees_account(payout: PayoutPaid) -> bool:

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from qbo_sync.events import Address, Client, Invoice, InvoiceSent, PaymentCompleted
+from qbo_sync.qbo.marker import marker
 
 MAX_DISPLAY_NAME = 500
 MAX_ITEM_NAME = 100
@@ -29,7 +30,6 @@ ADDRESS_LIMITS = {
     "Country": 255,
 }
 CENT = Decimal("0.01")
-_INVOICE_NOTE = re.compile(r"qbo-sync: platform invoice (?P<id>.+), revision (?P<revision>\d+)")
 
 
 def qbo_name(value: str, limit: int) -> str:
@@ -113,14 +113,8 @@ def service_item_fields(name: str, income_account_id: str) -> dict[str, Any]:
 
 
 def invoice_note(invoice: Invoice) -> str:
-    """PrivateNote: which platform invoice and revision a QBO invoice is."""
-    return f"qbo-sync: platform invoice {invoice.id}, revision {invoice.revision}"
-
-
-def noted_invoice(private_note: object) -> tuple[str, int] | None:
-    """(platform invoice id, revision) from a PrivateNote we wrote; None for anything else."""
-    found = _INVOICE_NOTE.fullmatch(str(private_note or ""))
-    return (found["id"], int(found["revision"])) if found else None
+    """PrivateNote: which platform invoice and revision a QBO invoice is (qbo/marker.py)."""
+    return f"{marker('invoice', invoice.id)}, revision {invoice.revision}"
 
 
 def invoice_fields(message: InvoiceSent, customer_id: str, item_id: str) -> dict[str, Any]:
@@ -196,7 +190,7 @@ def payment_fields(
         "TxnDate": payment.paid_at.date().isoformat(),
         "PaymentRefNum": payment_ref(payment.payment_id),
         "PrivateNote": (
-            f"qbo-sync: platform payment {payment.payment_id} ({payment.method}) "
+            f"{marker('payment', payment.payment_id)} ({payment.method}) "
             f"of invoice {payment.invoice_number}"
         ),
     }

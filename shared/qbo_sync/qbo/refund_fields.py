@@ -8,11 +8,7 @@ from typing import Any
 
 from qbo_sync.events import PaymentRefunded
 from qbo_sync.qbo.fields import payment_ref
-
-
-def refund_note(refund_id: str) -> str:
-    """What the lookup after a lost attempt recognises: the refund's id, whole."""
-    return f"qbo-sync: platform refund {refund_id} ("
+from qbo_sync.qbo.marker import marker
 
 
 def refund_fields(
@@ -24,8 +20,8 @@ def refund_fields(
         "TxnDate": refund.refunded_at.date().isoformat(),
         "PaymentRefNum": payment_ref(refund.refund_id),
         "PrivateNote": (
-            f"{refund_note(refund.refund_id)}{refund.reason}) of payment {refund.payment_id}, "
-            f"invoice {refund.invoice_number}"
+            f"{marker('refund', refund.refund_id)} ({refund.reason}) "
+            f"of payment {refund.payment_id}, invoice {refund.invoice_number}"
         ),
         "Line": [
             {

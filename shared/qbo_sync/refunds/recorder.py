@@ -53,8 +53,8 @@ from qbo_sync.once import (
 )
 from qbo_sync.qbo.client import QboClient, quote
 from qbo_sync.qbo.faults import QboError, Refused
-from qbo_sync.qbo.fields import payment_ref
-from qbo_sync.qbo.refund_fields import refund_fields, refund_note
+from qbo_sync.qbo.marker import is_ours
+from qbo_sync.qbo.refund_fields import refund_fields
 
 __all__ = ["LEASE_SECONDS", "RefundRecorder", "RefundResult"]
 
@@ -225,9 +225,8 @@ class RefundWrite:
             f"select * from RefundReceipt where CustomerRef = {quote(customer_id)} "
             f"and TxnDate = {quote(refund.refunded_at.date().isoformat())} maxresults 1000"
         )
-        reference, note = payment_ref(refund.refund_id), refund_note(refund.refund_id)
         for row in self.recorder.qbo.query(statement):
-            if row.get("PaymentRefNum") == reference and note in str(row.get("PrivateNote", "")):
+            if is_ours(row, "refund", refund.refund_id):
                 logger.info("Refund found in QuickBooks", qbo_refund_id=row["Id"])
                 return row
         return None
