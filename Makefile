@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-ui test bench lint check deploy-check clean
+.PHONY: demo demo-ui test test-fast bench lint check deploy-check clean
 
 $(STAMP): requirements-dev.txt requirements-dev-nodeps.txt shared/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbo-sync needs Python 3.11 or newer")'
@@ -24,6 +24,10 @@ demo-ui: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The fast loop: pure modules (tests/unit) and the template, samples and layout (tests/contract).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit tests/contract
 
 # Benchmarks (bench/README.md): one table, and bench/results/latest.json. BENCH_ARGS=--help
 bench: $(STAMP)
