@@ -453,14 +453,11 @@ def test_samconfig_overrides_name_template_parameters(environment_name: str) -> 
     assert "CAPABILITY_IAM" in deploy["capabilities"].split()
 
 
-# --- the README's deployment section names what the template declares -------------------------
+# --- docs/deployment.md names what the template declares ----------------------------------------
 
 
 def deployment_section() -> str:
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("\n## Deployment (AWS SAM)\n")
-    end = readme.find("\n## ", start + 1)
-    return readme[start : end if end != -1 else len(readme)]
+    return (ROOT / "docs" / "deployment.md").read_text()
 
 
 def test_readme_parameter_table_is_the_template_parameters() -> None:
