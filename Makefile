@@ -40,7 +40,7 @@ lint: $(STAMP)
 
 check: lint test
 
-# Deployment checks (README, "Deployment"): cfn-lint, sam validate --lint, sam build (no Docker)
+# Deployment checks (docs/deployment.md): cfn-lint, sam validate --lint, sam build (no Docker)
 # and .ci/check_build.py on what it built. Their own virtualenv keeps `make test` light.
 # A region is all the tools need: credentials are blanked to prove that, and IMDS lookups would
 # only wait for a timeout on a machine outside EC2. PATH puts the venv's python3 first for

@@ -1,5 +1,5 @@
-"""The layer's ownership rules (README, "Module map"), read from the code itself with `ast`:
-which package may import which, who builds the ledger's keys, and who emits events."""
+"""The layer's ownership rules (docs/architecture.md, "Module map"), read from the code itself
+with `ast`: which package may import which, who builds the ledger's keys, and who emits events."""
 
 from __future__ import annotations
 

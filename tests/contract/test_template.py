@@ -34,7 +34,7 @@ FUNCTIONS = {
 }
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 
-# contracts.md §1, and which of them each function needs: the OAuth routes use all of them,
+# docs/interface.md §1, and which of them each function needs: the OAuth routes use all of them,
 # the consumers only what reaching QuickBooks takes.
 INTUIT_ACCESS = {"INTUIT_ENVIRONMENT", "QBO_API_BASE_URL", "INTUIT_CREDENTIALS_SECRET"}
 CONTRACT_NEEDS = {
@@ -158,7 +158,7 @@ def test_configuration_variables_are_the_template_parameters() -> None:
 @pytest.mark.parametrize("logical_id", sorted(CONTRACT_NEEDS))
 def test_functions_get_the_contract_configuration_they_need(logical_id: str) -> None:
     missing = CONTRACT_NEEDS[logical_id] - set(environment(FUNCTIONS[logical_id]))
-    assert not missing, f"{logical_id} lacks {sorted(missing)} (contracts §1)"
+    assert not missing, f"{logical_id} lacks {sorted(missing)} (docs/interface.md §1)"
 
 
 def variables_the_code_reads() -> set[str]:

@@ -1,4 +1,5 @@
-"""template.yaml's refund rule (contracts.md §9): the payments' queue, with their durability."""
+"""template.yaml's refund rule (docs/interface.md §9): the payments' queue, with their
+durability."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What the sales tax tests share: companies of each kind, taxed and discounted invoices
-(contracts.md §7), and the export status the settings page shows."""
+(docs/interface.md §7), and the export status the settings page shows."""
 
 from __future__ import annotations
 

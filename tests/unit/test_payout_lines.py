@@ -1,4 +1,4 @@
-"""The payout's money, to the cent (contracts.md §10): a payout is accepted exactly when its
+"""The payout's money, to the cent (docs/interface.md §10): a payout is accepted exactly when its
 items add up to its amount, and then its deposit's lines add up to the bank transfer. Pure
 functions, so hypothesis can try many payouts quickly."""
 

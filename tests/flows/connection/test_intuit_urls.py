@@ -1,4 +1,4 @@
-"""The routes Intuit calls (contracts.md §13): the Launch URL sends the contractor to the
+"""The routes Intuit calls (docs/interface.md §13): the Launch URL sends the contractor to the
 settings page; the Disconnect URL changes a connection only once Intuit confirms the grant is
 gone, so a forged request changes nothing."""
 

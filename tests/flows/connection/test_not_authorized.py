@@ -1,6 +1,6 @@
 """Authorization problems Intuit reports in other shapes: a 403 code 3100 (the app lost the
 company, lower-case `fault` body) asks the contractor to reconnect instead of refusing each
-invoice, and every failing QBO answer keeps Intuit's intuit_tid (contracts.md §12)."""
+invoice, and every failing QBO answer keeps Intuit's intuit_tid (docs/interface.md §12)."""
 
 from __future__ import annotations
 

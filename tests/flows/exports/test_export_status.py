@@ -1,5 +1,5 @@
-"""The settings page's export list and retry (contracts.md §5), driven through the HTTP handler,
-with the export and payment flows driven through their consumers."""
+"""The settings page's export list and retry (docs/interface.md §5), driven through the HTTP
+handler, with the export and payment flows driven through their consumers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The events qbo-sync emits on the bus (contracts.md §6): one per state change, never a token.
+"""The events qbo-sync emits on the bus (docs/interface.md §6): one per state change, never a token.
 
 Every PutEvents the functions make is captured on the layer's own events client, so whichever
 function emits, the test sees it; the events still reach the bus."""

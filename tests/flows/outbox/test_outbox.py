@@ -1,4 +1,4 @@
-"""The outbox (contracts.md §6): an event goes out because its state change was written, even
+"""The outbox (docs/interface.md §6): an event goes out because its state change was written, even
 when the function that wrote it died right after; at least once, with the same
 `detail.event_id` on every delivery of one change, so the platform can drop a repeat."""
 

@@ -1,4 +1,4 @@
-"""payout-paid events through the EventBridge consumer (contracts.md §10), asserting on the
+"""payout-paid events through the EventBridge consumer (docs/interface.md §10), asserting on the
 emulated QBO company: one Deposit per payout into the chosen bank account, the bank transfer to
 the cent, fees and adjustments on the fees account, nothing left in Undeposited Funds; and the
 payouts that must wait, or fail, with their reasons."""

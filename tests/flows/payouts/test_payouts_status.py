@@ -1,5 +1,5 @@
-"""The settings page's payouts (contracts.md §12): GET /quickbooks/payouts, newest arrival first,
-by status and page by page with an opaque cursor; and POST /quickbooks/payouts/{id}/retry."""
+"""The settings page's payouts (docs/interface.md §12): GET /quickbooks/payouts, newest arrival
+first, by status and page by page with an opaque cursor; and POST /quickbooks/payouts/{id}/retry."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""payment-refunded events (contracts.md §9) through PaymentEventsQueue's consumer, asserting on
-the emulated QBO company: one RefundReceipt per refund, on the invoice's item, out of Refunds
+"""payment-refunded events (docs/interface.md §9) through PaymentEventsQueue's consumer, asserting
+on the emulated QBO company: one RefundReceipt per refund, on the invoice's item, out of Refunds
 clearing; partial refunds that never exceed their payment; refunds that wait for their payment;
 redeliveries, races and deaths after QBO's answer."""
 

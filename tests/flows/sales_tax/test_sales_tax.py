@@ -1,4 +1,4 @@
-"""Sales tax and discounts on invoice-sent (contracts.md §7) in each kind of QBO company,
+"""Sales tax and discounts on invoice-sent (docs/interface.md §7) in each kind of QBO company,
 through the invoice-sent consumer, asserting on the emulated company: the tax is QBO's sales
 tax (TxnTaxDetail), exact to the cent; the discount a discount line; refusals name their field
 or their reason, with nothing half-written."""

@@ -1,4 +1,4 @@
-"""The settings page's accounts and choices (contracts.md §11), through the HTTP routes behind
+"""The settings page's accounts and choices (docs/interface.md §11), through the HTTP routes behind
 the JWT authorizer: the company's accounts of a kind, the connection's choices, and a change
 refused with the field named when the id is not an active account of the right kind."""
 

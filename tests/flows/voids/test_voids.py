@@ -1,5 +1,5 @@
-"""invoice-voided messages (contracts.md §8) through the invoice-sent FIFO consumer, asserting on
-the emulated QBO company: voided once however often the message comes, racing or dying after
+"""invoice-voided messages (docs/interface.md §8) through the invoice-sent FIFO consumer, asserting
+on the emulated QBO company: voided once however often the message comes, racing or dying after
 QBO's answer; payments kept as the customer's credit; voids that come before the export."""
 
 from __future__ import annotations
