@@ -23,7 +23,8 @@ EXPIRING = "QuickBooks Connection Expiring"
 
 @contextmanager
 def capture_events(name: str) -> Iterator[Emitted]:
-    """Every PutEvents the functions make, as tests/test_emitted_events.py captures them."""
+    """Every PutEvents the functions make, as tests/flows/outbox/test_emitted_events.py captures
+    them."""
     from qbo_sync.core import aws
 
     captured = Emitted()
