@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-ui test bench lint check deploy-check clean
+.PHONY: demo demo-ui test test-fast bench lint check deploy-check clean
 
 $(STAMP): requirements-dev.txt requirements-dev-nodeps.txt shared/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qbo-sync needs Python 3.11 or newer")'
@@ -25,6 +25,10 @@ demo-ui: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# The fast loop: pure modules (tests/unit) and the template, samples and layout (tests/contract).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit tests/contract
+
 # Benchmarks (bench/README.md): one table, and bench/results/latest.json. BENCH_ARGS=--help
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
@@ -36,7 +40,7 @@ lint: $(STAMP)
 
 check: lint test
 
-# Deployment checks (README, "Deployment"): cfn-lint, sam validate --lint, sam build (no Docker)
+# Deployment checks (docs/deployment.md): cfn-lint, sam validate --lint, sam build (no Docker)
 # and .ci/check_build.py on what it built. Their own virtualenv keeps `make test` light.
 # A region is all the tools need: credentials are blanked to prove that, and IMDS lookups would
 # only wait for a timeout on a machine outside EC2. PATH puts the venv's python3 first for

@@ -1,7 +1,7 @@
-"""Figure 11: what a payout costs (contracts.md §10). A busy contractor's month of card payments,
-500, paid out in one transfer: QBO requests (the company's first payout also finds or creates
-the fees account), DynamoDB requests, the Deposit's lines, and that its total is the transfer
-and Undeposited Funds is empty afterwards; then one more payout, the steady state."""
+"""Figure 11: what a payout costs (docs/interface.md §10). A busy contractor's month of card
+payments, 500, paid out in one transfer: QBO requests (the company's first payout also finds or
+creates the fees account), DynamoDB requests, the Deposit's lines, and that its total is the
+transfer and Undeposited Funds is empty afterwards; then one more payout, the steady state."""
 
 from __future__ import annotations
 

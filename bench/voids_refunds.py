@@ -1,4 +1,4 @@
-"""Figure 12, in this process: QBO and DynamoDB requests per void and per refund (contracts.md
+"""Figure 12, in this process: QBO and DynamoDB requests per void and per refund (docs/interface.md
 §8, §9), counted as figure 2 counts them (bench/counts.py's Probe).
 
 The targets are the issue's: 1 QBO request per void and per refund in steady state; +1 read on

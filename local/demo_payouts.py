@@ -1,5 +1,5 @@
-"""`make demo`'s payout step (contracts.md §10 to §12): the payment system pays the contractor out,
-net of its fees, in one bank transfer. The payout waits until the contractor chooses the bank
+"""`make demo`'s payout step (docs/interface.md §10 to §12): the payment system pays the contractor
+out, net of its fees, in one bank transfer. The payout waits until the contractor chooses the bank
 account on the settings page, then becomes one QBO Deposit: its total is the bank transfer, the
 fees are on the "Payment processing fees" expense account, and nothing of it is left in
 Undeposited Funds."""

@@ -1,5 +1,5 @@
-"""`make demo`'s sales tax step (contracts.md §7): a taxed, discounted invoice exported into a US
-company on Automated Sales Tax, and the invoice as QuickBooks shows it: its lines, its discount
+"""`make demo`'s sales tax step (docs/interface.md §7): a taxed, discounted invoice exported into a
+US company on Automated Sales Tax, and the invoice as QuickBooks shows it: its lines, its discount
 line and its tax line, with the platform's total and tax to the cent."""
 
 from __future__ import annotations

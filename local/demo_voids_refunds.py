@@ -1,4 +1,4 @@
-"""The demo's void and refund step (contracts.md §8, §9): the client cancels invoice 1044 (its
+"""The demo's void and refund step (docs/interface.md §8, §9): the client cancels invoice 1044 (its
 early payment stays as the client's credit) and gets 200.00 of invoice 1042's payment back."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def void_and_refund(env: LocalEnvironment, contractor: str) -> None:
 
 
 def payment_text(payment: dict[str, Any]) -> str:
-    """A payment of the export list, with its refunds (contracts.md §12)."""
+    """A payment of the export list, with its refunds (docs/interface.md §12)."""
     refunds = "".join(f" (refund {r['amount']} {r['status']})" for r in payment["refunds"])
     return f"{payment['amount']} {payment['status']}{refunds}"
 

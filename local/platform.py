@@ -78,7 +78,7 @@ class Platform:
         return browser.receive(response)
 
     def send_invoice(self, message: dict[str, Any]) -> None:
-        """The invoicing service publishes invoice-sent (contracts.md §3)."""
+        """The invoicing service publishes invoice-sent (docs/interface.md §3)."""
         import boto3
 
         boto3.client("sqs").send_message(
@@ -89,15 +89,15 @@ class Platform:
         )
 
     def complete_payment(self, detail: dict[str, Any]) -> None:
-        """The payment system emits payment-completed on the bus (contracts.md §4)."""
+        """The payment system emits payment-completed on the bus (docs/interface.md §4)."""
         self._put_payment_event("PaymentEventDetailType", detail)
 
     def refund_payment(self, detail: dict[str, Any]) -> None:
-        """The payment system emits payment-refunded on the bus (contracts.md §9)."""
+        """The payment system emits payment-refunded on the bus (docs/interface.md §9)."""
         self._put_payment_event("RefundEventDetailType", detail)
 
     def pay_out(self, detail: dict[str, Any]) -> None:
-        """The payment system emits payout-paid on the bus (contracts.md §10)."""
+        """The payment system emits payout-paid on the bus (docs/interface.md §10)."""
         self._put_payment_event("PayoutEventDetailType", detail)
 
     def _put_payment_event(self, detail_type_parameter: str, detail: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Platform events as the invoicing and payment systems publish them (contracts.md §3, §4, §8,
+"""Platform events as the invoicing and payment systems publish them (docs/interface.md §3, §4, §8,
 §9)."""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def invoice_sent(
 def invoice_voided(
     contractor_id: str, invoice_id: str, number: str, *, revision: int = 1
 ) -> dict[str, Any]:
-    """An invoice-voided body (the invoice-sent queue, contracts.md §8)."""
+    """An invoice-voided body (the invoice-sent queue, docs/interface.md §8)."""
     return {
         "schema_version": 1,
         "message_type": "invoice_voided",
@@ -118,7 +118,8 @@ def payout_paid(
     arrival_date: str = "2026-12-04",
     amount: str | None = None,
 ) -> dict[str, Any]:
-    """A payout-paid `detail` (contracts.md §10); `amount` defaults to what the items add up to."""
+    """A payout-paid `detail` (docs/interface.md §10); `amount` defaults to what the items add
+    up to."""
     net = Decimal("0")
     for item in items:
         sign = -1 if item["type"] == "refund" else 1
@@ -144,7 +145,7 @@ def payment_refunded(
     refund_id: str | None = None,
     reason: str = "requested_by_customer",
 ) -> dict[str, Any]:
-    """A payment-refunded `detail` (contracts.md §9)."""
+    """A payment-refunded `detail` (docs/interface.md §9)."""
     return {
         "schema_version": 1,
         "refund_id": refund_id or f"rfd_{uuid.uuid4().hex[:12]}",

@@ -1,4 +1,4 @@
-"""The platform's event shapes (contracts.md §3, §4, §8, §9), validated at the edge."""
+"""The platform's event shapes (docs/interface.md §3, §4, §8, §9), validated at the edge."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ MAX_REVISION = 2**53 - 1
 
 
 class _Event(BaseModel):
-    # Unknown fields are ignored (contracts.md: fields may be added).
+    # Unknown fields are ignored (docs/interface.md: fields may be added).
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
@@ -54,7 +54,7 @@ class InvoiceLine(_Event):
     quantity: Measure = Decimal("1")
     unit_price: Measure | None = None
     amount: Money
-    taxable: bool = False  # contracts.md §7
+    taxable: bool = False  # docs/interface.md §7
 
 
 class Discount(_Event):
@@ -63,7 +63,7 @@ class Discount(_Event):
 
 
 class Tax(_Event):
-    """The platform's sales tax (contracts.md §7): `amount` is the truth; `rate` (a percentage)
+    """The platform's sales tax (docs/interface.md §7): `amount` is the truth; `rate` (a percentage)
     and `name` (the jurisdiction) say which of the company's tax rates it is."""
 
     amount: Money
@@ -176,7 +176,7 @@ class PaymentCompleted(_Event):
 
 
 class PaymentRefunded(_Event):
-    """contracts.md §9."""
+    """docs/interface.md §9."""
 
     schema_version: Literal[1]
     refund_id: NonEmpty
@@ -198,7 +198,7 @@ class PaymentRefunded(_Event):
 
 
 class MessageType(StrEnum):
-    """The messages of the invoice-sent queue (contracts.md §8: none named is invoice-sent)."""
+    """The messages of the invoice-sent queue (docs/interface.md §8: none named is invoice-sent)."""
 
     INVOICE_SENT = "invoice_sent"
     INVOICE_VOIDED = "invoice_voided"
@@ -248,7 +248,7 @@ def parse_invoice_message(body: str) -> InvoiceSent | InvoiceVoided:
     return parse_invoice_sent(body)
 
 
-# -- payout-paid (contracts.md §10) -------------------------------------------------------------
+# -- payout-paid (docs/interface.md §10) --------------------------------------------------------
 
 
 class PayoutPayment(_Event):
@@ -334,7 +334,7 @@ class PayoutPaid(_Event):
 
 
 def payout_net(items: list[PayoutItem]) -> Decimal:
-    """What the bank receives for these items (contracts.md §10)."""
+    """What the bank receives for these items (docs/interface.md §10)."""
     total = Decimal("0")
     for item in items:
         if isinstance(item, PayoutPayment):

@@ -1,4 +1,4 @@
-"""The events this system emits on the bus (contracts.md §6, §12), so the platform can update
+"""The events this system emits on the bus (docs/interface.md §6, §12), so the platform can update
 its UI and tell the contractor: their shapes, and the one PutEvents that sends them.
 
 Only the outbox (outbox.py) sends them, from the tables' change streams: an event goes out
@@ -110,7 +110,7 @@ def connection_needs_reauthorization(
 
 
 def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at: str) -> Event:
-    """contracts.md §12: fewer than 30 days left before the contractor must reconnect."""
+    """docs/interface.md §12: fewer than 30 days left before the contractor must reconnect."""
     return Event(
         CONNECTION_EXPIRING,
         contractor_id,
@@ -121,7 +121,7 @@ def connection_expiring(contractor_id: str, *, realm_id: str, refresh_expires_at
 def payout_deposited(
     contractor_id: str, *, payout_id: str, qbo_deposit_id: str, amount: str
 ) -> Event:
-    """contracts.md §12: the payout's deposit is in QuickBooks (amount: the bank transfer)."""
+    """docs/interface.md §12: the payout's deposit is in QuickBooks (amount: the bank transfer)."""
     return Event(
         PAYOUT_DEPOSITED,
         contractor_id,
@@ -130,12 +130,12 @@ def payout_deposited(
 
 
 def payout_waiting(contractor_id: str, *, payout_id: str, reason: Reason) -> Event:
-    """contracts.md §12: the payout waits (for a payment, a bank account, QuickBooks)."""
+    """docs/interface.md §12: the payout waits (for a payment, a bank account, QuickBooks)."""
     return Event(PAYOUT_WAITING, contractor_id, {"payout_id": payout_id, "reason": reason})
 
 
 def invoice_voided(contractor_id: str, *, invoice_id: str, qbo_invoice_id: str) -> Event:
-    """contracts.md §12: the exported invoice is voided in QuickBooks."""
+    """docs/interface.md §12: the exported invoice is voided in QuickBooks."""
     return Event(
         INVOICE_VOIDED, contractor_id, {"invoice_id": invoice_id, "qbo_invoice_id": qbo_invoice_id}
     )
@@ -144,7 +144,7 @@ def invoice_voided(contractor_id: str, *, invoice_id: str, qbo_invoice_id: str) 
 def refund_recorded(
     contractor_id: str, *, refund_id: str, payment_id: str, qbo_refund_id: str
 ) -> Event:
-    """contracts.md §12: one RefundReceipt in QuickBooks for the platform's refund."""
+    """docs/interface.md §12: one RefundReceipt in QuickBooks for the platform's refund."""
     return Event(
         REFUND_RECORDED,
         contractor_id,

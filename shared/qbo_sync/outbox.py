@@ -1,4 +1,4 @@
-"""The outbox: each change of a ledger item or a connection becomes its events (contracts.md
+"""The outbox: each change of a ledger item or a connection becomes its events (docs/interface.md
 §6, §12), read from the table's stream by OutboxFunction.
 
 The writers emit nothing: a state change that was written is an event, even if its function

@@ -143,7 +143,8 @@ def test_payment_event_on_the_bus_reaches_the_payment_function(stack: LocalStack
     queue = stack.resources["PaymentEventsQueue"]
     _put_payment(stack, {"payment_id": "pay_1"})
     _put_payment(stack, {"payment_id": "other"}, Source="someone.else")
-    # (Payment Refunded events have their own rule to this queue: tests/test_refunds.py.)
+    # (Payment Refunded events have their own rule to this queue:
+    # tests/flows/refunds/test_refunds.py.)
     _put_payment(stack, {"payment_id": "other"}, DetailType="Payment Disputed")
     assert queue_depth(sqs, queue) == 1  # the rule queued the one it matches
 

@@ -1,5 +1,5 @@
 """A connection's accounts: which QuickBooks accounts its payouts, fees, refunds and income go
-to (contracts.md §11).
+to (docs/interface.md §11).
 
 Owns: the settings item (mapping table, pk = contractor id, sk = "<realm>#settings"), per
 connection and never per stack, written by settings.py only; the chart's reads (chart.py: the

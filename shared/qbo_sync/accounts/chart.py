@@ -1,6 +1,6 @@
 """The company's chart of accounts, as the settings page's pickers and checks need it.
 
-An account kind (contracts.md §11) is one QBO AccountType; the pickers list the company's
+An account kind (docs/interface.md §11) is one QBO AccountType; the pickers list the company's
 active accounts of a kind (one query), and a chosen id is read back from QuickBooks to check it
 is an active account of the right kind in that very company before it is stored."""
 

@@ -1,6 +1,6 @@
 """Which QBO account each role uses for a connection: the contractor's choice (settings.py),
 else, for the fees and refunds clearing accounts, one found by name or created on first use,
-once per company (the id found is remembered on the settings item; contracts.md §11)."""
+once per company (the id found is remembered on the settings item; docs/interface.md §11)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What one write changed on a connection, read from the item before and after it (the
-table's stream images): the facts the outbox turns into events (contracts.md §6, §12).
+table's stream images): the facts the outbox turns into events (docs/interface.md §6, §12).
 
 Only this package knows the connection item's attributes. The images hold the tokens as KMS
 ciphertext; nothing here reads them, and no change carries them.

@@ -140,7 +140,7 @@ def invoice_lines(invoice: Invoice, item_id: str) -> list[dict[str, Any]]:
     """Every line on the invoice-number item; their amounts are the platform's, so TotalAmt is
     the platform's total to the cent."""
     if not invoice.lines:
-        # Without lines the total is what the client owes, tax included (contracts.md §7).
+        # Without lines the total is what the client owes, tax included (docs/interface.md §7).
         amount = invoice.total - invoice.tax_amount + invoice.discount_amount
         return [_sales_line(invoice.memo or f"Invoice {invoice.number}", amount, item_id)]
     lines = []

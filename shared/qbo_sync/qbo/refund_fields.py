@@ -1,4 +1,4 @@
-"""Pure builders of a RefundReceipt (contracts.md §9; Intuit's RefundReceipt reference): the
+"""Pure builders of a RefundReceipt (docs/interface.md §9; Intuit's RefundReceipt reference): the
 refund on the invoice's item, so the invoice number shows in its Product/Service column, paid
 out of the account in DepositToAccountRef."""
 

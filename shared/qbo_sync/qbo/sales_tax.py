@@ -1,5 +1,5 @@
-"""Tax, discount and currency on a QBO invoice (contracts.md §7), for each kind of company: pure
-functions, no I/O. The company's setup (`CompanySetup`) is read once per company
+"""Tax, discount and currency on a QBO invoice (docs/interface.md §7), for each kind of company:
+pure functions, no I/O. The company's setup (`CompanySetup`) is read once per company
 (company/setup.py); here it decides the fields.
 
 - US with Automated Sales Tax: lines TAX or NON, and `TxnTaxDetail.TotalTax` = the platform's

@@ -1,0 +1,122 @@
+"""The layer's ownership rules (docs/architecture.md, "Module map"), read from the code itself
+with `ast`: which package may import which, who builds the ledger's keys, and who emits events."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+LAYER = Path(__file__).resolve().parents[2] / "shared" / "qbo_sync"
+# Each package (or top-level module) of the layer, and the layer's packages it may import
+# (itself always). workflows/ may import anything: it is where domains meet.
+MAY_IMPORT = {
+    "core": set(),
+    "events": {"core"},
+    "notifications": {"core"},
+    "qbo": {"core", "events"},
+    "connection": {"core", "qbo"},
+    "ledger": {"core", "events"},
+    "company": {"core", "qbo", "connection", "events"},
+    "once": {"core", "qbo", "connection"},
+    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once"},
+    "payments": {"core", "qbo", "connection", "ledger", "events", "once"},
+    "status": {"core", "connection", "ledger"},
+    "accounts": {"core", "qbo", "connection"},
+    "payouts": {"core", "qbo", "connection", "events"},
+    "payout_status": {"core", "payouts", "status"},
+    # The outbox reads what changed from the packages that own the items, and emits.
+    "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
+    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once"},
+}
+LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:", "refund:")
+
+
+def modules() -> Iterator[tuple[str, Path]]:
+    for path in sorted(LAYER.rglob("*.py")):
+        yield path.relative_to(LAYER).as_posix(), path
+
+
+def owner(relative: str) -> str:
+    return relative.split("/")[0].removesuffix(".py")
+
+
+def layer_imports(path: Path) -> set[str]:
+    """The layer's packages a module imports, lazily and under TYPE_CHECKING included."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "qbo_sync" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("relative", [name for name, _ in modules()])
+def test_each_module_imports_only_the_packages_its_owner_may(relative: str) -> None:
+    package = owner(relative)
+    if package in ("workflows", "__init__"):
+        return
+    assert package in MAY_IMPORT, f"{relative}: a new package needs its row in MAY_IMPORT"
+    imported = layer_imports(LAYER / relative) - {package}
+    assert imported <= MAY_IMPORT[package], f"{relative} imports {imported - MAY_IMPORT[package]}"
+
+
+def test_invoices_and_payments_never_import_each_other() -> None:
+    for relative, path in modules():
+        if owner(relative) in ("invoices", "payments"):
+            other = {"invoices", "payments"} - {owner(relative)}
+            assert not layer_imports(path) & other, relative
+
+
+def strings(path: Path) -> Iterator[str]:
+    """The string literals of a module that are not docstrings (prose may name a key)."""
+    tree = ast.parse(path.read_text())
+    documented = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, documented)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) in docstrings:
+                continue
+            yield node.value
+
+
+def test_only_the_ledger_spells_its_items_keys() -> None:
+    spelled = {
+        relative
+        for relative, path in modules()
+        if any(marker in text for text in strings(path) for marker in LEDGER_KEY_MARKERS)
+    }
+    assert spelled == {"ledger/keys.py"}, spelled
+
+
+def test_events_are_emitted_by_the_outbox_only() -> None:
+    """No writer emits: each event is derived from the write that changed the state."""
+    emitters = {
+        relative
+        for relative, path in modules()
+        if "notifications" in layer_imports(path) and owner(relative) != "notifications"
+    }
+    assert emitters == {"outbox.py"}
+
+
+@pytest.mark.parametrize("package", sorted(p.name for p in LAYER.iterdir() if p.is_dir()))
+def test_each_package_says_what_it_owns(package: str) -> None:
+    if package == "__pycache__":
+        return
+    docstring = ast.get_docstring(ast.parse((LAYER / package / "__init__.py").read_text()))
+    assert docstring and len(docstring.split()) >= 20, f"{package}/__init__.py"
