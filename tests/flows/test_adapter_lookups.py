@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from payments_support import export
+from payouts_support import choose_bank, paid, payment
+
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
-from tests.payments_support import export
-from tests.payouts_support import choose_bank, paid, payment
 
 LEASE_UNTIL, AT = 2_000_000_000, 1_000_000_000.0
 

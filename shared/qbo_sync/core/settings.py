@@ -1,4 +1,4 @@
-"""One typed settings object, parsed and checked once per container (contracts.md §1).
+"""One typed settings object, parsed and checked once per container (docs/interface.md §1).
 
 Each handler is `@configured`: the settings are read and checked before its first event is
 touched, so a deployment that lacks a setting fails at once with the names of what is missing,
@@ -20,7 +20,7 @@ API_BASE_URLS = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com",
     "production": "https://quickbooks.api.intuit.com",
 }
-# QuickBooks' web app, where a contractor opens what was exported (contracts.md §12). Anything
+# QuickBooks' web app, where a contractor opens what was exported (docs/interface.md §12). Anything
 # but production is sandbox: the local emulator's companies stand in for sandbox companies.
 QBO_APP_URLS = {
     "sandbox": "https://app.sandbox.qbo.intuit.com",

@@ -9,13 +9,13 @@ from enum import StrEnum
 
 
 class ExportStatus(StrEnum):
-    """An invoice's export record, as the settings page lists it (contracts.md §5)."""
+    """An invoice's export record, as the settings page lists it (docs/interface.md §5)."""
 
     EXPORTED = "exported"
     PENDING = "pending"  # queued, retrying, or kept until QuickBooks is reconnected
     FAILED = "failed"
     SKIPPED = "skipped"  # sent while no QuickBooks company was connected
-    VOIDED = "voided"  # voided on the platform (contracts.md §8): voided in QBO, or never sent
+    VOIDED = "voided"  # voided on the platform (docs/interface.md §8): voided in QBO, or never sent
 
 
 class ExportOutcome(StrEnum):
@@ -49,7 +49,7 @@ class EntryStatus(StrEnum):
 
 
 class RefundStatus(StrEnum):
-    """A refund's entry in its invoice's ledger (contracts.md §12: a payment's `refunds`)."""
+    """A refund's entry in its invoice's ledger (docs/interface.md §12: a payment's `refunds`)."""
 
     WAITING = "waiting"  # for its payment to be recorded (or a temporary failure to pass)
     RECORDING = "recording"  # an attempt holds it under a lease
@@ -66,7 +66,7 @@ class ClaimOutcome(StrEnum):
 
 
 class ConnectionStatus(StrEnum):
-    """A contractor's QuickBooks connection (contracts.md §2)."""
+    """A contractor's QuickBooks connection (docs/interface.md §2)."""
 
     CONNECTED = "connected"
     REAUTHORIZATION_REQUIRED = "reauthorization_required"
@@ -74,7 +74,7 @@ class ConnectionStatus(StrEnum):
 
 
 class CallbackRefusal(StrEnum):
-    """Why the OAuth callback sent the browser back without a connection (contracts.md §2)."""
+    """Why the OAuth callback sent the browser back without a connection (docs/interface.md §2)."""
 
     DENIED = "denied"
     INVALID_STATE = "invalid_state"
@@ -82,7 +82,7 @@ class CallbackRefusal(StrEnum):
 
 
 class PayoutStatus(StrEnum):
-    """A payout's record (contracts.md §12); DEPOSITING shows as waiting on the list."""
+    """A payout's record (docs/interface.md §12); DEPOSITING shows as waiting on the list."""
 
     WAITING = "waiting"  # for a payment or refund to be recorded, or for a bank account
     DEPOSITING = "depositing"  # an attempt holds it under a lease

@@ -39,7 +39,7 @@ class KeptInvoices:
         self._pk = contractor_id
 
     def keep(self, message: InvoiceSent | InvoiceVoided) -> KeptInvoice | None:
-        """None when a higher revision of the invoice is kept already. A void (contracts.md
+        """None when a higher revision of the invoice is kept already. A void (docs/interface.md
         §8) is kept the same way, in its invoice's place: it is the invoice's latest word."""
         kept = KeptInvoice(
             message.invoice.id,

@@ -1,4 +1,4 @@
-"""Voids an exported invoice in QBO (contracts.md §8), safe to repeat.
+"""Voids an exported invoice in QBO (docs/interface.md §8), safe to repeat.
 
 QBO will not void an invoice a Payment settles (local/qbo_emulator/FACTS.md), so each recorded
 payment is unlinked first: a sparse update of the Payment without the invoice's line keeps its

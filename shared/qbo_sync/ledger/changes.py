@@ -1,5 +1,5 @@
 """What one write changed on a ledger item, read from the item before and after it (the
-table's stream images): the facts the outbox turns into events (contracts.md §6, §12): an
+table's stream images): the facts the outbox turns into events (docs/interface.md §6, §12): an
 export exported or failed, payments and refunds recorded, an exported invoice voided.
 
 A write that changes nothing a contractor sees (a redelivered export, an attempt counted, a

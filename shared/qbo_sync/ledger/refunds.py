@@ -1,5 +1,5 @@
 """RefundLedger: each platform refund's entry on its invoice's ledger item (entries.py's item:
-pk = contractor id, sk = "<realm>#payments#<invoice id>"), contracts.md §12's `refunds` of a
+pk = contractor id, sk = "<realm>#payments#<invoice id>"), docs/interface.md §12's `refunds` of a
 payment.
 
 One attribute per refund, "refund:<refund id>" = {payment_id, status, amount, detail, attempt,

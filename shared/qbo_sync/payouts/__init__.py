@@ -1,6 +1,6 @@
 """Payouts: one QBO Deposit per platform payout, into the connection's bank account, with the
 payments it pays out linked (out of Undeposited Funds) and fees, refunds and adjustments as
-lines (contracts.md §10).
+lines (docs/interface.md §10).
 
 Owns: the payout item (mapping table, pk = contractor id, sk = "<realm>#payout#<payout id>",
 records.py), its listing through the two sparse indexes template.yaml declares (listing.py),

@@ -1,5 +1,5 @@
 """What one write changed on a payout item, read from the item before and after it (the
-table's stream images): the facts the outbox turns into events (contracts.md §12).
+table's stream images): the facts the outbox turns into events (docs/interface.md §12).
 
 A payout's status changes only when an attempt ends (records.py), so a claim, a lease or a
 redelivery that ends as it began changes nothing here.

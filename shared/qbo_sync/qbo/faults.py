@@ -123,7 +123,7 @@ def exception_for(status: int, code: str) -> type[QboError]:
 
 def reason_for(error: QboError, *, what: str = "invoice") -> Reason:
     """The contractor's reason for a fault (`what`: the thing QBO refused), with Intuit's
-    transaction id when QBO gave one (contracts.md §12)."""
+    transaction id when QBO gave one (docs/interface.md §12)."""
     why = _reason_for(error, what)
     return {**why, "intuit_tid": error.intuit_tid} if error.intuit_tid else why
 

@@ -1,4 +1,4 @@
-"""Platform refunds on their way into QuickBooks (contracts.md §9).
+"""Platform refunds on their way into QuickBooks (docs/interface.md §9).
 
 Owns the recording of one refund as one QBO RefundReceipt (recorder.py), through the ledger's
 refund entries (ledger/refunds.py), out of the connection's refunds clearing account

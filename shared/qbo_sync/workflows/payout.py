@@ -1,4 +1,4 @@
-"""A payout-paid event (contracts.md §10): one QBO Deposit, exactly once, or a wait for what it
+"""A payout-paid event (docs/interface.md §10): one QBO Deposit, exactly once, or a wait for what it
 needs (its payments recorded, a bank account chosen, QuickBooks reconnected). Its Payout
 Deposited or Payout Waiting event comes from the payout item's change (payouts/changes.py, the
 outbox), only when its status or reason changed.

@@ -1,5 +1,6 @@
-"""A payment-refunded event (contracts.md §9): recorded in QBO once, or waiting for its payment.
-Its Refund Recorded event (§12) comes from the write that recorded it (the outbox)."""
+"""A payment-refunded event (docs/interface.md §9): recorded in QBO once, or waiting for its
+payment (or a reconnect). Its Refund Recorded event (§12) comes from the write that recorded it
+(the outbox)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An invoice-voided message (contracts.md §8): the exported invoice voided in QBO once, or,
+"""An invoice-voided message (docs/interface.md §8): the exported invoice voided in QBO once, or,
 voided before its export, marked so that it never is exported.
 
 The order is export's: QBO first (invoices/voider.py: unlink its payments, then void), then the

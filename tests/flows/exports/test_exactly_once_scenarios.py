@@ -10,12 +10,12 @@ import json
 from typing import Any
 
 import pytest
+from export_support import CONSUMER, dead_letters, record_retry_sleeps
 
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
 from tests.conftest import by_doc_number
-from tests.export_support import CONSUMER, dead_letters, record_retry_sleeps
 
 THIRTEEN_HOURS = 13 * 3600  # longer than the 12 hours the export keeps trying
 

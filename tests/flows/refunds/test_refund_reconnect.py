@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from payments_support import CONSUMER, export, pay
+
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
-from tests.payments_support import CONSUMER, export, pay
 
 TWELVE_HOURS = 12 * 3600
 
