@@ -2,9 +2,9 @@
 
 A reason is `{"code": <stable code>, "message": <a sentence saying what to do>}`
 (docs/interface.md §5). Codes are part of the interface: the platform may translate or act on
-them, so they never change meaning. Messages are written here, never copied from QuickBooks' fault text, so that no raw
-JSON, stack trace or token can reach the settings page or the events. Which QuickBooks fault
-gives which reason is qbo/faults.py's table.
+them, so they never change meaning. Messages are written here, never copied from QuickBooks'
+fault text, so that no raw JSON, stack trace or token can reach the settings page or the
+events. Which QuickBooks fault gives which reason is qbo/faults.py's table.
 """
 
 from __future__ import annotations
