@@ -47,10 +47,10 @@ from qbo_sync.once import (
     request_ids,
     write_once,
 )
-from qbo_sync.qbo.client import QboClient, quote, request_id
+from qbo_sync.qbo.client import QboClient, request_id
 from qbo_sync.qbo.faults import BusinessValidation, QboError
 from qbo_sync.qbo.fields import payment_fields
-from qbo_sync.qbo.marker import is_ours
+from qbo_sync.qbo.marker import find_ours
 
 __all__ = ["LEASE_SECONDS", "PaymentResult", "Recorder"]
 
@@ -223,16 +223,14 @@ class PaymentWrite:
 
     def find(self, plan: _Plan) -> dict[str, Any] | None:
         """The Payment an earlier attempt may have created without writing it down."""
-        payment = self.payment
-        statement = (
-            f"select * from Payment where CustomerRef = {quote(str(plan.ledger.qbo_customer_id))} "
-            f"and TxnDate = {quote(payment.paid_at.date().isoformat())} maxresults 1000"
+        payment, customer = self.payment, str(plan.ledger.qbo_customer_id)
+        date = payment.paid_at.date()
+        found = find_ours(
+            self.recorder.qbo, "Payment", "payment", payment.payment_id, date, customer
         )
-        for row in self.recorder.qbo.query(statement):
-            if is_ours(row, "payment", payment.payment_id):
-                logger.info("Payment found in QuickBooks", qbo_payment_id=row["Id"])
-                return row
-        return None
+        if found is not None:
+            logger.info("Payment found in QuickBooks", qbo_payment_id=found["Id"])
+        return found
 
     def create(self, plan: _Plan, requestid: str) -> dict[str, Any]:
         try:

@@ -8,7 +8,11 @@ recognises exactly what a create wrote, whatever the platform id holds."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qbo_sync.qbo.client import QboClient
 
 _REVISION = re.compile(r", revision (?P<revision>\d+)")
 
@@ -29,3 +33,21 @@ def noted_revision(row: dict[str, Any], invoice_id: str) -> int | None:
     note = str(row["PrivateNote"])[len(marker("invoice", invoice_id)) :]
     found = _REVISION.fullmatch(note)
     return int(found["revision"]) if found else None
+
+
+def find_ours(
+    qbo: QboClient,
+    entity: str,
+    kind: str,
+    platform_id: str,
+    txn_date: date,
+    customer_id: str | None = None,
+) -> dict[str, Any] | None:
+    """Ours among the transactions of that date (and customer): one metered query."""
+    from qbo_sync.qbo.client import quote
+
+    where = [f"TxnDate = {quote(txn_date.isoformat())}"]
+    if customer_id is not None:
+        where.insert(0, f"CustomerRef = {quote(customer_id)}")
+    statement = f"select * from {entity} where {' and '.join(where)} maxresults 1000"
+    return next((row for row in qbo.query(statement) if is_ours(row, kind, platform_id)), None)

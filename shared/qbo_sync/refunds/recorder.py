@@ -51,9 +51,9 @@ from qbo_sync.once import (
     request_ids,
     write_once,
 )
-from qbo_sync.qbo.client import QboClient, quote
+from qbo_sync.qbo.client import QboClient
 from qbo_sync.qbo.faults import QboError, Refused
-from qbo_sync.qbo.marker import is_ours
+from qbo_sync.qbo.marker import find_ours
 from qbo_sync.qbo.refund_fields import refund_fields
 
 __all__ = ["LEASE_SECONDS", "RefundRecorder", "RefundResult"]
@@ -220,16 +220,12 @@ class RefundWrite:
 
     def find(self, customer_id: str) -> dict[str, Any] | None:
         """The RefundReceipt an earlier attempt may have created without writing it down."""
-        refund = self.refund
-        statement = (
-            f"select * from RefundReceipt where CustomerRef = {quote(customer_id)} "
-            f"and TxnDate = {quote(refund.refunded_at.date().isoformat())} maxresults 1000"
-        )
-        for row in self.recorder.qbo.query(statement):
-            if is_ours(row, "refund", refund.refund_id):
-                logger.info("Refund found in QuickBooks", qbo_refund_id=row["Id"])
-                return row
-        return None
+        refund, date = self.refund, self.refund.refunded_at.date()
+        qbo = self.recorder.qbo
+        found = find_ours(qbo, "RefundReceipt", "refund", refund.refund_id, date, customer_id)
+        if found is not None:
+            logger.info("Refund found in QuickBooks", qbo_refund_id=found["Id"])
+        return found
 
     def create(self, customer_id: str, requestid: str) -> dict[str, Any]:
         recorder, refund = self.recorder, self.refund

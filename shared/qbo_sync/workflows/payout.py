@@ -1,20 +1,21 @@
-"""A payout-paid event (docs/interface.md §10): one QBO Deposit, exactly once, or a wait for what it
-needs (its payments recorded, a bank account chosen, QuickBooks reconnected). Its Payout
-Deposited or Payout Waiting event comes from the payout item's change (payouts/changes.py, the
-outbox), only when its status or reason changed.
+"""A payout-paid event (docs/interface.md §10): one QBO Deposit, exactly once, or a wait for
+what it needs (its payments recorded, a bank account chosen, QuickBooks reconnected). Its
+Payout Deposited or Payout Waiting event comes from the payout item's change
+(payouts/changes.py, the outbox), only when its status or reason changed.
 
-The steps cross domains, so they are sequenced here: the payout item's claim (payouts/), the
-bank account (accounts/), the recorded payments (ledger/payment_index.py), the refunds
-(the same index's refund items), the fees and refunds clearing accounts (accounts/clearing.py), the
-deposit (payouts/depositor.py), and the payments marked as deposited. In the steady state that
-is one QBO request (the create) and, for a payout of n payments, ⌈n/100⌉ + ⌈n/25⌉ + 4 DynamoDB
-requests.
+`PayoutWrite` is the payout's adapter of once.py (docs/exactly-once.md). The steps cross
+domains, so they are sequenced here: the payout item's claim (payouts/), the bank account
+(accounts/), the recorded payments (ledger/payment_index.py), the refunds (the same index's
+refund items), the fees and refunds clearing accounts (accounts/clearing.py), the deposit, and
+the payments marked as deposited. In the steady state that is one QBO request (the create)
+and, for a payout of n payments, ⌈n/100⌉ + ⌈n/25⌉ + 4 DynamoDB requests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -38,7 +39,6 @@ from qbo_sync.once import (
     request_ids,
     write_once,
 )
-from qbo_sync.payouts.depositor import Depositor
 from qbo_sync.payouts.lines import (
     DepositAccounts,
     deposit_fields,
@@ -48,7 +48,9 @@ from qbo_sync.payouts.lines import (
 from qbo_sync.payouts.listing import payout_listing
 from qbo_sync.payouts.queue import send_payouts
 from qbo_sync.payouts.records import payout_records
+from qbo_sync.qbo.client import QboClient
 from qbo_sync.qbo.faults import Refused
+from qbo_sync.qbo.marker import find_ours
 
 logger = Logger(child=True)
 
@@ -115,9 +117,12 @@ class PayoutWrite:
     def __init__(self, connection: Connection, payout: PayoutPaid) -> None:
         self.connection, self.payout = connection, payout
         self.records = payout_records(connection.contractor_id, connection.realm_id)
-        self.depositor = Depositor(connection)
         self.index = payment_index(connection.contractor_id, connection.realm_id)
         self.refunds = refund_index(connection.contractor_id, connection.realm_id)
+
+    @cached_property
+    def qbo(self) -> QboClient:
+        return services.usable_client(self.connection)
 
     def claim(self, attempt: str, lease_until: int, at: float) -> Held:
         claim = self.records.claim(self.payout, attempt, at, lease_until)
@@ -218,7 +223,7 @@ class PayoutWrite:
         return None
 
     def _accounts(self, bank: str) -> DepositAccounts:
-        qbo = self.depositor.qbo
+        qbo = self.qbo
         fees = (
             account_for(self.connection, AccountRole.FEES, qbo)
             if needs_fees_account(self.payout)
@@ -237,10 +242,14 @@ class PayoutWrite:
         return ("deposit", self.payout.payout_id)
 
     def find(self, plan: _Plan) -> dict[str, Any] | None:
-        return self.depositor.find(self.payout)
+        payout = self.payout
+        found = find_ours(self.qbo, "Deposit", "payout", payout.payout_id, payout.arrival_date)
+        if found is not None:
+            logger.info("Deposit found in QuickBooks", qbo_deposit_id=found["Id"])
+        return found
 
     def create(self, plan: _Plan, requestid: str) -> dict[str, Any]:
-        return self.depositor.create(plan.fields, requestid)
+        return self.qbo.create("Deposit", plan.fields, requestid)
 
     # -- the outcome ----------------------------------------------------------------------------
 
