@@ -39,6 +39,7 @@ class ReasonCode(StrEnum):
     INVOICE_VOIDED = "invoice_voided"
     REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
     REFUND_OF_VOIDED_INVOICE = "refund_of_voided_invoice"
+    INVOICE_DISMISSED = "invoice_dismissed"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -115,6 +116,9 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.REFUND_OF_VOIDED_INVOICE: (
         "The invoice was voided, so this payment is the client's credit in QuickBooks and the "
         "refund was not recorded. Refund the client's credit in QuickBooks."
+    ),
+    ReasonCode.INVOICE_DISMISSED: (
+        "You chose not to export this invoice to QuickBooks. Click Retry to export it after all."
     ),
     ReasonCode.REFUND_EXCEEDS_PAYMENT: (
         "The refunds of this payment add up to more than the payment, so this one was not "

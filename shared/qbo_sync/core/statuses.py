@@ -16,6 +16,7 @@ class ExportStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # sent while no QuickBooks company was connected
     VOIDED = "voided"  # voided on the platform (contracts.md §8): voided in QBO, or never sent
+    DISMISSED = "dismissed"  # the contractor chose not to export it (contracts.md §14)
 
 
 class ExportOutcome(StrEnum):
