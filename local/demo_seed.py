@@ -54,9 +54,8 @@ def connect(env: LocalEnvironment, contractor_id: str, realm_id: str) -> None:
 
 
 def invoice(contractor_id: str, number: str, amount: str, client: int = 0, **extra: Any) -> Any:
-    message = samples.invoice_sent(
-        contractor_id, number, CLIENTS[client % len(CLIENTS)], [("Labor and materials", "1", amount)]
-    )
+    lines = [("Labor and materials", "1", amount)]
+    message = samples.invoice_sent(contractor_id, number, CLIENTS[client % len(CLIENTS)], lines)
     message["invoice"].update(extra)
     return message
 

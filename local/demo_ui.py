@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         print("    (contractor ctr_demo; Ctrl-C stops)", flush=True)
         if args.seed:
             for contractor, what in demo_seed.DESCRIPTIONS.items():
-                print(f"    {gateway.settings_page_url}?contractor={contractor}: {what}", flush=True)
+                url = f"{gateway.settings_page_url}?contractor={contractor}"
+                print(f"    {url}: {what}", flush=True)
         try:
             if args.publish:
                 _publish_when_connected(env, gateway)
