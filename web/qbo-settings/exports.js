@@ -76,7 +76,8 @@ function details(item) {
 }
 
 function paymentLine(payment, currency) {
-  const when = payment.paid_at ? ` on ${formatDate(String(payment.paid_at).slice(0, 10))}` : "";
+  const date = (value) => formatDate(String(value).slice(0, 10));
+  const when = payment.paid_at ? ` on ${date(payment.paid_at)}` : payment.updated_at ? `, ${date(payment.updated_at)}` : "";
   const refunds = payment.refunds || [];
   return h(
     "li",

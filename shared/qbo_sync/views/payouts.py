@@ -3,6 +3,7 @@ views/listing.py over the payout indexes (payouts/listing.py names them)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +36,7 @@ def payout_item(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "payout_id": values.get("payout_id"),
         "amount": str(Decimal(values["amount"]).quantize(Decimal("0.01"))),
+        "currency": _currency(values.get("detail")),
         "arrival_date": values.get("arrival_date"),
         "status": str(status),
         "qbo_deposit_id": qbo_deposit_id,
@@ -42,6 +44,15 @@ def payout_item(values: dict[str, Any]) -> dict[str, Any]:
         "reason": None if status == PayoutStatus.DEPOSITED else reason_of(why),
         "updated_at": values.get("updated_at"),
     }
+
+
+def _currency(detail: Any) -> str | None:
+    """The payout's currency, from its event (kept on the item for a retry)."""
+    try:
+        found = json.loads(str(detail)).get("currency") if detail else None
+    except (ValueError, AttributeError):
+        return None
+    return str(found) if found else None
 
 
 def _qbo_url(qbo_deposit_id: Any) -> str | None:
