@@ -174,9 +174,8 @@ def test_the_chosen_income_account_is_used_by_the_next_invoice(
     _refresh(page, gateway)
 
     expect(_row(page, "2010").locator(".qbo-badge")).to_have_text("Exported")
-    (line,) = [i for i in ui.qbo.entities(realm, "Invoice") if i["DocNumber"] == "2010"][0]["Line"][
-        :1
-    ]
+    exported = next(i for i in ui.qbo.entities(realm, "Invoice") if i["DocNumber"] == "2010")
+    line = exported["Line"][0]
     item_id = line["SalesItemLineDetail"]["ItemRef"]["value"]
     (item,) = [i for i in ui.qbo.entities(realm, "Item") if i["Id"] == item_id]
     assert item["IncomeAccountRef"]["value"] == income
