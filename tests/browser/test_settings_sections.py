@@ -27,7 +27,8 @@ UNREACHABLE = (
 
 def _open(page: Page, gateway: Gateway, contractor: str, extra: str = "") -> None:
     page.goto(f"{gateway.settings_page_url}?contractor={contractor}{extra}")
-    expect(page.locator(".qbo-connection-slot")).to_have_attribute("aria-busy", "false")
+    # Every section loaded (the element marks when it last loaded them all).
+    expect(page.locator("qbo-export-settings")).to_have_attribute("data-loaded-at", re.compile("."))
 
 
 def _row(page: Page, number: str) -> Any:

@@ -37,6 +37,7 @@ class QboExportSettings extends HTMLElement {
   #timer = null;
   #view = null;
   #loadedAt = null;
+  #generation = 0;
   #exports = { items: [], cursor: null, filters: { status: "", number: "" } };
   #payouts = { items: [], cursor: null };
   #accounts = { realm: null, settings: null, accounts: {}, errors: {}, waitingPayouts: 0, saving: false, failed: null };
@@ -155,6 +156,7 @@ class QboExportSettings extends HTMLElement {
 
   // Loads every section; an outage leaves the last good data and says so once.
   async #refresh({ focus = false } = {}) {
+    const generation = ++this.#generation; // only the latest refresh speaks about the outcome
     try {
       await this.#loadConnection();
       const connected = this.#view?.status !== "not_connected";
@@ -162,10 +164,13 @@ class QboExportSettings extends HTMLElement {
       if (connected) work.push(this.#loadPayouts({ keep: true }));
       if (this.#view?.status === "connected") work.push(this.#loadAccounts());
       await Promise.all(work);
+      if (generation !== this.#generation) return;
       this.#loadedAt = new Date();
+      this.dataset.loadedAt = this.#loadedAt.toISOString();
       this.#problem(null);
       if (focus) this.#notify("info", "The export service is back. Everything below is up to date.", { focus: true });
     } catch (error) {
+      if (generation !== this.#generation) return;
       if (!error.outage) return this.#notify("error", error.message || "Something went wrong. Try again.", { focus });
       this.#problem(error);
       if (focus) this.querySelector(".qbo-problem button")?.focus();
@@ -362,9 +367,11 @@ class QboExportSettings extends HTMLElement {
     const slot = this.#slot("accounts");
     const focused = document.activeElement?.closest?.(".qbo-accounts") ? document.activeElement.id : null;
     slot.replaceChildren(
-      h("p", { class: "qbo-hint" }, "Choose where QuickBooks books your payouts, fees, refunds and income. Each choice is for this QuickBooks company only."),
-      state.failed ? h("p", { class: "qbo-error" }, state.failed) : null,
-      renderAccounts(state, { onSave: (chosen) => this.#saveAccounts(chosen) }),
+      ...[
+        h("p", { class: "qbo-hint" }, "Choose where QuickBooks books your payouts, fees, refunds and income. Each choice is for this QuickBooks company only."),
+        state.failed ? h("p", { class: "qbo-error" }, state.failed) : null,
+        renderAccounts(state, { onSave: (chosen) => this.#saveAccounts(chosen) }),
+      ].filter(Boolean),
     );
     if (focused) this.querySelector(`#${CSS.escape(focused)}`)?.focus();
   }

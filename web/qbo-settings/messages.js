@@ -61,7 +61,7 @@ export const ACCOUNT_PICKERS = [
     type: "bank",
     label: "Bank account payouts arrive in",
     help: "Each payout becomes one deposit into this account, so it matches the line on your bank feed.",
-    none: "Not chosen yet: payouts wait until you choose",
+    none: "Not chosen: payouts wait",
   },
   {
     field: "fee_account_id",
@@ -82,6 +82,6 @@ export const ACCOUNT_PICKERS = [
     type: "income",
     label: "Income",
     help: "Where the work you invoice is recorded as income. Applies to invoices exported from now on.",
-    none: "Default: the account the export uses today",
+    none: "Default: as exported today",
   },
 ];

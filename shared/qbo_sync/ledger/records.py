@@ -377,6 +377,8 @@ class ExportRecords:
             "updated_at": iso_now(),
             **record.values(),
         }
+        if record.history is not None:
+            item[HISTORY] = [record.history.value()]
         aws.dynamodb().put_item(TableName=self._table, Item=to_item(item))
 
     def find(self, realm_id: str, invoice_id: str) -> tuple[dict[str, Any] | None, bool]:
