@@ -117,7 +117,7 @@ function history(item) {
           h("time", { datetime: entry.at || "" }, formatTime(entry.at)),
           ` ${HISTORY_LABELS[entry.outcome] || entry.outcome}`,
           entry.by === "contractor" ? " (by you)" : "",
-          entry.reason ? `: ${entry.reason.message}` : "",
+          entry.reason ? `: ${entry.reason.message || `reason ${entry.reason.code}`}` : "",
           entry.intuit_tid ? h("span", { class: "qbo-tid" }, ` Intuit reference ${entry.intuit_tid}`) : null,
         ),
       ),

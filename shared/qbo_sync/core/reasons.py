@@ -153,6 +153,16 @@ def reason(code: ReasonCode) -> Reason:
     return {"code": code.value, "message": _MESSAGES[code]}
 
 
+def message_of(code: str) -> str | None:
+    """The sentence of a stable code, when it names nothing (an invoice's history keeps codes
+    only, contracts.md §14); None for a code without one."""
+    try:
+        message = _MESSAGES.get(ReasonCode(code))
+    except ValueError:
+        return None
+    return message if message and "{" not in message else None
+
+
 def reason_naming(code: ReasonCode, **names: str) -> Reason:
     """A reason whose sentence names what is missing (a tax rate, two currencies)."""
     return {"code": code.value, "message": _MESSAGES[code].format(**names)}

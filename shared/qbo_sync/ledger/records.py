@@ -61,8 +61,11 @@ ATTEMPTS = "export_attempts"
 HISTORY = "export_history"
 # contracts.md §14 keeps the last 10 attempts. An UpdateItem cannot both prepend to a list and
 # cut it, so writes prepend, and a write whose old image shows the list full to HISTORY_TRIM
-# cuts it back to HISTORY_KEPT in one more request: one extra write per 10 attempts at most.
-HISTORY_KEPT, HISTORY_TRIM = 10, 20
+# cuts it back to HISTORY_KEPT in one more request: one extra write per 5 attempts at most, once
+# an invoice has had 15. Entries keep the reason's code, not its sentence (views/exports.py
+# gives the sentence back), so that the item, which every payment rewrites and two indexes
+# copy whole, stays small: about 110 bytes an entry.
+HISTORY_KEPT, HISTORY_TRIM = 10, 15
 SKIPPED_SCOPE = "skipped"
 # What a record's write may keep when it is about an older revision than the one recorded.
 _KEPT_IF_PRESENT = ("exports_sk", "export_body")
@@ -160,13 +163,14 @@ class HistoryEntry:
 
     def value(self) -> dict[str, Any]:
         why = self.reason or {}
-        return {
+        entry = {
             "at": self.at or iso_now(),
             "outcome": self.outcome,
-            "reason": {"code": why["code"], "message": why["message"]} if why else None,
-            "intuit_tid": why.get("intuit_tid") or None,
+            "code": why.get("code"),
+            "intuit_tid": why.get("intuit_tid"),
             "by": self.by,
         }
+        return {name: value for name, value in entry.items() if value}
 
     def add_to(self, update: Update) -> None:
         """Prepends the entry to the record's history, in the write that records the attempt."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from qbo_sync.api.errors import InvalidRequest
 from qbo_sync.connection import services
-from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.reasons import ReasonCode, message_of, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
@@ -102,7 +102,10 @@ def export_item(values: dict[str, Any]) -> dict[str, Any]:
         "issue_date": invoice.get("issue_date"),
         "customer": customer,
         "payments": [_payment(entry, refunds) for entry in entries],
-        "history": [_history(entry) for entry in (values.get(HISTORY) or [])[:HISTORY_KEPT]],
+        "history": [
+            _history(entry, values.get("export_reason"))
+            for entry in (values.get(HISTORY) or [])[:HISTORY_KEPT]
+        ],
     }
 
 
@@ -116,12 +119,20 @@ def _message(body: Any) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
-def _history(entry: Any) -> dict[str, Any]:
+def _history(entry: Any, latest: Any) -> dict[str, Any]:
+    """An entry keeps its reason's code: the sentence is the record's own when it is the same
+    reason (it may name a field or a rate), else the code's."""
     entry = entry if isinstance(entry, dict) else {}
+    code = entry.get("code")
+    why = None
+    if code:
+        same = isinstance(latest, dict) and latest.get("code") == code
+        message = str(latest["message"]) if same else message_of(str(code))
+        why = {"code": str(code), "message": message}
     return {
         "at": entry.get("at"),
         "outcome": entry.get("outcome"),
-        "reason": reason_of(entry.get("reason")),
+        "reason": why,
         "intuit_tid": entry.get("intuit_tid") or None,
         "by": entry.get("by") or "system",
     }
