@@ -172,3 +172,36 @@ def test_the_list_is_the_connected_companys_and_the_skipped_invoices(
     assert exports(env, "ctr_two", status="exported")["items"] == []
     assert exports(env, "ctr_two", number="852")["items"] == []
     assert [i["DocNumber"] for i in qbo.entities(first, "Invoice")] == ["852"]
+
+
+def test_pages_merge_the_skipped_and_the_companys_records_newest_first(
+    env: LocalEnvironment,
+) -> None:
+    for n in range(3):  # before any company: skipped
+        message = invoice("ctr_pager", f"86{n}")
+        message["sent_at"] = f"2026-11-2{2 * n}T10:00:00Z"
+        env.platform.send_invoice(message)
+    env.runtime.poll_sqs(CONSUMER)
+    connect(env, "ctr_pager", "Pager Books LLC")
+    for n in range(3):
+        message = invoice("ctr_pager", f"87{n}")
+        message["sent_at"] = f"2026-11-2{2 * n + 1}T10:00:00Z"
+        send(env, message)
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        page = exports(env, "ctr_pager", limit="2", **({"cursor": cursor} if cursor else {}))
+        seen += [i["invoice_number"] for i in page["items"]]
+        cursor = page["cursor"]
+        if cursor is None:
+            break
+
+    assert seen == ["872", "862", "871", "861", "870", "860"]
+    stolen = env.platform.api(
+        "GET",
+        "/quickbooks/exports",
+        "ctr_123",
+        query={"cursor": exports(env, "ctr_pager", limit="1")["cursor"]},
+    )
+    assert json.loads(stolen["body"])["error"] == "invalid_cursor"
