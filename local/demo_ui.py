@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in COMPANIES:
             env.qbo.create_company(name)
         if args.seed:
-            print("==> seeding the demo contractors (about half a minute)", flush=True)
+            print("==> seeding the demo contractors (a few seconds)", flush=True)
             demo_seed.seed(env)
         gateway.serve(env, poll_events=True)
         print(f"==> Accounting export settings: {gateway.settings_page_url}", flush=True)

@@ -106,7 +106,7 @@ function history(item) {
   return h(
     "details",
     { class: "qbo-history" },
-    h("summary", {}, `History (${item.history.length})`),
+    h("summary", { "aria-label": `History of invoice ${item.invoice_number}: ${item.history.length} ${item.history.length === 1 ? "entry" : "entries"}` }, `History (${item.history.length})`),
     h(
       "ol",
       {},
