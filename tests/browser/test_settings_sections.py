@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from local import demo_seed, samples
+from local import demo_seed
 from local.environment import LocalEnvironment
 from local.gateway import Gateway
 from tests.browser.conftest import shoot
@@ -342,4 +342,18 @@ def test_disconnect_asks_first_and_says_what_stops(
     expect(page.get_by_role("button", name="Disconnect")).to_be_focused()
     view = _api(ui, "/quickbooks/connection", demo_seed.RECONNECT)
     assert view["status"] == "reauthorization_required"
-    assert samples  # the seeded contractors' messages are local.samples'
+
+
+def test_coming_back_from_intuit_puts_the_focus_on_the_status_message(
+    page: Page, ui: LocalEnvironment, gateway: Gateway
+) -> None:
+    ui.qbo.create_company("Alder & Sons Contracting")
+    page.goto(gateway.settings_page_url + "?contractor=ctr_demo")
+    page.get_by_role("button", name="Connect to QuickBooks").click()
+    page.get_by_label("Company").select_option(label="Alder & Sons Contracting")
+    page.get_by_role("button", name="Connect", exact=True).click()
+
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("QuickBooks is connected")
+    expect(status).to_be_focused()
+    expect(page.get_by_label("Bank account payouts arrive in")).to_be_visible()

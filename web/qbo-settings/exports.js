@@ -163,6 +163,7 @@ function actions(item, onRetry, onDismiss) {
       );
     }
   }
+  if (!buttons.length) return null;
   slot.append(...buttons);
   return slot;
 }
