@@ -185,7 +185,8 @@ _OUTCOME_OF_STATUS = {
     ExportStatus.PENDING: "deferred",
     ExportStatus.SKIPPED: "deferred",
     ExportStatus.VOIDED: "voided",
-    ExportStatus.DISMISSED: "dismissed",
+    # DISMISSED: none. The contractor's dismissal writes its own entry (ExportRecords.dismiss);
+    # a message acknowledged while dismissed only keeps its revision for a later retry.
 }
 
 
