@@ -205,3 +205,19 @@ def test_pages_merge_the_skipped_and_the_companys_records_newest_first(
         query={"cursor": exports(env, "ctr_pager", limit="1")["cursor"]},
     )
     assert json.loads(stolen["body"])["error"] == "invalid_cursor"
+
+
+def test_the_export_peeks_a_dismissal_on_the_record_or_the_skipped_record() -> None:
+    """What the export reads before it writes QBO (ledger/records.py's ExportPeek): a dismissed
+    record, in the company or skipped, is acknowledged without a QBO request."""
+    from qbo_sync.ledger.keys import ledger_sk, skipped_sk
+    from qbo_sync.ledger.records import ExportPeek
+
+    in_realm = {ledger_sk("9130", "inv_1"): {"export_status": "dismissed"}}
+    skipped = {skipped_sk("inv_1"): {"export_status": "dismissed"}}
+    retried = {ledger_sk("9130", "inv_1"): {"export_status": "pending", "export_retry": "r1"}}
+
+    assert ExportPeek.of("9130", "inv_1", in_realm).dismissed
+    assert ExportPeek.of("9130", "inv_1", skipped).dismissed
+    assert not ExportPeek.of("9130", "inv_1", retried).dismissed
+    assert not ExportPeek.of("9130", "inv_1", in_realm).voided
