@@ -18,7 +18,8 @@ demo: $(STAMP)
 	$(PY) -m local.demo
 
 # The settings page (web/) in your browser, against the local stack: prints its URL.
-# DEMO_UI_ARGS=--help (--port, --publish)
+# Seeds demo contractors, one per state of the page (docs/settings-page.md).
+# DEMO_UI_ARGS=--help (--port, --publish, --no-seed)
 demo-ui: $(STAMP)
 	$(PY) -m local.demo_ui $(DEMO_UI_ARGS)
 

@@ -2,8 +2,13 @@
 
 Starts what `make demo` starts (moto, the Intuit/QBO emulator with its consent page, the
 template's stack) behind `local.gateway`, prints the page's URL and keeps serving until Ctrl-C.
-`--publish` sends the demo's invoices once the contractor is connected, so the export list
-fills in as it would when the invoicing service publishes.
+
+Seeded demo contractors (local/demo_seed.py; on by default, `--no-seed` to skip) show every
+state of the page, each at its own sign-in: `/?contractor=ctr_states` (every invoice state and
+a payout waiting for a bank account), `ctr_pages` (a deposited payout, several pages of
+invoices), `ctr_reconnect` (a company that needs reconnecting). `ctr_demo` (the default) starts
+unconnected: connect it through the consent page. `--publish` sends ctr_demo's invoices once
+it is connected, so the export list fills in as it would when the invoicing service publishes.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from local import samples
+from local import demo_seed, samples
 from local.environment import LocalEnvironment, local_environment
 from local.gateway import DEMO_CONTRACTOR, Gateway
 
@@ -27,6 +32,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make demo-ui", description=__doc__)
     parser.add_argument("--port", type=int, default=8017, help="gateway port (0: any free one)")
     parser.add_argument("--publish", action="store_true", help="send invoices once connected")
+    parser.add_argument(
+        "--no-seed", dest="seed", action="store_false", help="no seeded demo contractors"
+    )
     parser.add_argument("--verbose", action="store_true", help="the functions' logs too")
     return parser.parse_args(argv)
 
@@ -62,9 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     ) as env:
         for name in COMPANIES:
             env.qbo.create_company(name)
+        if args.seed:
+            print("==> seeding the demo contractors (a few seconds)", flush=True)
+            demo_seed.seed(env)
         gateway.serve(env, poll_events=True)
         print(f"==> Accounting export settings: {gateway.settings_page_url}", flush=True)
         print("    (contractor ctr_demo; Ctrl-C stops)", flush=True)
+        if args.seed:
+            for contractor, what in demo_seed.DESCRIPTIONS.items():
+                url = f"{gateway.settings_page_url}?contractor={contractor}"
+                print(f"    {url}: {what}", flush=True)
         try:
             if args.publish:
                 _publish_when_connected(env, gateway)

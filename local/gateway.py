@@ -7,7 +7,11 @@
   (`LambdaRuntime.http`: cookies array, query parameters, the authorizer's claims) and the
   handler's response goes back: status, headers, each of `cookies` as its own Set-Cookie,
   the body (base64-decoded when `isBase64Encoded`).
-- `/demo/token`: the platform's sign-in, reduced to handing the demo contractor a token.
+- `/demo/token?contractor=&payments_enabled=&expired=`: the platform's sign-in, reduced to
+  handing a contractor (default the demo contractor) a token; `expired=true` hands one that has
+  already expired, as a page kept open past its token's life holds.
+- `unavailable = True` plays the API down: every `/quickbooks/` request answers 503 as API
+  Gateway does when the function cannot run.
 - anything else: a file of `web/` (`/` is `index.html`), the page the platform would serve.
 
 Page and API share one origin, as a platform's page and an API on its own site do: the connect
@@ -23,13 +27,14 @@ import json
 import logging
 import mimetypes
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.environment import LocalEnvironment
-from local.identity import DemoIdentity
+from local.identity import TOKEN_LIFETIME, DemoIdentity
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +57,7 @@ class Gateway:
         self.identity: DemoIdentity | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.unavailable = False
 
     @property
     def url(self) -> str:
@@ -101,16 +107,21 @@ class Gateway:
             except Exception:  # the next round tries again, as Lambda's pollers do
                 logger.exception("event source polling failed")
 
-    def token(self, payments_enabled: bool) -> dict[str, Any]:
+    def token(
+        self, payments_enabled: bool, contractor_id: str = DEMO_CONTRACTOR, expired: bool = False
+    ) -> dict[str, Any]:
         assert self.env is not None and self.identity is not None
-        claims = self.env.platform.claims(DEMO_CONTRACTOR, payments_enabled)
-        return {"token": self.identity.issue(claims), "contractor_id": DEMO_CONTRACTOR}
+        claims = self.env.platform.claims(contractor_id, payments_enabled)
+        issued = time.time() - (TOKEN_LIFETIME + 60 if expired else 0)
+        return {"token": self.identity.issue(claims, now=issued), "contractor_id": contractor_id}
 
     def invoke(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> dict[str, Any]:
         """One request to our API, answered as API Gateway would (payload 2.0 response)."""
         assert self.env is not None and self.identity is not None
+        if self.unavailable:
+            return _gateway_error(503, "Service Unavailable")
         runtime = self.env.runtime
         function_id = runtime.http_function(method, target)
         if function_id is None:
@@ -161,8 +172,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {name.lower(): value for name, value in self.headers.items()}
             self._lambda_response(self.gateway.invoke(self.command, self.path, headers, body))
         elif split.path == TOKEN_PATH and self.command == "GET":
-            enabled = parse_qs(split.query).get("payments_enabled", ["true"])[0] != "false"
-            payload = json.dumps(self.gateway.token(enabled)).encode()
+            query = parse_qs(split.query)
+            enabled = query.get("payments_enabled", ["true"])[0] != "false"
+            contractor_id = query.get("contractor", [DEMO_CONTRACTOR])[0] or DEMO_CONTRACTOR
+            expired = query.get("expired", ["false"])[0] == "true"
+            payload = json.dumps(self.gateway.token(enabled, contractor_id, expired)).encode()
             self._send(200, {"Content-Type": "application/json", **_STATIC_HEADERS}, payload)
         else:
             self._static(split.path)

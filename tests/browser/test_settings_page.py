@@ -108,6 +108,8 @@ def test_connect_export_retry_and_disconnect(
     shoot(page, "06-retried-and-exported")
 
     page.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_text("payouts stop going to QuickBooks")).to_be_visible()
+    page.get_by_role("button", name="Yes, disconnect").click()
 
     expect(_connect_button(page)).to_be_enabled()
     expect(_connect_button(page)).to_be_focused()

@@ -249,6 +249,29 @@ def test_oauth_states_expire_by_the_attribute_the_code_writes() -> None:
     assert f'"{attribute}": int(' in source
 
 
+@pytest.mark.parametrize(
+    ("index", "partition", "projection"),
+    [
+        ("ExportsByContractor", "exports_pk", "ALL"),
+        ("ExportsByStatus", "exports_status_pk", "ALL"),
+        ("ExportsByClient", "exports_client_pk", "KEYS_ONLY"),
+        ("ExportsByNumber", "exports_number_pk", "KEYS_ONLY"),
+    ],
+)
+def test_the_export_list_reads_an_index_for_each_of_its_filters(
+    index: str, partition: str, projection: str
+) -> None:
+    """docs/interface.md §14: status, client and invoice number are Queries on a key, newest
+    first (exports_sk), never a scan or a filter; ledger/listing.py names the same indexes."""
+    table = RESOURCES["MappingsTable"]["Properties"]
+    indexes = {found["IndexName"]: found for found in table["GlobalSecondaryIndexes"]}
+    schema = [(k["AttributeName"], k["KeyType"]) for k in indexes[index]["KeySchema"]]
+    assert schema == [(partition, "HASH"), ("exports_sk", "RANGE")]
+    assert indexes[index]["Projection"] == {"ProjectionType": projection}
+    source = (ROOT / "shared" / "qbo_sync" / "ledger" / "listing.py").read_text()
+    assert f'"{index}"' in source and f'"{partition}"' in source
+
+
 def test_idempotency_records_expire_by_powertools_attribute() -> None:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 

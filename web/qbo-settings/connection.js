@@ -1,7 +1,7 @@
 // The connection section: Connect (Intuit's "Connect to QuickBooks" button), the connected
 // company and its status, Disconnect, and Reconnect when Intuit needs the contractor again.
 
-import { h, formatTime } from "./dom.js";
+import { h, formatTime, confirmation } from "./dom.js";
 import { PAYMENTS_OFF } from "./messages.js";
 
 export function renderConnection(view, { paymentsEnabled, paymentsReason, onConnect, onDisconnect }) {
@@ -52,8 +52,26 @@ function details(view) {
   );
 }
 
-function disconnectButton(onDisconnect) {
-  return h("button", { type: "button", class: "qbo-secondary", onclick: onDisconnect }, "Disconnect");
+// Disconnect asks first, saying what stops; the question takes the button's place.
+function disconnectButton(onDisconnect, company) {
+  const button = h("button", { type: "button", class: "qbo-secondary", onclick: () => ask() }, "Disconnect");
+  const slot = h("div", { class: "qbo-disconnect" }, button);
+  function ask() {
+    slot.replaceChildren(
+      confirmation({
+        question: `Disconnect ${company}?`,
+        consequence:
+          "Invoices, payments and payouts stop going to QuickBooks until you connect again. Nothing already in QuickBooks is changed or deleted.",
+        confirmLabel: "Yes, disconnect",
+        onConfirm: onDisconnect,
+        onCancel: () => {
+          slot.replaceChildren(button);
+          button.focus();
+        },
+      }),
+    );
+  }
+  return slot;
 }
 
 function connected(view, onDisconnect) {
@@ -62,7 +80,7 @@ function connected(view, onDisconnect) {
     { class: "qbo-connection", "data-status": "connected" },
     h("p", { class: "qbo-status qbo-ok" }, "Connected to ", h("strong", { class: "qbo-company" }, view.company_name || "your QuickBooks company")),
     details(view),
-    disconnectButton(onDisconnect),
+    disconnectButton(onDisconnect, view.company_name || "QuickBooks"),
   );
 }
 
@@ -74,6 +92,6 @@ function reconnect(view, onConnect, onDisconnect) {
     h("p", { class: "qbo-status qbo-warn" }, "Reconnect needed"),
     h("p", {}, `Intuit needs you to sign in again before invoices can be exported to ${company}. Nothing is lost: they export once you reconnect.`),
     details(view),
-    h("div", { class: "qbo-actions" }, connectButton("Reconnect to QuickBooks", onConnect, null), disconnectButton(onDisconnect)),
+    h("div", { class: "qbo-actions" }, connectButton("Reconnect to QuickBooks", onConnect, null), disconnectButton(onDisconnect, company)),
   );
 }

@@ -1,56 +1,130 @@
-// The export list: each invoice's status, the reason in a sentence, a link to it in
-// QuickBooks, and Retry for a failed one (GET /quickbooks/exports, POST .../retry).
+// The invoices list: each invoice's client, amount, issue date and status, the reason in a
+// sentence, its payments (with their dates and refunds), its history, a link to it in
+// QuickBooks, Retry (failed, skipped, dismissed) and Dismiss with a confirmation
+// (GET /quickbooks/exports, POST .../retry, POST .../dismiss; contracts §5, §12, §14).
 
-import { h, formatTime } from "./dom.js";
-import { STATUS_LABELS } from "./messages.js";
+import { h, formatTime, formatDate, formatMoney, confirmation } from "./dom.js";
+import { STATUS_LABELS, HISTORY_LABELS, PAYMENT_LABELS, REFUND_LABELS } from "./messages.js";
 
-export function renderExports(items, { qboAppUrl, onRetry, hasMore, onMore }) {
+const RETRYABLE = new Set(["failed", "skipped", "dismissed"]);
+const DISMISSABLE = new Set(["failed", "skipped", "pending"]);
+
+export function renderExports(items, { qboAppUrl, onRetry, onDismiss, hasMore, onMore, filtered }) {
   if (!items.length) {
-    return h("p", { class: "qbo-empty" }, "No invoices sent yet. Invoices you send from now on appear here.");
+    const text = filtered
+      ? "No invoice matches. Clear the search or choose All statuses."
+      : "No invoices sent yet. Invoices you send from now on appear here.";
+    return h("p", { class: "qbo-empty" }, text);
   }
   return h(
     "div",
     {},
     h(
       "table",
-      { class: "qbo-table" },
+      { class: "qbo-table qbo-exports-table" },
       h("caption", { class: "qbo-visually-hidden" }, "Invoices and their export to QuickBooks, newest first"),
       h(
         "thead",
         {},
-        h("tr", {}, ["Invoice", "Status", "Details", "In QuickBooks", "Action"].map((t) => h("th", { scope: "col" }, t))),
+        h("tr", {}, ["Invoice", "Amount", "Issued", "Status", "Details", "In QuickBooks", "Action"].map((t) => h("th", { scope: "col" }, t))),
       ),
-      h("tbody", {}, items.map((item) => row(item, qboAppUrl, onRetry))),
+      h("tbody", {}, items.map((item) => row(item, qboAppUrl, onRetry, onDismiss))),
     ),
-    hasMore ? h("button", { type: "button", class: "qbo-secondary", onclick: onMore }, "Show more") : null,
+    hasMore ? h("button", { type: "button", class: "qbo-secondary qbo-more", onclick: onMore }, "Show more invoices") : null,
   );
 }
 
-function row(item, qboAppUrl, onRetry) {
+function row(item, qboAppUrl, onRetry, onDismiss) {
   const number = item.invoice_number;
   return h(
     "tr",
     { "data-invoice": number, "data-status": item.status },
-    h("th", { scope: "row", "data-label": "Invoice" }, `#${number}`),
+    h(
+      "th",
+      { scope: "row", "data-label": "Invoice" },
+      h("span", { class: "qbo-number" }, `#${number}`),
+      item.client_name ? h("span", { class: "qbo-client" }, item.client_name) : null,
+    ),
+    h("td", { "data-label": "Amount" }, formatMoney(item.total, item.currency)),
+    h("td", { "data-label": "Issued" }, formatDate(item.issue_date)),
     h("td", { "data-label": "Status" }, h("span", { class: `qbo-badge qbo-${item.status}` }, STATUS_LABELS[item.status] || item.status)),
     h("td", { "data-label": "Details" }, details(item)),
     h("td", { "data-label": "In QuickBooks" }, link(item, qboAppUrl)),
-    h("td", { "data-label": "Action" }, item.status === "failed" ? retryButton(item, onRetry) : null),
+    h("td", { "data-label": "Action" }, actions(item, onRetry, onDismiss)),
   );
 }
 
 function details(item) {
   const lines = [];
   if (item.reason) lines.push(h("p", { class: "qbo-reason" }, item.reason.message));
-  for (const payment of item.payments || []) {
-    lines.push(h("p", { class: "qbo-payment" }, `Payment ${payment.amount}: ${payment.status}`, payment.reason ? ` — ${payment.reason.message}` : ""));
+  if (item.customer?.display_name && item.status === "exported") {
+    lines.push(h("p", { class: "qbo-customer" }, `Customer in QuickBooks: ${item.customer.display_name}`));
   }
+  const payments = item.payments || [];
+  if (payments.length) {
+    lines.push(
+      h(
+        "ul",
+        { class: "qbo-payments", "aria-label": `Payments of invoice ${item.invoice_number}` },
+        payments.map((payment) => paymentLine(payment, item.currency)),
+      ),
+    );
+  }
+  if ((item.history || []).length) lines.push(history(item));
   if (!lines.length) lines.push(h("p", {}, `Updated ${formatTime(item.updated_at)}`));
   return lines;
 }
 
-// qbo_url comes with the later status issue (contracts §12); until then the link is built from
-// the QBO invoice id on the QuickBooks web app the platform configured (sandbox or production).
+function paymentLine(payment, currency) {
+  const date = (value) => formatDate(String(value).slice(0, 10));
+  const when = payment.paid_at ? ` on ${date(payment.paid_at)}` : payment.updated_at ? `, ${date(payment.updated_at)}` : "";
+  const refunds = payment.refunds || [];
+  return h(
+    "li",
+    { class: "qbo-payment", "data-payment": payment.payment_id },
+    `Payment of ${formatMoney(payment.amount, currency)}${when}: ${PAYMENT_LABELS[payment.status] || payment.status}`,
+    payment.reason ? ` — ${payment.reason.message}` : "",
+    refunds.length
+      ? h(
+          "ul",
+          { class: "qbo-refunds" },
+          refunds.map((refund) =>
+            h(
+              "li",
+              { class: "qbo-refund", "data-refund": refund.refund_id },
+              `Refund of ${formatMoney(refund.amount, currency)}: ${REFUND_LABELS[refund.status] || refund.status}`,
+              refund.reason ? ` — ${refund.reason.message}` : "",
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+// A disclosure (<details>): keyboard-operable and announced as expandable without any script.
+function history(item) {
+  return h(
+    "details",
+    { class: "qbo-history" },
+    h("summary", { "aria-label": `History of invoice ${item.invoice_number}: ${item.history.length} ${item.history.length === 1 ? "entry" : "entries"}` }, `History (${item.history.length})`),
+    h(
+      "ol",
+      {},
+      item.history.map((entry) =>
+        h(
+          "li",
+          {},
+          h("time", { datetime: entry.at || "" }, formatTime(entry.at)),
+          ` ${HISTORY_LABELS[entry.outcome] || entry.outcome}`,
+          entry.by === "contractor" ? " (by you)" : "",
+          entry.reason ? `: ${entry.reason.message || `reason ${entry.reason.code}`}` : "",
+          entry.intuit_tid ? h("span", { class: "qbo-tid" }, ` Intuit reference ${entry.intuit_tid}`) : null,
+        ),
+      ),
+    ),
+  );
+}
+
 function link(item, qboAppUrl) {
   const href = item.qbo_url || (item.qbo_invoice_id && `${qboAppUrl}/app/invoice?txnId=${encodeURIComponent(item.qbo_invoice_id)}`);
   if (!href) return "—";
@@ -61,10 +135,35 @@ function link(item, qboAppUrl) {
   );
 }
 
-function retryButton(item, onRetry) {
-  return h(
-    "button",
-    { type: "button", class: "qbo-secondary", "aria-label": `Retry exporting invoice ${item.invoice_number}`, onclick: () => onRetry(item) },
-    "Retry",
-  );
+function actions(item, onRetry, onDismiss) {
+  const number = item.invoice_number;
+  const slot = h("div", { class: "qbo-row-actions" });
+  const buttons = [];
+  if (RETRYABLE.has(item.status)) {
+    buttons.push(
+      h("button", { type: "button", class: "qbo-secondary", "aria-label": `Retry exporting invoice ${number}`, onclick: () => onRetry(item) }, "Retry"),
+    );
+  }
+  if (DISMISSABLE.has(item.status)) {
+    const dismiss = h("button", { type: "button", class: "qbo-link-button", "aria-label": `Dismiss invoice ${number}`, onclick: () => ask() }, "Dismiss");
+    buttons.push(dismiss);
+    function ask() {
+      slot.replaceChildren(
+        confirmation({
+          question: `Dismiss invoice ${number}?`,
+          consequence: "It will not be exported to QuickBooks (use this when you entered it there yourself). Retry undoes this.",
+          confirmLabel: "Yes, dismiss",
+          confirmName: `Yes, dismiss invoice ${number}`,
+          onConfirm: () => onDismiss(item),
+          onCancel: () => {
+            slot.replaceChildren(...buttons);
+            dismiss.focus();
+          },
+        }),
+      );
+    }
+  }
+  if (!buttons.length) return null;
+  slot.append(...buttons);
+  return slot;
 }

@@ -35,4 +35,53 @@ export const STATUS_LABELS = {
   failed: "Failed",
   skipped: "Skipped",
   voided: "Voided",
+  dismissed: "Dismissed",
 };
+
+// An invoice's history (contracts §14), in words that never repeat a status badge's label (a
+// row is found by its badge's text).
+export const HISTORY_LABELS = {
+  exported: "Sent to QuickBooks",
+  failed: "Refused by QuickBooks",
+  deferred: "Waited",
+  retried: "Retry asked",
+  dismissed: "Kept out of QuickBooks",
+  voided: "Void sent",
+};
+
+export const PAYOUT_LABELS = { deposited: "Deposited", waiting: "Waiting", failed: "Failed" };
+
+export const PAYMENT_LABELS = { recorded: "recorded", parked: "waiting", failed: "not recorded" };
+export const REFUND_LABELS = { recorded: "recorded", waiting: "waiting", failed: "not recorded" };
+
+// The four account choices (contracts §11), each in a bookkeeper's words.
+export const ACCOUNT_PICKERS = [
+  {
+    field: "payout_account_id",
+    type: "bank",
+    label: "Bank account payouts arrive in",
+    help: "Each payout becomes one deposit into this account, so it matches the line on your bank feed.",
+    none: "Not chosen: payouts wait",
+  },
+  {
+    field: "fee_account_id",
+    type: "expense",
+    label: "Processing fees",
+    help: "The expense account the payment processor's fees are booked to when a payout is deposited.",
+    none: "Default: Payment processing fees",
+  },
+  {
+    field: "refund_clearing_account_id",
+    type: "other_current_asset",
+    label: "Refunds clearing",
+    help: "Money refunded to clients waits here until the payout it was taken from reaches your bank.",
+    none: "Default: Refunds clearing",
+  },
+  {
+    field: "income_account_id",
+    type: "income",
+    label: "Income",
+    help: "Where the work you invoice is recorded as income. Applies to invoices exported from now on.",
+    none: "Default: as exported today",
+  },
+];

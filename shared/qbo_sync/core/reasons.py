@@ -40,6 +40,7 @@ class ReasonCode(StrEnum):
     REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
     REFUND_OF_VOIDED_INVOICE = "refund_of_voided_invoice"
     INVOICE_NUMBER_TAKEN = "invoice_number_taken"
+    INVOICE_DISMISSED = "invoice_dismissed"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -122,6 +123,9 @@ _MESSAGES: dict[ReasonCode, str] = {
         "The invoice was voided, so this payment is the client's credit in QuickBooks and the "
         "refund was not recorded. Refund the client's credit in QuickBooks."
     ),
+    ReasonCode.INVOICE_DISMISSED: (
+        "You chose not to export this invoice to QuickBooks. Click Retry to export it after all."
+    ),
     ReasonCode.REFUND_EXCEEDS_PAYMENT: (
         "The refunds of this payment add up to more than the payment, so this one was not "
         "recorded. Check the refund's amount on the platform."
@@ -153,6 +157,16 @@ _FIELD_LABELS = {
 
 def reason(code: ReasonCode) -> Reason:
     return {"code": code.value, "message": _MESSAGES[code]}
+
+
+def message_of(code: str) -> str | None:
+    """The sentence of a stable code, when it names nothing (an invoice's history keeps codes
+    only, docs/interface.md §14); None for a code without one."""
+    try:
+        message = _MESSAGES.get(ReasonCode(code))
+    except ValueError:
+        return None
+    return message if message and "{" not in message else None
 
 
 def reason_naming(code: ReasonCode, **names: str) -> Reason:

@@ -16,6 +16,7 @@ class ExportStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # sent while no QuickBooks company was connected
     VOIDED = "voided"  # voided on the platform (docs/interface.md §8): voided in QBO, or never sent
+    DISMISSED = "dismissed"  # the contractor chose not to export it (docs/interface.md §14)
 
 
 class ExportOutcome(StrEnum):

@@ -1,66 +1,55 @@
-"""The export records as the settings page lists and counts them: one Query a page, newest
-first, through the two sparse indexes records.py keeps (template.yaml declares them)."""
+"""Where the settings page finds export records: the sparse indexes records.py keeps
+(template.yaml declares them), as the partitions one page reads (views/listing.py pages them).
+
+A list shows the connected company's records and the skipped ones (docs/interface.md §14): one
+partition of the chosen index per scope, never an earlier company's."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
-from qbo_sync.core import aws
-from qbo_sync.core.dynamo import from_item, query_count
-from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
+from qbo_sync.ledger.records import SKIPPED_SCOPE
 
 BY_CONTRACTOR, BY_STATUS = "ExportsByContractor", "ExportsByStatus"
+BY_CLIENT, BY_NUMBER = "ExportsByClient", "ExportsByNumber"
 ORDER_ATTRIBUTE = "exports_sk"
 
 
-class ExportListing:
-    def __init__(self, table: str, contractor_id: str) -> None:
-        self._table = table
-        self._pk = contractor_id
+@dataclass(frozen=True)
+class ExportFilter:
+    status: ExportStatus | None = None
+    client_id: str | None = None
+    number: str | None = None
 
-    def page(
-        self, status: ExportStatus | None, limit: int, start: dict[str, Any] | None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of records, newest first: one Query."""
-        request = self._query(status)
-        request["ScanIndexForward"] = False
-        request["Limit"] = limit
-        if start:
-            request["ExclusiveStartKey"] = start
-        response = aws.dynamodb().query(**request)
-        items = [from_item(raw) for raw in response.get("Items", [])]
-        return items, dict(response["LastEvaluatedKey"]) if "LastEvaluatedKey" in response else None
+    def index(self) -> tuple[str, str, str]:
+        """The index a listing reads, its partition key attribute, and the key's suffix after
+        the scope ("" for the unfiltered list). A number is one invoice: the status, if any,
+        is checked on its record (views/exports.py), never paged past."""
+        if self.number:
+            return BY_NUMBER, "exports_number_pk", f"#{self.number}"
+        if self.client_id:
+            return BY_CLIENT, "exports_client_pk", f"#{self.client_id}"
+        if self.status:
+            return BY_STATUS, "exports_status_pk", f"#{self.status}"
+        return BY_CONTRACTOR, "exports_pk", ""
 
-    def count(self, status: ExportStatus) -> int:
-        return query_count(self._query(status))  # type: ignore[arg-type]
-
-    def key_attributes(self, status: ExportStatus | None) -> tuple[str, str, str]:
-        """A page cursor's attributes: the index's partition key and order key, and this
-        contractor's partition value (the table's own pk and sk come with them)."""
-        _, partition, value = self._index(status)
-        return partition, ORDER_ATTRIBUTE, value
-
-    def _query(self, status: ExportStatus | None) -> QueryInputTypeDef:
-        index, partition, value = self._index(status)
-        return {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": "#k = :k",
-            "ExpressionAttributeNames": {"#k": partition},
-            "ExpressionAttributeValues": {":k": {"S": value}},
-        }
-
-    def _index(self, status: ExportStatus | None) -> tuple[str, str, str]:
-        """The index a listing reads (all records, or those in one status), its partition key
-        attribute, and this contractor's value of it."""
-        if status:
-            return BY_STATUS, "exports_status_pk", f"{self._pk}#{status}"
-        return BY_CONTRACTOR, "exports_pk", self._pk
+    def signature(self) -> str:
+        """What a page's cursor is bound to."""
+        parts = [self.status or "", self.client_id or "", self.number or ""]
+        return "" if not any(parts) else "|".join(parts) if any(parts[1:]) else parts[0]
 
 
-def export_listing(contractor_id: str) -> ExportListing:
-    return ExportListing(get_settings().mappings_table, contractor_id)
+# Projected KEYS_ONLY (template.yaml): a page of them reads its items by key afterwards.
+KEYS_ONLY = (BY_CLIENT, BY_NUMBER)
+
+
+def export_partitions(
+    contractor_id: str, realm_id: str | None, wanted: ExportFilter
+) -> list[tuple[str, str, str, bool]]:
+    """(index, attribute, value, keys only) of each partition a list reads: the realm's and the
+    skipped records'."""
+    index, attribute, suffix = wanted.index()
+    scopes = [realm_id, SKIPPED_SCOPE] if realm_id else [SKIPPED_SCOPE]
+    value = f"{contractor_id}#{{}}{suffix}"
+    return [(index, attribute, value.format(scope), index in KEYS_ONLY) for scope in scopes]

@@ -1,4 +1,4 @@
-"""The settings page's account pickers and choices (contracts.md §11): the company's accounts
+"""The settings page's account pickers and choices (docs/interface.md §11): the company's accounts
 of a kind, the connection's choices, and a change of them, checked against the company first;
 choosing the payout bank account sends the payouts that waited for one again."""
 
@@ -11,21 +11,13 @@ from aws_lambda_powertools import Logger
 from qbo_sync.accounts.chart import AccountKind, accounts_of_kind, is_account_of_kind
 from qbo_sync.accounts.clearing import SETTING, AccountRole
 from qbo_sync.accounts.settings import CHOICES, settings_store
+from qbo_sync.api.errors import InvalidAccount, InvalidRequest, NotConnected
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
-from qbo_sync.status import InvalidRequest, NotConnected
 
 logger = Logger(child=True)
 
 KIND_OF_FIELD = {field: kind for field, kind in SETTING.values()}
-
-
-class InvalidAccount(Exception):
-    """A chosen id that is not an active account of the field's kind in the company."""
-
-    def __init__(self, field: str, kind: AccountKind) -> None:
-        super().__init__(field)
-        self.field, self.kind = field, kind
 
 
 def list_accounts(contractor_id: str, kind: str | None) -> dict[str, Any]:
@@ -50,7 +42,7 @@ def change_settings(contractor_id: str, body: Any) -> dict[str, Any]:
     qbo = services.qbo_client(connection)
     for field, value in choices.items():  # all checked before anything is written
         if value is not None and not is_account_of_kind(qbo, value, KIND_OF_FIELD[field]):
-            raise InvalidAccount(field, KIND_OF_FIELD[field])
+            raise InvalidAccount(field, KIND_OF_FIELD[field].value)
     store = settings_store(connection.contractor_id, connection.realm_id)
     before, after = store.choose(choices)
     payout_field, _ = SETTING[AccountRole.PAYOUT]

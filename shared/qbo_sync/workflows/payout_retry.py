@@ -1,4 +1,4 @@
-"""The contractor's retry of a payout (contracts.md §12): its event goes back on the queue with
+"""The contractor's retry of a payout (docs/interface.md §12): its event goes back on the queue with
 a retry mark, so the consumer runs it through the one exactly-once deposit with requestids of
 its own (QBO would replay a refusal). Retrying a deposited payout creates nothing."""
 
@@ -8,12 +8,11 @@ import uuid
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.api.errors import NotConnected, PayoutNotFound
 from qbo_sync.connection import services
 from qbo_sync.core.statuses import PayoutStatus
-from qbo_sync.payout_status import PayoutNotFound
 from qbo_sync.payouts.queue import send_payouts
 from qbo_sync.payouts.records import payout_records
-from qbo_sync.status import NotConnected
 
 logger = Logger(child=True)
 

@@ -1,4 +1,4 @@
-"""The contractor's retry of an export (contracts.md §5).
+"""The contractor's retry of an export (docs/interface.md §5), and their dismissal of one (§14).
 
 The latest received revision's message goes to the invoice-sent queue again, as a reconnect's
 does: the consumer runs it through the one exactly-once export, so retrying an invoice that did
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.api.errors import AlreadyExported, ExportNotFound, InvoiceVoided, NotConnected
 from qbo_sync.connection import services
-from qbo_sync.core.statuses import EntryStatus, RefundStatus
+from qbo_sync.core.statuses import EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.invoices.queue import send_retry
 from qbo_sync.ledger.entries import entries_of
 from qbo_sync.ledger.records import export_records
 from qbo_sync.ledger.refunds import refund_ledger, refunds_of
-from qbo_sync.status import ExportNotFound, NotConnected
 
 logger = Logger(child=True)
 
@@ -53,3 +53,23 @@ def retry_export(contractor_id: str, invoice_id: str) -> None:
         invoice_id=invoice_id,
         payments=len(failed_payments),
     )
+
+
+def dismiss_export(contractor_id: str, invoice_id: str) -> None:
+    """The invoice will not go to QuickBooks: one conditional write on its record (in the
+    connected company, or its skipped record), which the export then acknowledges without a
+    QBO request until a retry. Refused for an exported (or voided) invoice."""
+    connection = services.connections().get(contractor_id)
+    realm_id = connection.realm_id if connection is not None else None
+    store = export_records(contractor_id)
+    if realm_id is None:
+        record, skipped = store.find_skipped(invoice_id), True
+    else:
+        record, skipped = store.find(realm_id, invoice_id)
+    if record is None:
+        raise ExportNotFound(invoice_id)
+    if record.get("export_status") == ExportStatus.VOIDED:
+        raise InvoiceVoided(invoice_id)
+    if not store.dismiss(None if skipped else realm_id, invoice_id):
+        raise AlreadyExported(invoice_id)
+    logger.info("Export dismissed", contractor_id=contractor_id, invoice_id=invoice_id)

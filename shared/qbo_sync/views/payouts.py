@@ -1,42 +1,30 @@
-"""What the settings page reads about payouts (contracts.md §12): the list, newest arrival
-first, with its cursor, and the errors its routes answer with. Writes nothing: the retry is
-workflows/payout_retry.py's."""
+"""GET /quickbooks/payouts (docs/interface.md §12): the payouts, newest arrival first, paged by
+views/listing.py over the payout indexes (payouts/listing.py names them)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from qbo_sync.core.cursor import encode_cursor
+from qbo_sync.api.errors import InvalidRequest
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import PayoutStatus
-from qbo_sync.payouts.listing import payout_listing
-from qbo_sync.status import DEFAULT_LIMIT, MAX_LIMIT, InvalidRequest, page_start
+from qbo_sync.payouts.listing import BY_CONTRACTOR, BY_STATUS, ORDER_ATTRIBUTE, payout_listing
+from qbo_sync.views.listing import Listing, Partition, reason_of
 
 # The statuses the list shows and filters on; DEPOSITING is an attempt, shown as waiting.
 LISTED = (PayoutStatus.DEPOSITED, PayoutStatus.WAITING, PayoutStatus.FAILED)
 
 
-class PayoutNotFound(Exception):
-    """No payout with that id in the connected company."""
-
-
-def list_payouts(
-    contractor_id: str, status: str | None, limit: str | None, cursor: str | None
-) -> dict[str, Any]:
-    """The parameters as the query string has them (None: absent)."""
-    wanted = _status(status)
-    page_size = _limit(limit)
-    listing = payout_listing(contractor_id)
-    start = None
-    if cursor:
-        start = page_start(cursor, wanted or "", listing.key_attributes(wanted), contractor_id)
-    items, last = listing.page(wanted, page_size, start)
-    return {
-        "items": [payout_item(values) for values in items],
-        "cursor": encode_cursor(last, wanted or "") if last else None,
-    }
+def list_payouts(contractor_id: str, params: dict[str, str]) -> dict[str, Any]:
+    wanted = _status(params.get("status"))
+    attribute, _, value = payout_listing(contractor_id).key_attributes(wanted)
+    partition = Partition(BY_STATUS if wanted else BY_CONTRACTOR, attribute, value)
+    listing = Listing(get_settings().mappings_table, (partition,), ORDER_ATTRIBUTE, wanted or "")
+    items, cursor = listing.page(contractor_id, params.get("limit"), params.get("cursor"))
+    return {"items": [payout_item(values) for values in items], "cursor": cursor}
 
 
 def payout_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -48,13 +36,23 @@ def payout_item(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "payout_id": values.get("payout_id"),
         "amount": str(Decimal(values["amount"]).quantize(Decimal("0.01"))),
+        "currency": _currency(values.get("detail")),
         "arrival_date": values.get("arrival_date"),
         "status": str(status),
         "qbo_deposit_id": qbo_deposit_id,
         "qbo_url": _qbo_url(qbo_deposit_id),
-        "reason": None if status == PayoutStatus.DEPOSITED else _reason(why),
+        "reason": None if status == PayoutStatus.DEPOSITED else reason_of(why),
         "updated_at": values.get("updated_at"),
     }
+
+
+def _currency(detail: Any) -> str | None:
+    """The payout's currency, from its event (kept on the item for a retry)."""
+    try:
+        found = json.loads(str(detail)).get("currency") if detail else None
+    except (ValueError, AttributeError):
+        return None
+    return str(found) if found else None
 
 
 def _qbo_url(qbo_deposit_id: Any) -> str | None:
@@ -70,17 +68,3 @@ def _status(value: str | None) -> PayoutStatus | None:
         names = ", ".join(status.value for status in LISTED)
         raise InvalidRequest("invalid_status", "status must be one of: " + names)
     return PayoutStatus(value)
-
-
-def _limit(value: str | None) -> int:
-    if not value:
-        return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise InvalidRequest("invalid_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(value)
-
-
-def _reason(value: Any) -> dict[str, str] | None:
-    if not isinstance(value, dict) or "code" not in value:
-        return None
-    return {str(k): str(v) for k, v in value.items()}
