@@ -49,6 +49,8 @@ def metric_name(outcome: ExportOutcome | VoidOutcome) -> str:
             return "InvoicesGaveUp"
         case ExportOutcome.VOIDED:
             return "InvoicesIgnoredAsVoided"
+        case ExportOutcome.DISMISSED:
+            return "InvoicesIgnoredAsDismissed"
         case VoidOutcome.VOIDED:
             return "InvoicesVoided"
         case VoidOutcome.ALREADY_VOIDED:

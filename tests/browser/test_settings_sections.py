@@ -9,7 +9,6 @@ import json
 import re
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from local import demo_seed
@@ -160,7 +159,6 @@ def test_a_refused_account_is_shown_at_its_field(
     shoot(page, "25-invalid-account-at-its-field")
 
 
-@pytest.mark.xfail(strict=False, reason="exporter reads the income account in the core branch")
 def test_the_chosen_income_account_is_used_by_the_next_invoice(
     page: Page, ui: LocalEnvironment, gateway: Gateway
 ) -> None:

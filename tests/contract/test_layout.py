@@ -21,7 +21,7 @@ MAY_IMPORT = {
     "ledger": {"core", "events"},
     "company": {"core", "qbo", "connection", "events"},
     "once": {"core", "qbo", "connection"},
-    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once"},
+    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once", "accounts"},
     "payments": {"core", "qbo", "connection", "ledger", "events", "once"},
     # The settings page's read side, and its HTTP routes (the errors both answer with).
     "views": {"core", "connection", "ledger", "payouts", "api"},

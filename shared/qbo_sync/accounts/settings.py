@@ -41,6 +41,14 @@ class SettingsStore:
         self._table = table
         self._key = key(contractor_id, f"{realm_id}#settings")
 
+    @property
+    def key(self) -> dict[str, Any]:
+        return self._key
+
+    def of(self, found: dict[str, dict[str, Any]]) -> AccountSettings:
+        """The settings among items read with others (a BatchGetItem's, by sort key)."""
+        return AccountSettings(found.get(self._key["sk"]["S"], {}))
+
     def get(self) -> AccountSettings:
         response = aws.dynamodb().get_item(
             TableName=self._table, Key=self._key, ConsistentRead=True

@@ -29,6 +29,7 @@ class ExportOutcome(StrEnum):
     PENDING = "pending"
     GAVE_UP = "gave_up"  # QuickBooks kept failing for the whole window of attempts
     VOIDED = "voided"  # the invoice was voided on the platform: acknowledged, not exported
+    DISMISSED = "dismissed"  # the contractor dismissed it: acknowledged, kept for a Retry
 
 
 class VoidOutcome(StrEnum):

@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.accounts.settings import settings_store
 from qbo_sync.company.setup import SetupStore, planned, setup_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
@@ -65,6 +66,10 @@ class VoidedOnPlatform(Exception):
     """The invoice was voided on the platform (§8): it is not exported (again)."""
 
 
+class Dismissed(Exception):
+    """The contractor dismissed the invoice (§14): not exported until their Retry."""
+
+
 class RevisionNotWritten(Exception):
     """A revision's update failed; its cause is the fault, for workflows/export.py to judge
     (a new invoice's faults are judged by once.py, which also writes its record)."""
@@ -83,15 +88,22 @@ class InvoiceExporter:
         temporary failure shows as failed, not as retrying for ever."""
         invoice = message.invoice
         contractor, realm = self.connection.contractor_id, self.connection.realm_id
+        settings = settings_store(contractor, realm)
         also = [
             *ExportPeek.keys(contractor, realm, invoice.id),
             self.setups.key(),
             self.mappings.customer_key(message.client.id, invoice.currency),
+            settings.key,
         ]
         state, found = self.mappings.export_state(invoice.id, message.client.id, also=also)
+        income = settings.of(found).chosen("income_account_id")
+        if income:  # the contractor's choice (docs/interface.md §11), for the new item
+            state = replace(state, income_account_id=income)
         peek = ExportPeek.of(realm, invoice.id, found)
         if peek.voided:
             raise VoidedOnPlatform(invoice.id)
+        if peek.dismissed:
+            raise Dismissed(invoice.id)
         # Set by each retry the contractor asks for: QBO answers a requestid it has seen with
         # its first answer, a refusal included, so a retry's writes need their own.
         self.retry = peek.retry

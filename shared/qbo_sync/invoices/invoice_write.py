@@ -95,10 +95,11 @@ class InvoiceWrite:
         record = self.exporter.mapping(message, end.entity, plan)
         total = total_of(end.entity)
         item = self.claimed.item
+        exported = ExportRecord.of(message, ExportStatus.EXPORTED, realm_id=realm)
         while True:
             done = self.slot.done_item(
                 attempt,
-                ExportRecord.of(message, ExportStatus.EXPORTED, realm_id=realm),
+                exported,
                 record.qbo_invoice_id,
                 record.qbo_customer_id,
                 total,
@@ -115,6 +116,7 @@ class InvoiceWrite:
                     return False  # this attempt outlived its lease
                 continue  # a payment parked since the claim: settle again, knowing it
             break
+        self.slot.trim(exported, item)
         ledger = replace(
             ledger_of(message.invoice.id, item),
             qbo_invoice_id=record.qbo_invoice_id,

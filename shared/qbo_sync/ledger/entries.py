@@ -27,7 +27,7 @@ from qbo_sync.core.dynamo import Update, from_item, query_items, to_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.keys import ENTRY_PREFIX, ledger_key, ledger_sk
-from qbo_sync.ledger.records import ExportRecord, RecordState
+from qbo_sync.ledger.records import ExportRecord, RecordState, export_records, history_full
 from qbo_sync.ledger.refunds import refunds_of
 
 PARKED, RECORDING, RECORDED, FAILED = (
@@ -61,6 +61,7 @@ class PaymentEntry:
     # QBO's own answer, kept on a recorded payment only when the ledger did not know what the
     # invoice is owed (changes.py otherwise reads it from the item: applied >= due).
     invoice_paid: bool | None = None
+    paid_at: str | None = None  # the platform's, as the payment event said
 
     def waiting(self, now: float) -> bool:
         """Parked, or left mid-way by an attempt that died."""
@@ -248,6 +249,8 @@ class PaymentLedger:
             **update.request(self._table, self._key(invoice_id)), ReturnValues="ALL_OLD"
         )
         old = dict(response.get("Attributes", {}))
+        if export is not None and export.history is not None and history_full(from_item(old)):
+            export_records(self._pk).trim_history(self._realm, invoice_id)
         ledger = replace(
             _ledger(invoice_id, old),
             qbo_invoice_id=qbo_invoice_id,
@@ -361,4 +364,5 @@ def _entry(payment_id: str, value: dict[str, Any]) -> PaymentEntry:
         updated_at=value.get("updated_at"),
         attempts=int(value.get("attempts", 0)),
         invoice_paid=value.get("invoice_paid"),
+        paid_at=value.get("paid_at") or dict(value.get("detail", {})).get("paid_at"),
     )

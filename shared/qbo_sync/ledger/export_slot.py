@@ -27,7 +27,7 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Update, from_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.ledger.keys import ledger_key
-from qbo_sync.ledger.records import ATTEMPTS, ExportRecord
+from qbo_sync.ledger.records import ATTEMPTS, ExportRecord, export_records, history_full
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -133,12 +133,20 @@ class ExportSlot:
         condition = f"{update.name(ATTEMPT)} = {update.value(attempt)}"
         dynamodb = aws.dynamodb()
         try:
-            dynamodb.update_item(
-                **update.request(self._table, self._key(record.invoice_id), condition)
+            response = dynamodb.update_item(
+                **update.request(self._table, self._key(record.invoice_id), condition),
+                ReturnValues="ALL_OLD",
             )
         except dynamodb.exceptions.ConditionalCheckFailedException:
             return False
+        self.trim(record, from_item(dict(response.get("Attributes", {}))))
         return True
+
+    def trim(self, record: ExportRecord, old: dict[str, Any]) -> None:
+        """The record's history cut back once a write filled it (records.py's HISTORY_KEPT);
+        `old`: the item before that write (the claim's, for the settle's transaction)."""
+        if record.history is not None and history_full(old):
+            export_records(self._pk).trim_history(self._realm, record.invoice_id)
 
     def read(self, invoice_id: str) -> dict[str, Any]:
         response = aws.dynamodb().get_item(

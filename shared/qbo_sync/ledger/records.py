@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -387,7 +387,26 @@ class ExportRecords:
         }
         if record.history is not None:
             item[HISTORY] = [record.history.value()]
-        aws.dynamodb().put_item(TableName=self._table, Item=to_item(item))
+        dynamodb = aws.dynamodb()
+        if record.status == ExportStatus.DISMISSED:
+            dynamodb.put_item(TableName=self._table, Item=to_item(item))
+            return
+        try:
+            dynamodb.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                # A dismissal stays until the contractor's Retry (docs/interface.md §14).
+                ConditionExpression="attribute_not_exists(export_status) OR export_status <> :d",
+                ExpressionAttributeValues={":d": {"S": ExportStatus.DISMISSED.value}},
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            dismissed = replace(
+                record,
+                status=ExportStatus.DISMISSED,
+                reason=reason(ReasonCode.INVOICE_DISMISSED),
+                history=None,
+            )
+            self.write_skipped(dismissed)
 
     def find(self, realm_id: str, invoice_id: str) -> tuple[dict[str, Any] | None, bool]:
         """The invoice's record in the realm, else its skipped record; and whether it is the

@@ -352,6 +352,7 @@ def _entry(payment: PaymentCompleted, status: EntryStatus, **values: Any) -> dic
     entry = {
         "status": status,
         "amount": payment.amount,
+        "paid_at": payment.paid_at.isoformat(),  # the list shows it (docs/interface.md §14)
         "detail": payment.model_dump(mode="json"),
         "updated_at": iso_now(),
         **values,

@@ -152,9 +152,9 @@ def _payment(entry: PaymentEntry, refunds: list[RefundEntry]) -> dict[str, Any]:
     return {
         "payment_id": entry.payment_id,
         "amount": str(entry.amount.quantize(Decimal("0.01"))),
-        # The payment's own date while its event is kept (until recorded: payments/recorder.py
-        # keeps no detail after), and when it changed status last.
-        "paid_at": (entry.detail or {}).get("paid_at"),
+        # The payment's own date (payments recorded before it was kept: from their event
+        # while it is kept), and when it changed status last.
+        "paid_at": entry.paid_at,
         "updated_at": entry.updated_at,
         "status": shown,
         "qbo_payment_id": entry.qbo_payment_id if shown == EntryStatus.RECORDED else None,

@@ -24,7 +24,12 @@ from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportOutcome, ExportStatus
 from qbo_sync.events import InvoiceSent
 from qbo_sync.invoices.exported import Exported
-from qbo_sync.invoices.exporter import InvoiceExporter, RevisionNotWritten, VoidedOnPlatform
+from qbo_sync.invoices.exporter import (
+    Dismissed,
+    InvoiceExporter,
+    RevisionNotWritten,
+    VoidedOnPlatform,
+)
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
@@ -67,6 +72,13 @@ def _export(connection: Connection, message: InvoiceSent, receive_count: int) ->
         # Its record already says voided, with the reason the list shows.
         logger.info("Invoice not exported: it was voided on the platform")
         return ExportOutcome.VOIDED
+    except Dismissed:
+        # Kept as the latest revision received, for the Retry that undoes the dismissal.
+        why = reason(ReasonCode.INVOICE_DISMISSED)
+        record = ExportRecord.of(message, ExportStatus.DISMISSED, why, connection.realm_id)
+        _record(replace(record, history=None))
+        logger.info("Invoice not exported: the contractor dismissed it")
+        return ExportOutcome.DISMISSED
     except RevisionNotWritten as failed:
         assert isinstance(failed.__cause__, Exception)
         return _revision_failed(connection, message, receive_count, failed.__cause__)
