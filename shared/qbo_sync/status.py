@@ -21,6 +21,7 @@ from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus, 
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.listing import export_listing
 from qbo_sync.ledger.refunds import RefundEntry, refunds_of
+from qbo_sync.metering import reads_this_month
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 
@@ -53,6 +54,7 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
             "last_export_at": None,
             "refresh_expires_at": None,
             "failed_exports": failed,
+            "metered_reads_this_month": None,
         }
     expires = connection.refresh_expires_at
     return {
@@ -63,6 +65,7 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
         "last_export_at": connection.last_export_at,
         "refresh_expires_at": iso_at(expires) if expires else None,
         "failed_exports": failed,
+        "metered_reads_this_month": reads_this_month(connection.realm_id),  # contracts.md §18
     }
 
 
