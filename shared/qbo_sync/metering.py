@@ -69,9 +69,9 @@ def reads_this_month(realm_id: str) -> int:
     response = aws.dynamodb().get_item(
         TableName=get_settings().operations_table,
         Key=_key(month(), realm_id),
-        ProjectionExpression="reads",
+        ProjectionExpression="metered_reads",
     )
-    value = response.get("Item", {}).get("reads", {}).get("N")
+    value = response.get("Item", {}).get("metered_reads", {}).get("N")
     return int(value) if value else 0
 
 
@@ -103,14 +103,14 @@ def _add(this_month: str, realm_id: str, count: int) -> int:
     response = aws.dynamodb().update_item(
         TableName=get_settings().operations_table,
         Key=_key(this_month, realm_id),
-        UpdateExpression="ADD reads :n SET expires_at = if_not_exists(expires_at, :expires)",
+        UpdateExpression="ADD metered_reads :n SET expires_at = if_not_exists(expires_at, :expires)",
         ExpressionAttributeValues={
             ":n": {"N": str(count)},
             ":expires": {"N": str(int(now()) + KEEP_SECONDS)},
         },
         ReturnValues="UPDATED_NEW",
     )
-    return int(response["Attributes"]["reads"]["N"])
+    return int(response["Attributes"]["metered_reads"]["N"])
 
 
 def _key(this_month: str, realm_id: str) -> dict[str, Any]:

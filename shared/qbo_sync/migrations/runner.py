@@ -58,6 +58,7 @@ def run_pending(
         start = progress if isinstance(progress, dict) else None
         while True:
             if seconds_left() < LEASE_SECONDS / 2:
+                _release(migration.number, owner)  # the next run need not wait for the lease
                 report.pending = [m.number for m in migrations[index:]]
                 logger.warning("Migration stopped for lack of time", migration=migration.number)
                 return report
@@ -67,7 +68,7 @@ def run_pending(
             if start is None:
                 break
         report.done.append(migration.number)
-        logger.info("Migration done", migration=migration.number, name=migration.name)
+        logger.info("Migration done", migration=migration.number, migration_name=migration.name)
     return report
 
 
@@ -131,6 +132,17 @@ def _claim(number: int, name: str, owner: str) -> dict[str, Any] | bool:
         return False
     progress = response["Attributes"].get("progress", {}).get("S")
     return json.loads(progress) if progress else True
+
+
+def _release(number: int, owner: str) -> None:
+    aws.dynamodb().update_item(
+        TableName=get_settings().operations_table,
+        Key=_key(number),
+        UpdateExpression="SET lease_until = :zero REMOVE #o",
+        ConditionExpression="#o = :owner",
+        ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":zero": {"N": "0"}, ":owner": {"S": owner}},
+    )
 
 
 def _record(number: int, owner: str, start: dict[str, Any] | None, written: int) -> None:
