@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -134,9 +134,9 @@ def test_a_migration_out_of_time_stops_and_the_next_run_goes_on_from_where_it_st
 
 
 class _CloudFormation(BaseHTTPRequestHandler):
-    answers: list[dict[str, Any]] = []
+    answers: ClassVar[list[dict[str, Any]]] = []
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's name
+    def do_PUT(self) -> None:
         length = int(self.headers["Content-Length"])
         _CloudFormation.answers.append(json.loads(self.rfile.read(length)))
         self.send_response(200)

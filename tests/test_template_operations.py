@@ -78,7 +78,13 @@ def test_the_support_routes_are_behind_the_jwt_authorizer() -> None:
 
 @pytest.mark.parametrize(
     "logical_id",
-    ["ConnectionsTable", "OAuthStatesTable", "MappingsTable", "IdempotencyTable", "OperationsTable"],
+    [
+        "ConnectionsTable",
+        "OAuthStatesTable",
+        "MappingsTable",
+        "IdempotencyTable",
+        "OperationsTable",
+    ],
 )
 def test_tables_have_deletion_protection(logical_id: str) -> None:
     assert props(logical_id)["DeletionProtectionEnabled"] is True

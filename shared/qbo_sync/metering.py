@@ -95,7 +95,7 @@ def flush() -> None:
         month_to_date = _add(this_month, STACK, total)
         _publish("MeteredReads", total)
         _publish("MeteredReadsMonthToDate", month_to_date)
-    except Exception as error:  # noqa: BLE001 - see the docstring
+    except Exception as error:
         logger.warning("Metered reads not recorded", reads=reads, error=str(error))
 
 
@@ -103,7 +103,9 @@ def _add(this_month: str, realm_id: str, count: int) -> int:
     response = aws.dynamodb().update_item(
         TableName=get_settings().operations_table,
         Key=_key(this_month, realm_id),
-        UpdateExpression="ADD metered_reads :n SET expires_at = if_not_exists(expires_at, :expires)",
+        UpdateExpression=(
+            "ADD metered_reads :n SET expires_at = if_not_exists(expires_at, :expires)"
+        ),
         ExpressionAttributeValues={
             ":n": {"N": str(count)},
             ":expires": {"N": str(int(now()) + KEEP_SECONDS)},

@@ -95,9 +95,11 @@ def _key(number: int) -> dict[str, Any]:
 
 
 def _status(number: int) -> str | None:
-    item = aws.dynamodb().get_item(
-        TableName=get_settings().operations_table, Key=_key(number), ConsistentRead=True
-    ).get("Item")
+    item = (
+        aws.dynamodb()
+        .get_item(TableName=get_settings().operations_table, Key=_key(number), ConsistentRead=True)
+        .get("Item")
+    )
     return item["status"]["S"] if item else None
 
 
@@ -113,9 +115,7 @@ def _claim(number: int, name: str, owner: str) -> dict[str, Any] | bool:
                 "SET #s = :running, #n = :name, lease_until = :until, #o = :owner, "
                 "started_at = if_not_exists(started_at, :now)"
             ),
-            ConditionExpression=(
-                "attribute_not_exists(pk) OR (#s <> :done AND lease_until < :t)"
-            ),
+            ConditionExpression=("attribute_not_exists(pk) OR (#s <> :done AND lease_until < :t)"),
             ExpressionAttributeNames={"#s": "status", "#n": "name", "#o": "owner"},
             ExpressionAttributeValues={
                 ":running": {"S": RUNNING},

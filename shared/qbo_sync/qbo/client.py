@@ -18,12 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import takewhile
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 import requests
 from aws_lambda_powertools import Logger
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
 
 from qbo_sync import metering
 from qbo_sync.qbo.faults import NotAuthorized, QboError, QboUnavailable, exception_for
@@ -45,12 +50,19 @@ class _Retry(Retry):
         seconds = super().get_retry_after(response)
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER_SECONDS)
 
-    def increment(self, *args: Any, **kwargs: Any) -> Retry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         # Called once per retried failure, with Intuit's response when there was one.
-        response = kwargs.get("response")
-        if response is not None and getattr(response, "status", None) == 429:
+        if response is not None and response.status == 429:
             metering.count_throttled()
-        return super().increment(*args, **kwargs)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def get_backoff_time(self) -> float:
         # urllib3 retries the first failure at once, without jitter: every Lambda that met the
