@@ -11,6 +11,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from qbo_sync.api.support import Forbidden
+from qbo_sync.api.support import router as support_router
 from qbo_sync.connection.flow import (
     PaymentsNotEnabled,
     disconnect,
@@ -40,6 +42,7 @@ from qbo_sync.workflows.retry import retry_export
 
 logger = Logger()
 app = APIGatewayHttpResolver()
+app.include_router(support_router)  # the support view (contracts.md §18)
 CALLBACK_PATH = "/quickbooks/callback"
 BINDING_COOKIE = "qbo_sync_connect"
 
@@ -195,6 +198,11 @@ def _not_connected(_: NotConnected) -> Response:
 @app.exception_handler(NotAuthenticated)
 def _not_authenticated(_: NotAuthenticated) -> Response:
     return _error(401, "unauthorized", "Sign in to the platform again to manage QuickBooks.")
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(_: Forbidden) -> Response:
+    return _error(403, "forbidden", "This view is for the platform's support staff only.")
 
 
 @app.exception_handler(PaymentsNotEnabled)

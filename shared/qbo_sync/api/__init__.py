@@ -1,0 +1,1 @@
+"""HTTP routes of the settings page and the support view (Powertools Routers)."""
