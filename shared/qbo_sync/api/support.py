@@ -6,10 +6,11 @@ Reads only, through support_view.py and the export list; never a token.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from qbo_sync.core.settings import get_settings
 from qbo_sync.status import list_exports
@@ -52,7 +53,8 @@ def _invalid_request(error: InvalidSupportRequest) -> Response:
 def _support_staff() -> Response | None:
     """None for a support staff member's token; a 401 without a contractor claim (as on every
     route); raises Forbidden when the support claim is not true."""
-    authorizer = router.current_event.request_context.authorizer
+    event = cast(APIGatewayProxyEventV2, router.current_event)  # an HTTP API (payload 2.0)
+    authorizer = event.request_context.authorizer
     claims: dict[str, Any] = (authorizer.jwt_claim if authorizer else None) or {}
     settings = get_settings()
     if not claims.get(settings.contractor_id_claim):
