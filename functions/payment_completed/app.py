@@ -26,6 +26,7 @@ from qbo_sync.core.statuses import PaymentOutcome, PayoutOutcome, RefundOutcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
 from qbo_sync.payments.recorder import PaymentNotRecorded
+from qbo_sync.payouts.refused import show_refused_payout, show_refused_refund
 from qbo_sync.refunds.recorder import RefundNotRecorded
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payout import PayoutNotDeposited, deposit_payout
@@ -153,6 +154,7 @@ def _refund(record: SQSRecord, event: dict[str, Any]) -> None:
     except ValidationError as invalid:
         problems = validation_problems(invalid)
         _refused(record, "Refund event refused", problems, "RefundsRefused")
+        show_refused_refund(event, problems)  # failed on its payment's entry, field named
         return
     logger.append_keys(
         contractor_id=refund.contractor_id,
@@ -179,6 +181,7 @@ def _payout(record: SQSRecord, event: dict[str, Any]) -> None:
         # Retrying cannot fix a malformed payout (items that do not add up): refused once.
         problems = validation_problems(invalid)
         _refused(record, "Payout event refused", problems, "PayoutsRefused")
+        show_refused_payout(event, problems)  # listed as failed, its reason naming the field
         return
     logger.append_keys(contractor_id=payout.contractor_id, payout_id=payout.payout_id)
     try:
