@@ -115,7 +115,7 @@ def test_reads_are_counted_per_company_and_for_the_stack(
 
 def stack_month_to_date(env: LocalEnvironment) -> int:
     import boto3
-    from qbo_sync.metering import month
+    from qbo_sync.core.metering import month
 
     item = boto3.client("dynamodb").get_item(
         TableName=env.stack.tables["OperationsTable"],

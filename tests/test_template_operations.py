@@ -104,7 +104,7 @@ def test_the_operations_table_expires_counters_by_the_attribute_the_code_writes(
     table = props("OperationsTable")
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
-    source = (ROOT / "shared" / "qbo_sync" / "metering.py").read_text()
+    source = (ROOT / "shared" / "qbo_sync" / "core" / "metering.py").read_text()
     assert "expires_at = if_not_exists(expires_at" in source
     for function in FUNCTIONS.values():
         assert environment(function)["OPERATIONS_TABLE"] == {"Ref": "OperationsTable"}

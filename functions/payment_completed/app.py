@@ -26,8 +26,8 @@ from qbo_sync.core.statuses import PaymentOutcome, PayoutOutcome, RefundOutcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
 from qbo_sync.payments.recorder import PaymentNotRecorded
-from qbo_sync.payouts.refused import show_refused_payout, show_refused_refund
 from qbo_sync.refunds.recorder import RefundNotRecorded
+from qbo_sync.refused import show_refused_payout, show_refused_refund
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payout import PayoutNotDeposited, deposit_payout
 from qbo_sync.workflows.refund import record_refund

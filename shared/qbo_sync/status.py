@@ -15,13 +15,13 @@ from typing import Any
 from qbo_sync.connection import services
 from qbo_sync.core.clock import iso_at
 from qbo_sync.core.cursor import InvalidCursor, decode_cursor, encode_cursor
+from qbo_sync.core.metering import reads_this_month
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ConnectionStatus, EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.listing import export_listing
 from qbo_sync.ledger.refunds import RefundEntry, refunds_of
-from qbo_sync.metering import reads_this_month
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 

@@ -144,7 +144,7 @@ def get_settings() -> Settings:
 
 def configured(handler: Handler) -> Handler:
     """Checks the settings before the handler runs (once: they are cached for the container),
-    and after it flushes the metered reads it counted (metering.py)."""
+    and after it flushes the metered reads it counted (core/metering.py)."""
 
     @functools.wraps(handler)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -154,7 +154,7 @@ def configured(handler: Handler) -> Handler:
         finally:
             # The invocation's metered QuickBooks reads, stored and published once (not per
             # request); imported here so that settings stay free of the layer's other modules.
-            from qbo_sync import metering
+            from qbo_sync.core import metering
 
             metering.flush()
 

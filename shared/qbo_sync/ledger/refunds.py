@@ -148,7 +148,7 @@ class RefundLedger:
 
     def refuse(self, invoice_id: str, refund_id: str, entry: dict[str, Any]) -> bool:
         """A refund refused at the edge, shown failed on its payment's ledger item
-        (payouts/refused.py). Only beside a ledger item that exists, and never over a refund
+        (refused.py). Only beside a ledger item that exists, and never over a refund
         recorded or being recorded; False when not written."""
         dynamodb = aws.dynamodb()
         try:

@@ -5,7 +5,7 @@ is what makes retrying a create safe, here (urllib3's Retry) and across Lambda i
 
 Every request goes through `_send`, the one place that counts Intuit's metered reads (each 2xx
 answer to a GET, query, batch or CDC call) and, through `_Retry`, each 429 Intuit answers; the
-counts are stored and published once per invocation (metering.py), never per request.
+counts are stored and published once per invocation (core/metering.py), never per request.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from urllib3.connectionpool import ConnectionPool
     from urllib3.response import BaseHTTPResponse
 
-from qbo_sync import metering
+from qbo_sync.core import metering
 from qbo_sync.qbo.faults import NotAuthorized, QboError, QboUnavailable, exception_for
 
 logger = Logger(child=True)
