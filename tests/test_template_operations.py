@@ -217,3 +217,45 @@ def test_the_runbook_lists_every_dashboard_widget() -> None:
     runbook = (ROOT / "docs" / "operations.md").read_text()
     for widget in dashboard()["widgets"]:
         assert widget["properties"]["title"] in runbook, widget["properties"]["title"]
+
+
+def statements(role: str) -> dict[str, dict[str, Any]]:
+    return {
+        statement["Sid"]: statement
+        for policy in props(role)["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    }
+
+
+def test_the_support_view_may_query_its_index_and_nothing_wider() -> None:
+    oauth = statements("OAuthFunctionRole")
+    resources = oauth["ConnectionsByRealm"]["Resource"]
+    assert {"Fn::Sub": "${ConnectionsTable.Arn}/index/ConnectionsByStatus"} in resources
+    assert oauth["ConnectionsByRealm"]["Action"] == "dynamodb:Query"
+    assert "dynamodb:Scan" not in json.dumps(oauth)
+    # The connection view reads the company's counter.
+    assert "dynamodb:GetItem" in oauth["MeteredReads"]["Action"]
+
+
+def test_the_migrate_function_may_do_what_migration_1_does_and_no_more() -> None:
+    role = statements("MigrateFunctionRole")
+    assert target(role["MigrationsRecord"]["Resource"]) == "OperationsTable"
+    assert set(role["Mappings"]["Action"]) == {
+        "dynamodb:Scan",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
+    assert target(role["Mappings"]["Resource"]) == "MappingsTable"
+    assert target(role["ResendPayouts"]["Resource"]) == "PaymentEventsQueue"
+    assert target(role["Logs"]["Resource"]) == "MigrateFunctionLogGroup"
+    assert target(FUNCTIONS["MigrateFunction"]["Role"]) == "MigrateFunctionRole"
+
+
+def test_the_outputs_name_the_operations_resources() -> None:
+    from tests.test_template import TEMPLATE
+
+    outputs = TEMPLATE["Outputs"]
+    assert target(outputs["MigrateFunctionName"]["Value"]) == "MigrateFunction"
+    assert target(outputs["OperationsTableName"]["Value"]) == "OperationsTable"
+    assert target(outputs["DashboardName"]["Value"]) == "OperationsDashboard"
