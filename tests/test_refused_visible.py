@@ -96,3 +96,21 @@ def test_a_refund_refused_at_the_edge_is_failed_on_its_payments_entry(
     [refund] = entry["refunds"]
     assert (refund["refund_id"], refund["status"]) == ("rfd_bad", "failed")
     assert (refund["reason"]["code"], refund["reason"]["field"]) == ("refund_refused", "amount")
+
+
+def test_retrying_a_refused_payout_refuses_it_again_and_deposits_nothing(
+    env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
+) -> None:
+    paid(env, contractor, "5", "100.00", "pay_5")
+    choose_bank(env, qbo, realm, contractor)
+    bad = samples.payout_paid(contractor, "po_5", [payment("pay_5", "100.00")], amount="90.00")
+    pay_out(env, bad)
+
+    response = env.platform.api("POST", "/quickbooks/payouts/po_5/retry", contractor)
+    result = env.runtime.poll_sqs(CONSUMER)
+
+    assert response["statusCode"] == 202
+    assert result.failed == 0
+    assert qbo.entities(realm, "Deposit") == []
+    [listed] = payouts_list(env, contractor)["items"]
+    assert (listed["status"], listed["reason"]["field"]) == ("failed", "items")
