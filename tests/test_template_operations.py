@@ -138,6 +138,7 @@ def test_the_metered_reads_budget_alarm_fires_at_80_percent_of_the_parameter() -
     assert share["Expression"] == {"Fn::Sub": "100 * monthToDate / ${MeteredReadsMonthlyBudget}"}
     assert alarm["Threshold"] == 80
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "ignore"  # no figure in a quiet hour: stays in alarm
     actions = alarm["AlarmActions"]["Fn::If"]
     assert actions[0] == "HasAlarmTopic" and actions[1] == [{"Ref": "AlarmTopicArn"}]
 
