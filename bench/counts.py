@@ -90,6 +90,8 @@ class Probe:
             "response": response,
             "elapsed_s": elapsed,
             "qbo": len(api),
+            # Intuit's metered (CorePlus) reads among them: 2xx GET, query, batch, CDC.
+            "metered": sum(1 for r in api if _metered(r)),
             "qbo_calls": [f"{r.method} {r.entity or r.path.rsplit('/', 1)[-1]}" for r in api],
             "token": sum(1 for r in new if r.kind == "oauth" and r.path.endswith(TOKEN_PATH)),
             "dynamodb": sum(n for name, n in aws_calls.items() if name.startswith("dynamodb.")),
@@ -102,6 +104,15 @@ class Probe:
 
 
 READS = ("GetItem", "BatchGetItem", "Query", "Scan")
+
+
+def _metered(request: Any) -> bool:
+    """What Intuit meters (qbo_sync.core.metering.is_metered, answered 2xx)."""
+    from qbo_sync.core.metering import is_metered
+
+    endpoint = request.path.split("/v3/company/", 1)[-1].split("/", 1)[-1]
+    ok = request.kind == "api" and 200 <= request.status < 300
+    return ok and is_metered(request.method, endpoint)
 
 
 def _reads(calls: dict[str, int]) -> int:
@@ -161,12 +172,13 @@ def _summary(costs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
     realm = connect(env, CONTRACTOR)
+    connect_metered = sum(1 for r in env.qbo.requests if r.realm_id == realm and _metered(r))
     connected_tokens = env.qbo.count_requests(realm, kind="oauth", path_suffix=TOKEN_PATH)
     aws = AwsCalls()
     probe = Probe(env, realm, aws)
     # The realm's first invoice also looks up the income account, once per realm.
     first = _invoice(env, probe, "W-1", "Warm-up Client")
-    _payment(env, probe, "W-1", 0)
+    first_payment = _payment(env, probe, "W-1", 0)
     new_customer = [_invoice(env, probe, f"N-{i}", f"New Client {i}") for i in range(n)]
     known_customer = [_invoice(env, probe, f"K-{i}", "New Client 0") for i in range(n)]
     payments = [_payment(env, probe, f"K-{i}", 1) for i in range(n)]
@@ -181,6 +193,18 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
 
     latency = _overhead(env, probe, n)
     return {
+        # contracts.md §18: Intuit's metered reads, per 1,000 of each and per new company
+        # (its connect, first invoice and first payment).
+        "metered_reads": {
+            "per_new_company": connect_metered + first["metered"] + first_payment["metered"],
+            "connect": connect_metered,
+            "first_invoice_of_realm": first["metered"],
+            "first_payment_of_realm": first_payment["metered"],
+            "per_1000_invoices_new_customer": _per_1000(new_customer),
+            "per_1000_invoices_known_customer": _per_1000(known_customer),
+            "per_1000_payments": _per_1000(payments),
+            "first_invoice_calls": [c for c in first["qbo_calls"] if c.startswith("GET")],
+        },
         "first_invoice_of_realm": _summary([first]),
         "invoice_new_customer": _summary(new_customer),
         "invoice_known_customer": _summary(known_customer),
@@ -206,6 +230,10 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
             "overhead_ms": 25,
         },
     }
+
+
+def _per_1000(costs: list[dict[str, Any]]) -> float:
+    return 1000 * sum(c["metered"] for c in costs) / len(costs)
 
 
 def _overhead(env: LocalEnvironment, probe: Probe, n: int) -> dict[str, Any]:

@@ -111,6 +111,7 @@ def local_environment(
         platform = Platform(stack, runtime)
         env = LocalEnvironment(qbo, stack, runtime, platform, clock, redirect_uri)
         env.register_intuit_app()
+        run_migrations(runtime)
         yield env
     finally:
         qbo.stop()
@@ -119,6 +120,13 @@ def local_environment(
         _retire_containers()
         sys.modules.update(outer_containers)
         _restore_environ(saved_environ)
+
+
+def run_migrations(runtime: LambdaRuntime) -> dict[str, object]:
+    """What a deploy does through the Migrations custom resource: MigrateFunction runs the
+    migrations the stack's tables have not had (docs/operations.md, "Upgrades")."""
+    event = {"source": "local.stack", "detail-type": "Stack started", "detail": {}}
+    return dict(runtime.invoke("MigrateFunction", event))
 
 
 def _retire_containers() -> dict[str, ModuleType]:

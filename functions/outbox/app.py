@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.core.settings import configured
 from qbo_sync.core.tracing import traced
-from qbo_sync.outbox import emit_changes, table_of
+from qbo_sync.outbox import emit_changes, seconds_from_sent_to_exported, table_of
 
 logger = Logger()
 metrics = Metrics()
@@ -35,6 +35,9 @@ def record_handler(record: DynamoDBRecord) -> None:
     assert change is not None and record.event_id is not None
     table = table_of(str(record.event_source_arn))
     emitted = emit_changes(table, record.event_id, change.old_image, change.new_image)
+    latency = seconds_from_sent_to_exported(table, change.old_image, change.new_image)
+    if latency is not None:
+        metrics.add_metric(name="SecondsFromSentToExported", unit=MetricUnit.Seconds, value=latency)
     metrics.add_metric(name="ChangesRead", unit=MetricUnit.Count, value=1)
     if emitted:
         metrics.add_metric(name="EventsEmitted", unit=MetricUnit.Count, value=emitted)

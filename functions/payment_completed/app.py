@@ -27,6 +27,7 @@ from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import Outcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
+from qbo_sync.refused import show_refused_payout, show_refused_refund
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payout import deposit_payout
 from qbo_sync.workflows.refund import record_refund
@@ -50,6 +51,8 @@ class Route:
     qbo_id: str  # the result's attribute (and log key) of the QBO entity's id
     log_keys: tuple[str, ...]  # the model's ids that label the logs
     not_done: str  # the log of a deferral
+    # What a refused event of this kind leaves for the contractor to see (refused.py).
+    refused: Callable[[Any, list[str]], object] | None = None
 
     def word(self, outcome: Outcome) -> str:
         """The outcome as this flow's logs name it ("already_recorded", "parked", ...)."""
@@ -93,6 +96,7 @@ REFUND = Route(
     "qbo_refund_id",
     ("contractor_id", "refund_id", "payment_id", "invoice_id"),
     "Refund not recorded; it is tried again later",
+    show_refused_refund,  # failed on its payment's entry, the field named
 )
 PAYOUT = Route(
     PayoutPaid,
@@ -103,6 +107,7 @@ PAYOUT = Route(
     "qbo_deposit_id",
     ("contractor_id", "payout_id"),
     "Payout not deposited; it is tried again later",
+    show_refused_payout,  # listed as failed, its reason naming the field
 )
 LOG_KEYS = sorted({key for route in (PAYMENT, REFUND, PAYOUT) for key in route.log_keys})
 
@@ -134,7 +139,10 @@ def record_handler(record: SQSRecord) -> None:
         parsed = parse(event=event, model=route.model, envelope=envelopes.EventBridgeEnvelope)
     except ValidationError as invalid:
         # Retrying cannot fix a malformed event (a payout whose items do not add up).
-        _refused(record, route, validation_problems(invalid))
+        problems = validation_problems(invalid)
+        _refused(record, route, problems)
+        if route.refused is not None:
+            route.refused(event, problems)
         return
     logger.append_keys(**{key: getattr(parsed, key) for key in route.log_keys})
     try:

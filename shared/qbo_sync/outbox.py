@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync import notifications
 from qbo_sync.connection.changes import Expiring, NeedsReauthorization, connection_changes
+from qbo_sync.core.clock import seconds_since
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
 from qbo_sync.ledger.changes import (
@@ -82,6 +83,23 @@ def events_of(table: Table, old: dict[str, Any], new: dict[str, Any]) -> list[Ev
             return [_connection_event(change) for change in connection_changes(old, new)]
         case _:
             assert_never(table)
+
+
+def seconds_from_sent_to_exported(
+    table: Table, old: dict[str, Any], new: dict[str, Any]
+) -> float | None:
+    """For the dashboard (SecondsFromSentToExported): when an export record first becomes
+    exported, how long after the contractor sent the invoice (its `exports_sk` starts with
+    sent_at, ledger/records.py). None for every other change."""
+    exported = ExportStatus.EXPORTED
+    if table != Table.MAPPINGS or new.get("export_status") != exported:
+        return None
+    if old.get("export_status") == exported or "#" not in str(new.get("exports_sk", "")):
+        return None
+    try:
+        return max(0.0, seconds_since(str(new["exports_sk"]).split("#", 1)[0]))
+    except ValueError:
+        return None
 
 
 def event_id(record_id: str, index: int) -> str:

@@ -25,12 +25,18 @@ MAY_IMPORT = {
     "payments": {"core", "qbo", "connection", "ledger", "events", "once"},
     # The settings page's read side, and its HTTP routes (the errors both answer with).
     "views": {"core", "connection", "ledger", "payouts", "api"},
-    "api": {"core", "connection", "views", "workflows"},
+    "api": {"core", "connection", "views", "workflows", "support_view"},
     "accounts": {"core", "qbo", "connection"},
     "payouts": {"core", "qbo", "connection", "events"},
     # The outbox reads what changed from the packages that own the items, and emits.
     "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
     "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once"},
+    # Issue 25: the support view reads connections, exports and payouts; its routes use it and
+    # the export list; refused events are shown through the items' owners; a migration may
+    # resume what waited on the shape it fixes (workflows/, where domains meet).
+    "support_view": {"core", "ledger", "payouts", "views", "api"},
+    "refused": {"core", "connection", "ledger", "payouts"},
+    "migrations": {"core", "connection", "ledger", "workflows"},
 }
 LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:", "refund:")
 
@@ -119,7 +125,8 @@ def test_events_are_emitted_by_the_outbox_only() -> None:
 def test_each_package_says_what_it_owns(package: str) -> None:
     if package == "__pycache__":
         return
-    if package == "api":  # its one-line docstring is shared verbatim with another branch
+    if package == "api":  # its one line is agreed with the settings-page split; modules say more
+        assert ast.get_docstring(ast.parse((LAYER / package / "__init__.py").read_text()))
         return
     docstring = ast.get_docstring(ast.parse((LAYER / package / "__init__.py").read_text()))
     assert docstring and len(docstring.split()) >= 20, f"{package}/__init__.py"

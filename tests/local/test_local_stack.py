@@ -27,6 +27,7 @@ def test_every_table_in_the_template_exists_with_its_keys_and_ttl(stack: LocalSt
         "OAuthStatesTable",
         "MappingsTable",
         "IdempotencyTable",
+        "OperationsTable",
     }
     for logical_id in tables:
         name = stack.resources[logical_id]
@@ -107,6 +108,7 @@ def test_every_function_environment_names_resources_that_exist(stack: LocalStack
         "PaymentCompletedFunction",
         "ConnectionKeeperFunction",
         "OutboxFunction",
+        "MigrateFunction",
     }
     for function in stack.functions.values():
         assert function.environment == env
@@ -116,6 +118,7 @@ def test_every_function_environment_names_resources_that_exist(stack: LocalStack
         "OAUTH_STATES_TABLE",
         "MAPPINGS_TABLE",
         "IDEMPOTENCY_TABLE",
+        "OPERATIONS_TABLE",
     ):
         assert dynamodb.describe_table(TableName=env[variable])["Table"]["TableStatus"] == "ACTIVE"
     assert boto3.client("kms").describe_key(KeyId=env["TOKEN_KEY_ID"])["KeyMetadata"]["Enabled"]
@@ -161,6 +164,8 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "POST /quickbooks/payouts/{payout_id}/retry": "PlatformJwt",
         "GET /quickbooks/launch": None,
         "GET /quickbooks/disconnected": None,
+        "GET /quickbooks/support/contractors": "PlatformJwt",
+        "GET /quickbooks/support/contractors/{contractor_id}/exports": "PlatformJwt",
     }
     keeper = stack.functions["ConnectionKeeperFunction"]
     [schedule] = keeper.schedule_sources

@@ -30,6 +30,13 @@ class NotAuthenticated(ApiError):
     message = "Sign in to the platform again to manage QuickBooks."
 
 
+class Forbidden(ApiError):
+    """The token is not a support staff member's (no SupportClaim, docs/interface.md §18)."""
+
+    status, code = 403, "forbidden"
+    message = "This view is for the platform's support staff only."
+
+
 class ExportNotFound(ApiError):
     """No export record for that invoice (in the connected company, or skipped)."""
 

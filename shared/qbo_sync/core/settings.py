@@ -39,6 +39,7 @@ _REQUIRED = (
     "invoice_sent_queue_url",
     "invoice_sent_dead_letter_queue_url",
     "payment_events_queue_url",
+    "operations_table",
 )
 
 
@@ -73,6 +74,10 @@ class Settings:
     # The queues' RedrivePolicy maxReceiveCount (template.yaml passes the same parameter to
     # both): on that delivery a temporary failure shows as failed, not as retrying for ever.
     invoice_sent_max_receive_count: int
+    # Metered-read counters and the migrations' record (template.yaml's OperationsTable).
+    operations_table: str = ""
+    # The JWT claim that opens the support view (template.yaml's SupportClaim).
+    support_claim: str = "qbo_support"
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> Settings:
@@ -100,6 +105,8 @@ class Settings:
             payment_event_detail_type=env.get("PAYMENT_EVENT_DETAIL_TYPE") or "Payment Completed",
             refund_event_detail_type=env.get("REFUND_EVENT_DETAIL_TYPE") or "Payment Refunded",
             invoice_sent_max_receive_count=_count(env, "INVOICE_SENT_MAX_RECEIVE_COUNT"),
+            operations_table=env.get("OPERATIONS_TABLE", ""),
+            support_claim=env.get("SUPPORT_CLAIM") or "qbo_support",
         )
         settings.check()
         return settings
@@ -136,11 +143,19 @@ def get_settings() -> Settings:
 
 
 def configured(handler: Handler) -> Handler:
-    """Checks the settings before the handler runs (once: they are cached for the container)."""
+    """Checks the settings before the handler runs (once: they are cached for the container),
+    and after it flushes the metered reads it counted (core/metering.py)."""
 
     @functools.wraps(handler)
     def checked(*args: Any, **kwargs: Any) -> Any:
         get_settings()
-        return handler(*args, **kwargs)
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            # The invocation's metered QuickBooks reads, stored and published once (not per
+            # request); imported here so that settings stay free of the layer's other modules.
+            from qbo_sync.core import metering
+
+            metering.flush()
 
     return checked  # type: ignore[return-value]

@@ -175,6 +175,24 @@ class RefundLedger:
         )
         return response
 
+    def refuse(self, invoice_id: str, refund_id: str, entry: dict[str, Any]) -> bool:
+        """A refund refused at the edge, shown failed on its payment's ledger item
+        (refused.py). Only beside a ledger item that exists, and never over a refund
+        recorded or being recorded; False when not written."""
+        dynamodb = aws.dynamodb()
+        try:
+            self._update(
+                invoice_id,
+                refund_id,
+                "SET #r = :entry, updated_at = :at",
+                condition="attribute_exists(pk) AND (attribute_not_exists(#r) OR #r.#st = :failed)",
+                values={":entry": entry, ":failed": FAILED},
+                names={"#st": "status"},
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
 
 def refund_ledger(contractor_id: str, realm_id: str) -> RefundLedger:
     return RefundLedger(get_settings().mappings_table, contractor_id, realm_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from qbo_sync.core import aws
-from qbo_sync.core.dynamo import from_item, query_items
+from qbo_sync.core.dynamo import from_item, query_count, query_items
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import PayoutStatus
 
@@ -35,6 +35,10 @@ class PayoutListing:
         request = self._query(PayoutStatus.WAITING)
         request["ProjectionExpression"] = "payout_id, sk"
         return [str(item["payout_id"]) for item in query_items(request)]  # type: ignore[arg-type]
+
+    def count(self, status: PayoutStatus) -> int:
+        """How many of the contractor's payouts are in `status`: one Query COUNT."""
+        return query_count(self._query(status))  # type: ignore[arg-type]
 
     def key_attributes(self, status: PayoutStatus | None) -> tuple[str, str, str]:
         _, partition, value = self._index(status)

@@ -2,6 +2,10 @@
 
 Every POST carries a `requestid`, so QBO answers a repeated request with its first response. That
 is what makes retrying a create safe, here (urllib3's Retry) and across Lambda invocations.
+
+Every request goes through `_send`, the one place that counts Intuit's metered reads (each 2xx
+answer to a GET, query, batch or CDC call) and, through `_Retry`, each 429 Intuit answers; the
+counts are stored and published once per invocation (core/metering.py), never per request.
 """
 
 from __future__ import annotations
@@ -14,13 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import takewhile
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 import requests
 from aws_lambda_powertools import Logger
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+if TYPE_CHECKING:
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
+
+from qbo_sync.core import metering
 from qbo_sync.qbo.faults import NotAuthorized, QboError, QboUnavailable, exception_for
 
 logger = Logger(child=True)
@@ -39,6 +49,20 @@ class _Retry(Retry):
     def get_retry_after(self, response: Any) -> float | None:
         seconds = super().get_retry_after(response)
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER_SECONDS)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        # Called once per retried failure, with Intuit's response when there was one.
+        if response is not None and response.status == 429:
+            metering.count_throttled()
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def get_backoff_time(self) -> float:
         # urllib3 retries the first failure at once, without jitter: every Lambda that met the
@@ -154,6 +178,8 @@ class QboClient:
             if isinstance(fault, NotAuthorized) and self.not_authorized is not None:
                 self.not_authorized(fault)
             raise fault
+        if metering.is_metered(method, path):
+            metering.count_read(self.realm_id)
         return dict(response.json())
 
     def _attempt(

@@ -7,6 +7,7 @@ from typing import Any
 
 from qbo_sync.connection import services
 from qbo_sync.core.clock import iso_at
+from qbo_sync.core.metering import reads_this_month
 from qbo_sync.core.statuses import ConnectionStatus, ExportStatus
 from qbo_sync.views.exports import export_listing
 
@@ -24,6 +25,7 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
             "last_export_at": None,
             "refresh_expires_at": None,
             "failed_exports": failed,
+            "metered_reads_this_month": None,
         }
     expires = connection.refresh_expires_at
     return {
@@ -34,6 +36,7 @@ def connection_view(contractor_id: str) -> dict[str, Any]:
         "last_export_at": connection.last_export_at,
         "refresh_expires_at": iso_at(expires) if expires else None,
         "failed_exports": failed,
+        "metered_reads_this_month": reads_this_month(connection.realm_id),  # §18
     }
 
 

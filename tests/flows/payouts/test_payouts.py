@@ -102,7 +102,9 @@ def test_payout_whose_items_do_not_add_up_is_refused_naming_the_field_and_not_re
     [refused] = logs.records("Payout event refused")
     assert any(problem.startswith("items:") for problem in refused["problems"])
     assert "add up" in " ".join(refused["problems"])
-    assert payouts_list(env, contractor)["items"] == []
+    # Still visible: the money reached the bank (issue 25; tests/test_refused_visible.py).
+    [listed] = payouts_list(env, contractor)["items"]
+    assert (listed["status"], listed["reason"]["field"]) == ("failed", "items")
 
 
 def test_payout_waits_for_a_bank_account_and_deposits_once_the_contractor_chooses_one(

@@ -1,0 +1,1 @@
+"""Operators' commands against a deployed stack's queues and tables (docs/operations.md)."""
