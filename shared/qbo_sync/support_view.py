@@ -50,9 +50,6 @@ class SupportFilter(StrEnum):
 class InvalidSupportRequest(InvalidRequest):
     """A parameter is wrong: a 400 with this code and message."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code)
-
 
 def list_contractors(status: str | None, limit: str | None, cursor: str | None) -> dict[str, Any]:
     wanted = _filter(status)

@@ -31,6 +31,7 @@ contractor.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -205,6 +206,30 @@ def index_keys(
     if number:
         keys["exports_number_pk"] = f"{scope}#{number}"
     return keys
+
+
+def stale_index_keys(values: dict[str, Any]) -> dict[str, str]:
+    """For a record stored before the list was scoped to the connected company (its keys were
+    the bare contractor id), the index keys it has today; empty when they are already so.
+    `values`: the item, deserialised (migrations/m0001 rewrites what this answers)."""
+    status = values.get("export_status")
+    if not status or "exports_pk" not in values:
+        return {}
+    client_id = values.get("client_id")
+    if not client_id and values.get("export_body"):
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            client_id = json.loads(str(values["export_body"]))["client"]["id"]
+    realm_id = values.get("export_realm_id")
+    wanted = index_keys(
+        str(values["pk"]),
+        str(realm_id) if realm_id and not str(values["sk"]).startswith(SKIPPED_PREFIX) else None,
+        str(status),
+        str(client_id) if client_id else None,
+        str(values.get("invoice_number") or "") or None,
+    )
+    if client_id:
+        wanted["client_id"] = str(client_id)
+    return {name: value for name, value in wanted.items() if values.get(name) != value}
 
 
 def history_full(old: dict[str, Any]) -> bool:

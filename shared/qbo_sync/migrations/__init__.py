@@ -37,7 +37,8 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
-        "recorded-payment and refund index items for payments recorded before the index",
+        "recorded-payment and refund index items for payments recorded before the index, and "
+        "the export list's scoped index keys for records stored before them",
         m0001_recorded_payment_index.run_page,
     ),
 )

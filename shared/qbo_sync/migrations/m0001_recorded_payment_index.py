@@ -1,5 +1,6 @@
 """Migration 1: the recorded-payment index (ledger/payment_index.py) for payments and refunds
-recorded before that index existed.
+recorded before that index existed, and the export list's index keys (ledger/records.py's
+`stale_index_keys`) for records stored before the list was scoped to the connected company.
 
 A payout names payments by id and deposits only those the index knows; a payment recorded by
 the release before it has its entry on its invoice's ledger item but no index item, so a payout
@@ -19,12 +20,13 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync.connection import services
 from qbo_sync.core import aws
-from qbo_sync.core.dynamo import from_item
+from qbo_sync.core.dynamo import Update, from_item, key
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, RefundStatus
 from qbo_sync.ledger.entries import entries_of
-from qbo_sync.ledger.keys import LEDGER_MARK
+from qbo_sync.ledger.keys import LEDGER_MARK, SKIPPED_PREFIX
 from qbo_sync.ledger.payment_index import payment_index, refund_index
+from qbo_sync.ledger.records import stale_index_keys
 from qbo_sync.ledger.refunds import refunds_of
 
 logger = Logger(child=True)
@@ -36,8 +38,11 @@ def run_page(start: dict[str, Any] | None) -> tuple[dict[str, Any] | None, int]:
     request: dict[str, Any] = {
         "TableName": get_settings().mappings_table,
         "Limit": PAGE_SIZE,
-        "FilterExpression": "contains(sk, :ledger)",
-        "ExpressionAttributeValues": {":ledger": {"S": LEDGER_MARK}},
+        "FilterExpression": "contains(sk, :ledger) OR begins_with(sk, :skipped)",
+        "ExpressionAttributeValues": {
+            ":ledger": {"S": LEDGER_MARK},
+            ":skipped": {"S": SKIPPED_PREFIX},
+        },
     }
     if start:
         request["ExclusiveStartKey"] = start
@@ -46,6 +51,9 @@ def run_page(start: dict[str, Any] | None) -> tuple[dict[str, Any] | None, int]:
     waiting: dict[str, set[str]] = defaultdict(set)  # contractor id -> payouts to send again
     for raw in response.get("Items", []):
         values = from_item(raw)
+        _reindex(values)
+        if str(values["sk"]).startswith(SKIPPED_PREFIX):
+            continue
         contractor_id = str(values["pk"])
         realm_id, _, invoice_id = str(values["sk"]).partition(LEDGER_MARK)
         payments = payment_index(contractor_id, realm_id)
@@ -66,6 +74,19 @@ def run_page(start: dict[str, Any] | None) -> tuple[dict[str, Any] | None, int]:
         _resume(contractor_id, payout_ids)
     last = response.get("LastEvaluatedKey")
     return (dict(last) if last else None), written
+
+
+def _reindex(values: dict[str, Any]) -> None:
+    """The record's index keys as the list reads them now (the same values twice: idempotent)."""
+    stale = stale_index_keys(values)
+    if not stale:
+        return
+    update = Update()
+    for name, value in stale.items():
+        update.set(name, value)
+    aws.dynamodb().update_item(
+        **update.request(get_settings().mappings_table, key(values["pk"], values["sk"]))
+    )
 
 
 def _resume(contractor_id: str, payout_ids: set[str]) -> None:
