@@ -168,16 +168,22 @@ def _addresses(company: Company, fields: Json, customer: Json) -> Json:
     }
 
 
-def _currency_fields(company: Company, currency: Json, rate: Decimal, total: Decimal) -> Json:
-    """CurrencyRef always; with multicurrency on, the rate and the home currency's total."""
+def _currency_fields(
+    company: Company, currency: Json, rate: Decimal, total: Decimal, *, home_total: bool = True
+) -> Json:
+    """CurrencyRef always; with multicurrency on, the rate and (an invoice's, not a payment's:
+    Intuit's Payment schema has no HomeTotalAmt) the home currency's total."""
     if not company.settings.multicurrency:
         return {"CurrencyRef": currency}
+    if not home_total:
+        return {"CurrencyRef": currency, "ExchangeRate": rate}
     home = (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
     return {"CurrencyRef": currency, "ExchangeRate": rate, "HomeTotalAmt": home}
 
 
 def build_invoice(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
+    currencies.named(company, fields, existing)
     currency, exchange_rate = currencies.of_transaction(company, fields, customer["value"])
     lines, subtotal = sales_lines(company, fields.get("Line"), discounts=True)
     discount = sum(
@@ -268,6 +274,7 @@ def _payment_line(company: Company, line: Any, customer_id: str) -> tuple[Json, 
 
 def build_payment(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
+    currencies.named(company, fields, existing)
     total = required_money(fields.get("TotalAmt"), "TotalAmt")
     if total < 0:
         raise faults.business("Payment amount can not be negative", "TotalAmt")
@@ -314,7 +321,10 @@ def build_payment(company: Company, fields: Json, existing: Json | None, now: fl
         "UnappliedAmt": total - applied,
         "ProcessPayment": False,
         **_currency_fields(
-            company, *currencies.of_transaction(company, fields, customer["value"]), total
+            company,
+            *currencies.of_transaction(company, fields, customer["value"]),
+            total,
+            home_total=False,
         ),
     }
 

@@ -34,6 +34,7 @@ from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
 from qbo_sync.events import PaymentCompleted
+from qbo_sync.company.setup import currency_ref
 from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
 from qbo_sync.ledger.payment_index import payment_index
 from qbo_sync.once import (
@@ -265,6 +266,9 @@ class PaymentWrite:
             self.recorder.deposit_account_id,
             applied=applied,
         )
+        currency = currency_ref(self.recorder.connection, self.recorder.qbo, self.payment.currency)
+        if currency:
+            fields["CurrencyRef"] = currency
         return self.recorder.qbo.create("Payment", fields, requestid)
 
     # -- the outcome ------------------------------------------------------------------------------

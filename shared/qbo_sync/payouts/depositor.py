@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.company.setup import currency_ref
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.events import PayoutPaid
@@ -37,5 +38,11 @@ class Depositor:
                 return row
         return None
 
-    def create(self, fields: dict[str, Any], requestid: str) -> dict[str, Any]:
+    def create(
+        self, fields: dict[str, Any], requestid: str, currency: str | None = None
+    ) -> dict[str, Any]:
+        """`currency`: the payout's, named on the Deposit in a multicurrency company."""
+        ref = currency_ref(self.connection, self.qbo, currency) if currency else None
+        if ref:
+            fields = {**fields, "CurrencyRef": ref}
         return self.qbo.create("Deposit", fields, requestid)

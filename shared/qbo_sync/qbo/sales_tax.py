@@ -227,8 +227,9 @@ def apply(
         out["TxnTaxDetail"] = detail
         if setup.tax_model == TaxModel.AUTOMATED and ship_to:
             out["ShipAddr"] = ship_to
-    if tax_plan.currency:
-        out["CurrencyRef"] = {"value": tax_plan.currency}
+    if tax_plan.currency or setup.multicurrency:
+        # A multicurrency company needs every transaction's currency, the home one included.
+        out["CurrencyRef"] = {"value": tax_plan.currency or invoice.currency}
     return out
 
 

@@ -240,7 +240,7 @@ class PayoutWrite:
         return self.depositor.find(self.payout)
 
     def create(self, plan: _Plan, requestid: str) -> dict[str, Any]:
-        return self.depositor.create(plan.fields, requestid)
+        return self.depositor.create(plan.fields, requestid, self.payout.currency)
 
     # -- the outcome ----------------------------------------------------------------------------
 
