@@ -364,9 +364,19 @@ def settle(company: Company, now: float) -> None:
         owed[invoice["CustomerRef"]["value"]] += invoice["Balance"]
     for payment in company.rows("Payment"):
         owed[payment["CustomerRef"]["value"]] -= payment["UnappliedAmt"]
+    # A sub-customer's balance rolls up into its parent's BalanceWithJobs (and on up).
+    with_jobs = dict(owed)
+    parents = {
+        c["Id"]: c["ParentRef"]["value"] for c in company.rows("Customer") if c.get("ParentRef")
+    }
+    for customer_id, amount in owed.items():
+        parent = parents.get(customer_id)
+        while parent is not None:
+            with_jobs[parent] = with_jobs.get(parent, Decimal("0.00")) + amount
+            parent = parents.get(parent)
     for customer in company.rows("Customer"):
         customer["Balance"] = owed[customer["Id"]]
-        customer["BalanceWithJobs"] = owed[customer["Id"]]
+        customer["BalanceWithJobs"] = with_jobs.get(customer["Id"], Decimal("0.00"))
 
 
 def unlink_invoice(company: Company, invoice_id: str, now: float) -> None:

@@ -68,11 +68,16 @@ def setup_store(connection: Connection) -> SetupStore:
     return SetupStore(get_settings().mappings_table, connection.contractor_id, connection.realm_id)
 
 
-def currency_ref(connection: Connection, qbo: QboClient, currency: str) -> dict[str, str] | None:
+def currency_ref(
+    connection: Connection, qbo: QboClient, currency: str, known: str | None = None
+) -> dict[str, str] | None:
     """The CurrencyRef of a transaction in `currency` (a Payment, RefundReceipt, Deposit): in a
     multicurrency company every transaction names its currency, the home one included (Intuit:
-    it "must be defined if multicurrency is enabled"); elsewhere none. One DynamoDB read; QBO
-    is asked only when the kept setup is missing."""
+    it "must be defined if multicurrency is enabled"); elsewhere none. `known`: the invoice's
+    own CurrencyRef as its ledger kept it ("" for none), which settles it with no request;
+    otherwise one DynamoDB read, and QBO is asked only when the kept setup is missing."""
+    if known is not None:
+        return {"value": known} if known else None
     store = setup_store(connection)
     setup = store.get() or _fresh(qbo, store)
     return {"value": currency.upper()} if setup.multicurrency else None

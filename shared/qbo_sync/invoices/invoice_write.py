@@ -103,6 +103,7 @@ class InvoiceWrite:
                 record.qbo_customer_id,
                 total,
                 len(item.get("parked", ())),
+                str((plan.fields.get("CurrencyRef") or {}).get("value", "")),
             )
             try:
                 self.exporter.mappings.record_export(record, plan.learnt, with_items=[done])

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.company.setup import currency_ref
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
@@ -34,7 +35,6 @@ from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
 from qbo_sync.events import PaymentCompleted
-from qbo_sync.company.setup import currency_ref
 from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
 from qbo_sync.ledger.payment_index import payment_index
 from qbo_sync.once import (
@@ -266,7 +266,9 @@ class PaymentWrite:
             self.recorder.deposit_account_id,
             applied=applied,
         )
-        currency = currency_ref(self.recorder.connection, self.recorder.qbo, self.payment.currency)
+        currency = currency_ref(
+            self.recorder.connection, self.recorder.qbo, self.payment.currency, ledger.currency_ref
+        )
         if currency:
             fields["CurrencyRef"] = currency
         return self.recorder.qbo.create("Payment", fields, requestid)

@@ -238,7 +238,8 @@ class RefundWrite:
         item_id = recorder.item_lookup(refund.invoice_id) or self._item_of(self.claimed.item)
         account_id = account_for(recorder.connection, AccountRole.REFUNDS_CLEARING)
         fields = refund_fields(refund, customer_id, item_id, account_id)
-        currency = currency_ref(recorder.connection, recorder.qbo, refund.currency)
+        known = self.claimed.item.get("currency_ref")
+        currency = currency_ref(recorder.connection, recorder.qbo, refund.currency, known)
         if currency:
             fields["CurrencyRef"] = currency
         return recorder.qbo.create("RefundReceipt", fields, requestid)
