@@ -106,7 +106,9 @@ class InvoiceWrite:
                 str((plan.fields.get("CurrencyRef") or {}).get("value", "")),
             )
             try:
-                self.exporter.mappings.record_export(record, plan.learnt, with_items=[done])
+                self.exporter.mappings.record_export(
+                    record, plan.learnt, with_items=[done, *plan.with_items]
+                )
             except NewerRevisionRecorded:
                 logger.warning("A newer revision was exported meanwhile")
                 return False
