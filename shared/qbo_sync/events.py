@@ -149,7 +149,7 @@ class Invoice(_Event):
         lines = info.data.get("lines")
         # A discount applies to the work (docs/interface.md §17), never to fees or releases.
         if lines and discount.amount > sum(line.amount for line in lines if line.is_work):
-            raise ValueError("discount is larger than the work lines")
+            raise ValueError("discount is larger than the lines")
         return discount
 
     @field_validator("tax")

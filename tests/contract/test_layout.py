@@ -21,15 +21,17 @@ MAY_IMPORT = {
     "ledger": {"core", "events"},
     "company": {"core", "qbo", "connection", "events"},
     "once": {"core", "qbo", "connection"},
-    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once"},
-    "payments": {"core", "qbo", "connection", "ledger", "events", "once"},
+    # accounts: a construction invoice's fee and retainage accounts (docs/interface.md §17).
+    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once", "accounts"},
+    # company: the kept setup says whether a transaction names its CurrencyRef.
+    "payments": {"core", "qbo", "connection", "ledger", "events", "once", "company"},
     "status": {"core", "connection", "ledger"},
     "accounts": {"core", "qbo", "connection"},
-    "payouts": {"core", "qbo", "connection", "events"},
+    "payouts": {"core", "qbo", "connection", "events", "company"},
     "payout_status": {"core", "payouts", "status"},
     # The outbox reads what changed from the packages that own the items, and emits.
     "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
-    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once"},
+    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once", "company"},
 }
 LEDGER_KEY_MARKERS = ("#payments#", "skipped#", "payment:", "refund:")
 

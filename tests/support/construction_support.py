@@ -34,7 +34,7 @@ def construction(
     revision: int = 1,
 ) -> dict[str, Any]:
     """An invoice-sent body with §17's fields; the total is computed as the contract says:
-    Σ lines − discount + tax − retainage."""
+    Σ lines - discount + tax - retainage."""
     message = samples.invoice_sent(contractor, number, client, revision=revision)
     lines: list[dict[str, Any]] = [
         {"description": d, "amount": a, "taxable": t} for d, a, t in work
