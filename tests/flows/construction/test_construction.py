@@ -28,6 +28,7 @@ from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
 from tests.conftest import LogCapture
 from tests.flows.exports.test_invoice_sent_fuzz import REFUSED, _record
+from tests.flows.refunds.test_refunds import refund
 
 WORK = [("Phase 2 of 3", "3000.00", False)]
 JOB = ("job_12", "Kitchen remodel")
@@ -157,6 +158,13 @@ def test_a_job_goes_to_its_sub_customer_and_its_payment_follows(
     people = customers(qbo, realm)
     assert D(str(people["Kitchen remodel"]["Balance"])) == D("2500.00")
     assert D(str(people["Jane O'Neil"]["BalanceWithJobs"])) == D("2500.00")
+
+    refund(env, samples.payment_refunded("ctr_job", "inv_10", "10", "p_10", "100.00"))
+    [receipt] = qbo.entities(realm, "RefundReceipt")
+    assert receipt["CustomerRef"]["value"] == job["Id"]
+    env.platform.send_invoice(samples.invoice_voided("ctr_job", "inv_11", "11"))
+    env.runtime.poll_sqs(CONSUMER)
+    assert D(str(customers(qbo, realm)["Kitchen remodel"]["Balance"])) == D("2000.00")
 
 
 def test_with_job_tracking_off_the_job_is_named_in_the_memo(
