@@ -65,3 +65,34 @@ def test_the_emulator_refuses_an_invoice_without_currency_in_a_multicurrency_com
                 ],
             },
         )
+
+
+def test_a_euro_construction_invoice_goes_to_a_euro_sub_customer_and_is_paid_in_euros(
+    env: LocalEnvironment, qbo: QboEmulator
+) -> None:
+    from construction_support import construction, customers, put_settings
+
+    realm = company(env, "ctr_eur_job", "us_ast", multicurrency=True)
+    put_settings(env, "ctr_eur_job", {"job_tracking": "sub_customers"})
+    message = construction(
+        "ctr_eur_job",
+        "41",
+        [("Phase 1", "1000.00", False)],
+        fees=["10.00"],
+        retainage="100.00",
+        job=("job_e", "Lisbon loft"),
+        currency="EUR",
+    )
+    send(env, message)
+
+    people = customers(qbo, realm)
+    job = people["Lisbon loft (EUR)"]
+    assert job["CurrencyRef"]["value"] == "EUR"
+    assert job["ParentRef"]["value"] == people["Jane O'Neil (EUR)"]["Id"]
+    invoice = qbo_invoice(qbo, realm, "41")
+    assert invoice["CurrencyRef"]["value"] == "EUR" and money(invoice["TotalAmt"]) == money("910")
+    detail = samples.payment_completed("ctr_eur_job", "inv_41", "41", "910.00", payment_id="pe")
+    detail["currency"] = "EUR"
+    assert pay(env, detail).failed == 0
+    [paid] = qbo.entities(realm, "Payment")
+    assert paid["CustomerRef"]["value"] == job["Id"] and paid["CurrencyRef"]["value"] == "EUR"
