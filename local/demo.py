@@ -3,8 +3,9 @@
 A contractor connects QuickBooks through the real redirect flow, sends invoices, their clients pay,
 and the QuickBooks company's invoice list is read back through the Accounting API. Then an invoice
 dated in a period the bookkeeper closed fails, the settings page shows why, the period is
-reopened and the contractor clicks Retry; then the export status list, and the contractor's
-payout deposited in QuickBooks (local/demo_payouts.py).
+reopened and the contractor clicks Retry; then a construction job on its sub-customer with a
+fee passed on and retainage held then released (local/demo_construction.py), the export status
+list, and the contractor's payout deposited in QuickBooks (local/demo_payouts.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from local import demo_sales_tax, demo_voids_refunds, samples
+from local import demo_construction, demo_sales_tax, demo_voids_refunds, samples
 from local.demo_payouts import run_payout
 from local.environment import LocalEnvironment, local_environment
 
@@ -101,6 +102,7 @@ def run(env: LocalEnvironment) -> int:
     step("QuickBooks refund receipts")
     status = demo_voids_refunds.print_refunds(env, CONTRACTOR) or status
     status = demo_sales_tax.run(env) or status
+    status = demo_construction.run(env) or status
     step("Settings page: GET /quickbooks/exports")
     status = print_export_status(env) or status
     return run_payout(env, CONTRACTOR, step) or status

@@ -37,6 +37,15 @@ def of_customer(company: Company, fields: Json, existing: Json | None) -> Json:
     return currency_ref(code)
 
 
+def named(company: Company, fields: Json, existing: Json | None) -> None:
+    """A transaction created in a multicurrency company names its currency, the home one
+    included (Intuit's Invoice, Payment, RefundReceipt and Deposit references: CurrencyRef
+    "must be defined if multicurrency is enabled for the company"). QBO is not bound to fill
+    it in from the customer, so the emulator refuses the create instead (docs in FACTS.md)."""
+    if existing is None and company.settings.multicurrency and fields.get("CurrencyRef") is None:
+        raise faults.required("CurrencyRef")
+
+
 def of_transaction(company: Company, fields: Json, customer_id: str) -> tuple[Json, Decimal]:
     customer = company.get("Customer", customer_id) or {}
     own = (customer.get("CurrencyRef") or company.home_currency())["value"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from . import currency as currencies
 from . import faults
 from .clock import local_date
 from .company import USD, Company
@@ -122,6 +123,7 @@ def _lines(company: Company, raw: Any, deposit_id: str | None) -> list[Json]:
 
 
 def build_deposit(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
+    currencies.named(company, fields, existing)
     account = _bank(company, fields.get("DepositToAccountRef"))
     lines = _lines(company, fields.get("Line"), existing["Id"] if existing else None)
     total = sum((line["Amount"] for line in lines), Decimal("0.00"))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from . import faults, sales_tax
+from . import books, faults, sales_tax
 from .accounting import entity_name, write
 from .accounts import build_account
 from .clock import Clock
@@ -226,6 +226,11 @@ class QboEmulator:
             raise KeyError(f"unknown entity {entity!r}")
         with self._state.lock:
             return self._state.company(realm_id).snapshot(name)
+
+    def account_balances(self, realm_id: str) -> dict[str, Decimal]:
+        """Each account's balance by name, as QBO posts the company's transactions (books.py)."""
+        with self._state.lock:
+            return books.balances(self._state.company(realm_id))
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -188,10 +188,13 @@ def build_customer(company: Company, fields: Json, existing: Json | None, now: f
     active = fields.get("Active", True)
     if not isinstance(active, bool):
         raise faults.bad_value("Active", active)
+    parent = _parent(company, fields)
     customer: Json = {
         **fields,
         "DisplayName": name,
-        "FullyQualifiedName": name,
+        # A sub-customer's full name is its parent's and its own, joined by a colon (Intuit's
+        # Customer reference: FullyQualifiedName "Parent:Child"; Level 1 under a top customer).
+        "FullyQualifiedName": f"{parent['FullyQualifiedName']}:{name}" if parent else name,
         "PrintOnCheckName": fields.get("PrintOnCheckName") or fields.get("CompanyName") or name,
         "Active": active,
         "Job": fields.get("Job", False),
@@ -202,6 +205,15 @@ def build_customer(company: Company, fields: Json, existing: Json | None, now: f
         "Balance": existing.get("Balance", Decimal("0")) if existing else Decimal("0"),
         "BalanceWithJobs": existing.get("Balance", Decimal("0")) if existing else Decimal("0"),
     }
+    if parent is not None:
+        customer["ParentRef"] = {"value": parent["Id"]}
+        customer["Level"] = int(parent.get("Level", 0)) + 1
+        if customer["CurrencyRef"]["value"] != parent["CurrencyRef"]["value"]:
+            raise faults.business(
+                "A sub-customer's currency must be its parent's currency", "CurrencyRef"
+            )
+    elif customer["Job"] is True:
+        raise faults.business("A sub-customer (Job) needs a ParentRef", "ParentRef")
     if customer["Taxable"] is True and "DefaultTaxCodeRef" not in fields:
         customer.update(_default_tax_code(company))
     for key in ("PrimaryEmailAddr",):
@@ -214,6 +226,13 @@ def build_customer(company: Company, fields: Json, existing: Json | None, now: f
         if fields.get(key) is not None:
             customer[key] = _address(fields[key], key)
     return customer
+
+
+def _parent(company: Company, fields: Json) -> Json | None:
+    if fields.get("ParentRef") is None:
+        return None
+    ref = reference(company, "Customer", fields["ParentRef"], "ParentRef")
+    return company.get("Customer", ref["value"])
 
 
 def build_item(company: Company, fields: Json, existing: Json | None, now: float) -> Json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from . import currency as currencies
 from . import faults
 from .clock import local_date
 from .company import USD, Company
@@ -75,6 +76,7 @@ def _paid_from(company: Company, value: object) -> Json:
 
 
 def build_refund(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
+    currencies.named(company, fields, existing)
     lines, total = sales_lines(company, fields.get("Line"))
     account = _paid_from(company, fields.get("DepositToAccountRef"))
     text(fields.get("DocNumber"), "DocNumber", 21)

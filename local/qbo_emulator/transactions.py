@@ -168,16 +168,22 @@ def _addresses(company: Company, fields: Json, customer: Json) -> Json:
     }
 
 
-def _currency_fields(company: Company, currency: Json, rate: Decimal, total: Decimal) -> Json:
-    """CurrencyRef always; with multicurrency on, the rate and the home currency's total."""
+def _currency_fields(
+    company: Company, currency: Json, rate: Decimal, total: Decimal, *, home_total: bool = True
+) -> Json:
+    """CurrencyRef always; with multicurrency on, the rate and (an invoice's, not a payment's:
+    Intuit's Payment schema has no HomeTotalAmt) the home currency's total."""
     if not company.settings.multicurrency:
         return {"CurrencyRef": currency}
+    if not home_total:
+        return {"CurrencyRef": currency, "ExchangeRate": rate}
     home = (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
     return {"CurrencyRef": currency, "ExchangeRate": rate, "HomeTotalAmt": home}
 
 
 def build_invoice(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
+    currencies.named(company, fields, existing)
     currency, exchange_rate = currencies.of_transaction(company, fields, customer["value"])
     lines, subtotal = sales_lines(company, fields.get("Line"), discounts=True)
     discount = sum(
@@ -268,6 +274,7 @@ def _payment_line(company: Company, line: Any, customer_id: str) -> tuple[Json, 
 
 def build_payment(company: Company, fields: Json, existing: Json | None, now: float) -> Json:
     customer = reference(company, "Customer", fields.get("CustomerRef"), "CustomerRef")
+    currencies.named(company, fields, existing)
     total = required_money(fields.get("TotalAmt"), "TotalAmt")
     if total < 0:
         raise faults.business("Payment amount can not be negative", "TotalAmt")
@@ -314,7 +321,10 @@ def build_payment(company: Company, fields: Json, existing: Json | None, now: fl
         "UnappliedAmt": total - applied,
         "ProcessPayment": False,
         **_currency_fields(
-            company, *currencies.of_transaction(company, fields, customer["value"]), total
+            company,
+            *currencies.of_transaction(company, fields, customer["value"]),
+            total,
+            home_total=False,
         ),
     }
 
@@ -354,9 +364,19 @@ def settle(company: Company, now: float) -> None:
         owed[invoice["CustomerRef"]["value"]] += invoice["Balance"]
     for payment in company.rows("Payment"):
         owed[payment["CustomerRef"]["value"]] -= payment["UnappliedAmt"]
+    # A sub-customer's balance rolls up into its parent's BalanceWithJobs (and on up).
+    with_jobs = dict(owed)
+    parents = {
+        c["Id"]: c["ParentRef"]["value"] for c in company.rows("Customer") if c.get("ParentRef")
+    }
+    for customer_id, amount in owed.items():
+        parent = parents.get(customer_id)
+        while parent is not None:
+            with_jobs[parent] = with_jobs.get(parent, Decimal("0.00")) + amount
+            parent = parents.get(parent)
     for customer in company.rows("Customer"):
         customer["Balance"] = owed[customer["Id"]]
-        customer["BalanceWithJobs"] = owed[customer["Id"]]
+        customer["BalanceWithJobs"] = with_jobs.get(customer["Id"], Decimal("0.00"))
 
 
 def unlink_invoice(company: Company, invoice_id: str, now: float) -> None:

@@ -57,6 +57,9 @@ def void_invoice(company: Company, invoice: Json, now: float) -> Json:
         "LinkedTxn": [],
         "PrivateNote": _note(invoice),
     }
+    if isinstance(invoice.get("TxnTaxDetail"), dict):
+        # Every amount is 0, the tax included: a voided invoice owes the tax agency nothing.
+        voided["TxnTaxDetail"] = {**invoice["TxnTaxDetail"], "TotalTax": ZERO, "TaxLine": []}
     return company.replace("Invoice", invoice, voided, now)
 
 

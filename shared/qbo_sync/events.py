@@ -49,12 +49,55 @@ class Client(_Event):
     billing_address: Address | None = None
 
 
+class LineKind(StrEnum):
+    """What an invoice line bills (docs/interface.md §17)."""
+
+    WORK = "work"
+    FEE = "fee"  # a processing fee passed on to the client
+    RETAINAGE_RELEASE = "retainage_release"  # retainage held on earlier invoices, now billed
+
+
 class InvoiceLine(_Event):
+    # `kind` first: the validators of amount and taxable read it.
+    kind: LineKind = LineKind.WORK
     description: str = ""
     quantity: Measure = Decimal("1")
     unit_price: Measure | None = None
     amount: Money
     taxable: bool = False  # docs/interface.md §7
+
+    @field_validator("amount")
+    @classmethod
+    def _release_is_positive(cls, amount: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("kind") == LineKind.RETAINAGE_RELEASE and amount <= 0:
+            raise ValueError("a retainage release must be greater than 0")
+        return amount
+
+    @field_validator("taxable")
+    @classmethod
+    def _only_work_is_taxed(cls, taxable: bool, info: ValidationInfo) -> bool:
+        kind = info.data.get("kind")
+        if taxable and kind is not None and kind != LineKind.WORK:
+            raise ValueError(f"a {kind} line is never taxable")
+        return taxable
+
+    @property
+    def is_work(self) -> bool:
+        return self.kind == LineKind.WORK
+
+
+class Job(_Event):
+    """The job (project) an invoice bills (docs/interface.md §17)."""
+
+    id: NonEmpty
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Retainage(_Event):
+    """The part of the invoice the client holds back until the job is done."""
+
+    amount: Money
+    percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=9, decimal_places=4)] | None = None
 
 
 class Discount(_Event):
@@ -81,9 +124,11 @@ class Invoice(_Event):
     due_date: date | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")] = "USD"
     memo: str | None = None
+    job: Job | None = None
     lines: list[InvoiceLine] = Field(default_factory=list)
     discount: Discount | None = None
     tax: Tax | None = None
+    retainage: Retainage | None = None
     total: Money
 
     @field_validator("currency")
@@ -102,7 +147,8 @@ class Invoice(_Event):
         if discount.amount < 0:
             raise ValueError("discount must not be negative")
         lines = info.data.get("lines")
-        if lines and discount.amount > sum(line.amount for line in lines):
+        # A discount applies to the work (docs/interface.md §17), never to fees or releases.
+        if lines and discount.amount > sum(line.amount for line in lines if line.is_work):
             raise ValueError("discount is larger than the lines")
         return discount
 
@@ -118,6 +164,25 @@ class Invoice(_Event):
             raise ValueError("tax is charged but no line is taxable")
         return tax
 
+    @field_validator("retainage")
+    @classmethod
+    def _retainage_of_work(
+        cls, retainage: Retainage | None, info: ValidationInfo
+    ) -> Retainage | None:
+        if retainage is None:
+            return None
+        if retainage.amount < 0:
+            raise ValueError("retainage must not be negative")
+        lines = info.data.get("lines")
+        if lines is None:
+            return retainage  # refused already, naming lines
+        work = [line.amount for line in lines if line.is_work]
+        if retainage.amount > 0 and not work:
+            raise ValueError("retainage is held but the invoice has no work line")
+        if retainage.amount > sum(work, Decimal(0)):
+            raise ValueError("retainage is larger than the work lines")
+        return retainage
+
     @field_validator("total")
     @classmethod
     def _total_adds_up(cls, total: Decimal, info: ValidationInfo) -> Decimal:
@@ -126,12 +191,19 @@ class Invoice(_Event):
         lines = info.data.get("lines")
         if not lines:
             return total
-        if "discount" not in info.data or "tax" not in info.data:
+        if any(part not in info.data for part in ("discount", "tax", "retainage")):
             return total  # refused already, with its own field named
         discount, tax = info.data["discount"], info.data["tax"]
-        expected = sum(line.amount for line in lines) - _amount(discount) + _amount(tax)
+        expected = (
+            sum(line.amount for line in lines)
+            - _amount(discount)
+            + _amount(tax)
+            - _amount(info.data["retainage"])
+        )
         if total != expected:
-            raise ValueError("total is not the lines minus the discount plus the tax")
+            raise ValueError(
+                "total is not the lines minus the discount plus the tax minus the retainage"
+            )
         return total
 
     @property
@@ -142,8 +214,26 @@ class Invoice(_Event):
     def discount_amount(self) -> Decimal:
         return _amount(self.discount)
 
+    @property
+    def retainage_held(self) -> Decimal:
+        return _amount(self.retainage)
 
-def _amount(part: Discount | Tax | None) -> Decimal:
+    @property
+    def retainage_released(self) -> Decimal:
+        released = [line.amount for line in self.lines if line.kind == LineKind.RETAINAGE_RELEASE]
+        return sum(released, Decimal("0.00"))
+
+    def taxable_flags(self) -> list[bool]:
+        """Whether each sales line of the QBO invoice is taxed, in order: the platform's lines
+        (only work lines may be), then the retainage held (never); an invoice without lines
+        has one line, taxed when the invoice is (docs/interface.md §7, §17)."""
+        if not self.lines:
+            return [self.tax is not None]
+        flags = [line.taxable for line in self.lines]
+        return [*flags, False] if self.retainage_held > 0 else flags
+
+
+def _amount(part: Discount | Tax | Retainage | None) -> Decimal:
     return part.amount if part is not None else Decimal("0.00")
 
 

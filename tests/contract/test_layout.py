@@ -21,16 +21,18 @@ MAY_IMPORT = {
     "ledger": {"core", "events"},
     "company": {"core", "qbo", "connection", "events"},
     "once": {"core", "qbo", "connection"},
+    # accounts: a construction invoice's fee and retainage accounts (docs/interface.md §17).
     "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once", "accounts"},
-    "payments": {"core", "qbo", "connection", "ledger", "events", "once"},
+    # company: the kept setup says whether a transaction names its CurrencyRef.
+    "payments": {"core", "qbo", "connection", "ledger", "events", "once", "company"},
     # The settings page's read side, and its HTTP routes (the errors both answer with).
     "views": {"core", "connection", "ledger", "payouts", "api"},
     "api": {"core", "connection", "views", "workflows", "support_view"},
     "accounts": {"core", "qbo", "connection"},
-    "payouts": {"core", "qbo", "connection", "events"},
+    "payouts": {"core", "qbo", "connection", "events", "company"},
     # The outbox reads what changed from the packages that own the items, and emits.
     "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
-    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once"},
+    "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once", "company"},
     # Issue 25: the support view reads connections, exports and payouts; its routes use it and
     # the export list; refused events are shown through the items' owners; a migration may
     # resume what waited on the shape it fixes (workflows/, where domains meet).

@@ -133,7 +133,10 @@ def test_with_multicurrency_a_transaction_is_in_its_customers_currency(emu: QboE
     euro = api.create("Customer", {"DisplayName": "Euro Client", "CurrencyRef": {"value": "EUR"}})
     line = [sales_line(item, "100")]
 
-    invoice = _invoice(api, {"CustomerRef": {"value": euro["Id"]}, "Line": line})
+    invoice = _invoice(
+        api, {"CustomerRef": {"value": euro["Id"]}, "Line": line, "CurrencyRef": {"value": "EUR"}}
+    )
+    unnamed = api.post("invoice", {"CustomerRef": {"value": euro["Id"]}, "Line": line})
     in_dollars = api.post(
         "invoice",
         {"CustomerRef": {"value": euro["Id"]}, "Line": line, "CurrencyRef": {"value": "USD"}},
@@ -151,4 +154,6 @@ def test_with_multicurrency_a_transaction_is_in_its_customers_currency(emu: QboE
     assert invoice["CurrencyRef"]["value"] == "EUR"
     assert Decimal(str(invoice["HomeTotalAmt"])) == Decimal("108.00")  # at 1.08 USD per EUR
     assert in_dollars.status_code == 400 and fault(in_dollars)["element"] == "CurrencyRef"
+    # CurrencyRef "must be defined if multicurrency is enabled" (Intuit's Invoice reference).
+    assert unnamed.status_code == 400 and fault(unnamed)["code"] == "2020"
     assert changed.status_code == 400 and fault(changed)["element"] == "CurrencyRef"

@@ -1,5 +1,6 @@
 """Which QBO account each role uses for a connection: the contractor's choice (settings.py),
-else, for the fees and refunds clearing accounts, one found by name or created on first use,
+else, for the fees, refunds clearing, fee income and retainage accounts, one found by name or
+created on first use,
 once per company (the id found is remembered on the settings item; docs/interface.md §11)."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from qbo_sync.accounts.chart import AccountKind, named_account
-from qbo_sync.accounts.settings import settings_store
+from qbo_sync.accounts.settings import AccountSettings, settings_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.qbo.client import QboClient, request_id
@@ -20,6 +21,8 @@ class AccountRole(StrEnum):
     REFUNDS_CLEARING = "refunds_clearing"
     PAYOUT = "payout"
     INCOME = "income"
+    FEE_INCOME = "fee_income"  # fees passed on to the client (docs/interface.md §17)
+    RETAINAGE = "retainage"  # retainage held by the client (docs/interface.md §17)
 
 
 # The settings item's field of each role, and the kind of account it must be.
@@ -28,11 +31,15 @@ SETTING = {
     AccountRole.REFUNDS_CLEARING: ("refund_clearing_account_id", AccountKind.OTHER_CURRENT_ASSET),
     AccountRole.PAYOUT: ("payout_account_id", AccountKind.BANK),
     AccountRole.INCOME: ("income_account_id", AccountKind.INCOME),
+    AccountRole.FEE_INCOME: ("fee_income_account_id", AccountKind.INCOME),
+    AccountRole.RETAINAGE: ("retainage_account_id", AccountKind.OTHER_CURRENT_ASSET),
 }
 # The accounts found by name or created when the contractor chose none; QBO's AccountType.
 DEFAULTS = {
     AccountRole.FEES: ("Payment processing fees", "Expense"),
     AccountRole.REFUNDS_CLEARING: ("Refunds clearing", "Other Current Asset"),
+    AccountRole.FEE_INCOME: ("Processing fees collected", "Income"),
+    AccountRole.RETAINAGE: ("Retainage receivable", "Other Current Asset"),
 }
 
 
@@ -46,10 +53,16 @@ def chosen_account(connection: Connection, role: AccountRole) -> str | None:
     return settings_store(connection.contractor_id, connection.realm_id).get().chosen(field)
 
 
-def account_for(connection: Connection, role: AccountRole, qbo: QboClient | None = None) -> str:
-    """The QBO account id of the role: in the steady state one DynamoDB read, no QBO request."""
+def account_for(
+    connection: Connection,
+    role: AccountRole,
+    qbo: QboClient | None = None,
+    current: AccountSettings | None = None,
+) -> str:
+    """The QBO account id of the role: in the steady state one DynamoDB read (none when the
+    caller read the settings item already, `current`), no QBO request."""
     store = settings_store(connection.contractor_id, connection.realm_id)
-    current = store.get()
+    current = current or store.get()
     field, kind = SETTING[role]
     chosen = current.chosen(field) or current.found(role)
     if chosen:

@@ -1,8 +1,9 @@
 """The settings item: a connection's account choices, and the defaults found for it.
 
 One item per contractor and company (mapping table, pk = contractor id, sk = "<realm>#settings"):
-`payout_account_id`, `fee_account_id`, `refund_clearing_account_id`, `income_account_id` (the
-contractor's choices, absent until chosen) and `found_<role>_account_id` (an account clearing.py
+`payout_account_id`, `fee_account_id`, `refund_clearing_account_id`, `income_account_id`,
+`fee_income_account_id`, `retainage_account_id` (the contractor's choices, absent until chosen),
+`job_tracking` (`off` when absent) and `found_<role>_account_id` (an account clearing.py
 found by name or created, so that it is looked for once per company). A new connection to
 another company starts with its own item, empty."""
 
@@ -16,7 +17,17 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Update, from_item, key
 from qbo_sync.core.settings import get_settings
 
-CHOICES = ("payout_account_id", "fee_account_id", "refund_clearing_account_id", "income_account_id")
+CHOICES = (
+    "payout_account_id",
+    "fee_account_id",
+    "refund_clearing_account_id",
+    "income_account_id",
+    "fee_income_account_id",
+    "retainage_account_id",
+)
+# Not an account: how invoices with a job are booked (docs/interface.md §17).
+JOB_TRACKING = "job_tracking"
+JOB_TRACKING_VALUES = ("off", "sub_customers")
 
 
 @dataclass(frozen=True)
@@ -31,9 +42,16 @@ class AccountSettings:
         value = self.values.get(f"found_{role}_account_id")
         return str(value) if value else None
 
+    @property
+    def sub_customers(self) -> bool:
+        """True when invoices with a job go to the client's sub-customer for the job."""
+        return self.values.get(JOB_TRACKING) == "sub_customers"
+
     def view(self) -> dict[str, str | None]:
         """What GET /quickbooks/settings answers (null: not chosen)."""
-        return {field: self.chosen(field) for field in CHOICES}
+        view: dict[str, str | None] = {field: self.chosen(field) for field in CHOICES}
+        view[JOB_TRACKING] = "sub_customers" if self.sub_customers else "off"
+        return view
 
 
 class SettingsStore:

@@ -56,12 +56,31 @@ class SetupStore:
         values = {"setup": json.dumps(setup.to_json(), sort_keys=True), "updated_at": iso_now()}
         aws.dynamodb().put_item(TableName=self._table, Item={**self._key, **to_item(values)})
 
+    def get(self) -> CompanySetup | None:
+        item = aws.dynamodb().get_item(TableName=self._table, Key=self._key).get("Item")
+        return CompanySetup.from_json(json.loads(item["setup"]["S"])) if item else None
+
     def forget(self) -> None:
         aws.dynamodb().delete_item(TableName=self._table, Key=self._key)
 
 
 def setup_store(connection: Connection) -> SetupStore:
     return SetupStore(get_settings().mappings_table, connection.contractor_id, connection.realm_id)
+
+
+def currency_ref(
+    connection: Connection, qbo: QboClient, currency: str, known: str | None = None
+) -> dict[str, str] | None:
+    """The CurrencyRef of a transaction in `currency` (a Payment, RefundReceipt, Deposit): in a
+    multicurrency company every transaction names its currency, the home one included (Intuit:
+    it "must be defined if multicurrency is enabled"); elsewhere none. `known`: the invoice's
+    own CurrencyRef as its ledger kept it ("" for none), which settles it with no request;
+    otherwise one DynamoDB read, and QBO is asked only when the kept setup is missing."""
+    if known is not None:
+        return {"value": known} if known else None
+    store = setup_store(connection)
+    setup = store.get() or _fresh(qbo, store)
+    return {"value": currency.upper()} if setup.multicurrency else None
 
 
 def read_setup(qbo: QboClient) -> CompanySetup:

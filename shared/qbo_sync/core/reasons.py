@@ -41,6 +41,7 @@ class ReasonCode(StrEnum):
     REFUND_OF_VOIDED_INVOICE = "refund_of_voided_invoice"
     INVOICE_NUMBER_TAKEN = "invoice_number_taken"
     INVOICE_DISMISSED = "invoice_dismissed"
+    RETAINAGE_RELEASE_EXCEEDS_HELD = "retainage_release_exceeds_held"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -88,6 +89,11 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.TAX_RATE_NOT_FOUND: (
         "QuickBooks has no sales tax rate matching {rate}. Add that rate in QuickBooks "
         "(Taxes, Sales tax settings), then retry."
+    ),
+    ReasonCode.RETAINAGE_RELEASE_EXCEEDS_HELD: (
+        "The invoice releases {released} of retainage, but QuickBooks holds only {held} for "
+        "{scope}. Export the earlier invoices that held it first (Export history from the date "
+        "of {scope_short}'s first invoice, on the Accounting export settings page), then retry."
     ),
     ReasonCode.CURRENCY_NOT_ENABLED: (
         "The invoice is in {currency}, but the QuickBooks company works only in {home}. Turn "

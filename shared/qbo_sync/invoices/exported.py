@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.invoices.mappings import ExportedInvoice
 from qbo_sync.ledger.entries import Ledger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Plan:
     customer_id: str
     item_id: str
     learnt: dict[tuple[str, str], str]
+    # Other owners' items written in the export's transaction (the retainage entry).
+    with_items: tuple[TransactWriteItemTypeDef, ...] = ()
 
 
 def total_of(written: dict[str, Any]) -> Decimal | None:

@@ -26,6 +26,7 @@ from qbo_sync.connection.tokens import RefreshInProgress
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.events import Client, Invoice, InvoiceSent
+from qbo_sync.invoices.construction import Construction
 from qbo_sync.invoices.exported import Exported, Plan, total_of
 from qbo_sync.invoices.invoice_write import InvoiceWrite
 from qbo_sync.invoices.mappings import (
@@ -36,6 +37,7 @@ from qbo_sync.invoices.mappings import (
     NewerRevisionRecorded,
     mapping_store,
 )
+from qbo_sync.invoices.retainage import RetainageStore, retainage_store
 from qbo_sync.ledger.records import ExportPeek
 from qbo_sync.once import request_ids, write_once
 from qbo_sync.qbo.client import QboClient, content_digest, quote, request_id
@@ -81,6 +83,8 @@ class InvoiceExporter:
         self.qbo: QboClient = services.qbo_client(connection)
         self.mappings: MappingStore = mapping_store(connection)
         self.setups: SetupStore = setup_store(connection)
+        self.construction = Construction(self)
+        self.retainage: RetainageStore = retainage_store(connection)
         self.retry: str | None = None
 
     def export(self, message: InvoiceSent, receive_count: int = 1) -> Exported:
@@ -94,6 +98,7 @@ class InvoiceExporter:
             self.setups.key(),
             self.mappings.customer_key(message.client.id, invoice.currency),
             settings.key,
+            *self.construction.keys(message),
         ]
         state, found = self.mappings.export_state(invoice.id, message.client.id, also=also)
         income = settings.of(found).chosen("income_account_id")
@@ -137,7 +142,7 @@ class InvoiceExporter:
             raise RevisionNotWritten(str(fault)) from fault
         record = self.mapping(message, written, plan)
         try:
-            self.mappings.record_export(record, plan.learnt)
+            self.mappings.record_export(record, plan.learnt, with_items=list(plan.with_items))
         except NewerRevisionRecorded:
             # Only possible outside FIFO order (two invocations racing on two revisions).
             logger.warning("A newer revision was exported meanwhile", revision=record.revision)
@@ -163,9 +168,11 @@ class InvoiceExporter:
     def plan(
         self, message: InvoiceSent, state: ExportState, found: dict[str, dict[str, Any]]
     ) -> Plan:
-        """The invoice's QBO fields, its customer and item: the company's setup decides tax and
-        currency first (company/setup.py), so a refusal there writes nothing."""
+        """The invoice's QBO fields, its customer and items: a release of more retainage than
+        is held, then the company's setup (tax and currency, company/setup.py) are checked
+        first, so a refusal there writes nothing."""
         invoice = message.invoice
+        self.retainage.check_release(message)
         try:
             setup, tax_plan = planned(self.qbo, self.setups, self.setups.of(found), invoice)
             if tax_plan.currency:
@@ -176,12 +183,20 @@ class InvoiceExporter:
             customer_id, item_id = self._customer_and_item(
                 message, state, learnt, tax_plan.currency
             )
-            fields = invoice_fields(message, customer_id, item_id)
+            kept = state.invoice.qbo_customer_id if state.invoice else None
+            charges = self.construction.charges(
+                message, found, learnt, customer_id, tax_plan.currency, kept
+            )
+            fields = invoice_fields(
+                message, charges.customer_id, item_id, charges.items, charges.job_in_memo
+            )
             taxed = apply(fields, invoice, setup, tax_plan, ship_to(message.client.billing_address))
         except QboError as fault:
             self.forget_setup(fault)
             raise
-        return Plan(taxed, customer_id, item_id, learnt)
+        entry = self.retainage.entry(message)
+        with_items = (entry,) if entry else ()
+        return Plan(taxed, charges.customer_id, item_id, learnt, with_items)
 
     def _customer_and_item(
         self,

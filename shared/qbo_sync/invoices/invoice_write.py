@@ -104,9 +104,12 @@ class InvoiceWrite:
                 record.qbo_customer_id,
                 total,
                 len(item.get("parked", ())),
+                str((plan.fields.get("CurrencyRef") or {}).get("value", "")),
             )
             try:
-                self.exporter.mappings.record_export(record, plan.learnt, with_items=[done])
+                self.exporter.mappings.record_export(
+                    record, plan.learnt, with_items=[done, *plan.with_items]
+                )
             except NewerRevisionRecorded:
                 logger.warning("A newer revision was exported meanwhile")
                 return False

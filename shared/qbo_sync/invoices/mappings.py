@@ -5,7 +5,10 @@ mapping exists. Keys: pk = contractor id, sk = "<realm>#<kind>#<platform id>"; k
 `invoice` (the QBO invoice, its customer and item, the revision and SyncToken last written),
 `customer` (per platform client; `customer#<client>#<currency>` for its customer in a currency
 other than the company's home currency, since a QBO customer's currency cannot change) and
-`account#income` (the income account new items use).
+`account#income` (the income account new items use); for construction invoices (§17,
+invoices/construction.py) `customer#<client>[#<currency>]#job#<job id>` (the job's
+sub-customer), `item#fee` / `item#retainage` and `item#<kind>#account` (the account it was
+found or made on).
 
 An export reads everything it needs in one BatchGetItem (the ledger's own keys ride along, asked
 for by the exporter and read back by ledger/) and writes everything it learnt in one write, so a
@@ -86,6 +89,15 @@ class MappingStore:
             income_account_id=str(account["qbo_id"]) if account else None,
         )
         return state, found
+
+    def key_of(self, suffix: str) -> Key:
+        """The key of a mapping ("<kind>#<platform id>"), to read with an export."""
+        return self._key(suffix)
+
+    def qbo_id_in(self, found: dict[str, dict[str, Any]], suffix: str) -> str | None:
+        """The QBO id of that mapping among a batch read's items, if any."""
+        item = found.get(self._key(suffix)["sk"]["S"])
+        return str(item["qbo_id"]) if item else None
 
     def customer_key(self, client_id: str, currency: str) -> Key:
         """The key of the client's customer in a foreign currency, to read with an export."""

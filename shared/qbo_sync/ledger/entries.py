@@ -81,6 +81,8 @@ class Ledger:
     voided: bool = False  # voided on the platform: its payments are the customer's credit
     # The payments whose refunds wait for them to be recorded (refunds.py).
     waiting_refunds: frozenset[str] = frozenset()
+    # The invoice's CurrencyRef as exported ("": none); None when exported before it was kept.
+    currency_ref: str | None = None
 
     def waiting(self, now: float) -> list[PaymentEntry]:
         """The payments that wait for the invoice (see PaymentEntry.waiting)."""
@@ -340,6 +342,7 @@ def ledger_of(invoice_id: str, values: dict[str, Any]) -> Ledger:
         parked=frozenset(values.get("parked", ())),
         entries=entries,
         retry=values.get("export_retry"),
+        currency_ref=values.get("currency_ref"),
         voided=values.get("export_status") == ExportStatus.VOIDED,
         waiting_refunds=frozenset(
             refund.payment_id

@@ -93,11 +93,15 @@ class ExportSlot:
         qbo_customer_id: str,
         due: Decimal | None,
         parked: int,
+        currency_ref: str = "",
     ) -> TransactWriteItemTypeDef:
         """The settle, as an item of the transaction that records the export; `parked`: how
-        many payments the claim saw parked (the write fails if one parked since)."""
+        many payments the claim saw parked (the write fails if one parked since);
+        `currency_ref`: the invoice's CurrencyRef ("" when it has none), which its payments and
+        refunds name too (company/setup.py's currency_ref)."""
         update = Update()
         record.add_to(update)
+        update.set("currency_ref", currency_ref)
         update.set("invoice_id", record.invoice_id)
         update.set("qbo_invoice_id", qbo_invoice_id)
         update.set("qbo_customer_id", qbo_customer_id)

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from qbo_sync.company.setup import currency_ref
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
@@ -263,6 +264,11 @@ class PaymentWrite:
             self.recorder.deposit_account_id,
             applied=applied,
         )
+        currency = currency_ref(
+            self.recorder.connection, self.recorder.qbo, self.payment.currency, ledger.currency_ref
+        )
+        if currency:
+            fields["CurrencyRef"] = currency
         return self.recorder.qbo.create("Payment", fields, requestid)
 
     # -- the outcome ------------------------------------------------------------------------------

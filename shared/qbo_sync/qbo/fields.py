@@ -8,7 +8,7 @@ import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from qbo_sync.events import Address, Client, Invoice, InvoiceSent, PaymentCompleted
+from qbo_sync.events import Address, Client, Invoice, InvoiceSent, LineKind, PaymentCompleted
 from qbo_sync.qbo.marker import marker
 
 MAX_DISPLAY_NAME = 500
@@ -30,6 +30,7 @@ ADDRESS_LIMITS = {
     "Country": 255,
 }
 CENT = Decimal("0.01")
+_CHARGE_OF = {LineKind.FEE: "fee", LineKind.RETAINAGE_RELEASE: "retainage"}
 
 
 def qbo_name(value: str, limit: int) -> str:
@@ -117,28 +118,45 @@ def invoice_note(invoice: Invoice) -> str:
     return f"{marker('invoice', invoice.id)}, revision {invoice.revision}"
 
 
-def invoice_fields(message: InvoiceSent, customer_id: str, item_id: str) -> dict[str, Any]:
+def invoice_fields(
+    message: InvoiceSent,
+    customer_id: str,
+    item_id: str,
+    charge_items: dict[str, str] | None = None,
+    job_in_memo: bool = True,
+) -> dict[str, Any]:
+    """`charge_items`: the items of fee and retainage lines ("fee", "retainage": item id);
+    `job_in_memo`: the invoice's job, if any, is named in its memo (it is not on a sub-customer:
+    docs/interface.md §17)."""
     invoice = message.invoice
     fields: dict[str, Any] = {
         "CustomerRef": {"value": customer_id},
         "DocNumber": invoice.number,
         "TxnDate": invoice.issue_date.isoformat(),
-        "Line": invoice_lines(invoice, item_id),
+        "Line": invoice_lines(invoice, item_id, charge_items or {}),
         "PrivateNote": invoice_note(invoice),
     }
     if invoice.due_date:
         fields["DueDate"] = invoice.due_date.isoformat()
-    if invoice.memo and invoice.memo.strip():
-        fields["CustomerMemo"] = {"value": _text(invoice.memo, 1000)}
+    memo = (invoice.memo or "").strip()
+    if invoice.job and job_in_memo:
+        memo = f"Job: {invoice.job.name}" + (f"\n{memo}" if memo else "")
+    if memo:
+        fields["CustomerMemo"] = {"value": _text(memo, 1000)}
     email = email_address(message.client.email)
     if email:
         fields["BillEmail"] = {"Address": email}
     return fields
 
 
-def invoice_lines(invoice: Invoice, item_id: str) -> list[dict[str, Any]]:
-    """Every line on the invoice-number item; their amounts are the platform's, so TotalAmt is
-    the platform's total to the cent."""
+def invoice_lines(
+    invoice: Invoice, item_id: str, charge_items: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Work lines on the invoice-number item, fee lines on the fee item, retainage released
+    on the retainage item, then the retainage held as a negative line on it; the amounts are
+    the platform's, so TotalAmt is the platform's total to the cent. The lines are in the order
+    of `Invoice.taxable_flags`."""
+    charge_items = charge_items or {}
     if not invoice.lines:
         # Without lines the total is what the client owes, tax included (docs/interface.md §7).
         amount = invoice.total - invoice.tax_amount + invoice.discount_amount
@@ -152,7 +170,13 @@ def invoice_lines(invoice: Invoice, item_id: str) -> list[dict[str, Any]]:
             # so the rate goes into the description and the amount is kept exactly.
             description = f"{description} ({line.quantity} × {line.unit_price})".strip()
             rate = None
-        lines.append(_sales_line(description, line.amount, item_id, rate))
+        item = item_id if line.is_work else charge_items[_CHARGE_OF[line.kind]]
+        lines.append(_sales_line(description, line.amount, item, rate))
+    held = invoice.retainage_held
+    if held > 0:
+        percent = invoice.retainage.percent if invoice.retainage else None
+        label = f"Retainage held ({percent.normalize():f}%)" if percent else "Retainage held"
+        lines.append(_sales_line(label, -held, charge_items["retainage"]))
     return lines
 
 

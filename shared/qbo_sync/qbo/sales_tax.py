@@ -156,7 +156,7 @@ def plan(invoice: Invoice, setup: CompanySetup) -> TaxPlan:
     taxed = untaxed = None
     if invoice.tax is not None and setup.tax_model != TaxModel.AUTOMATED:
         taxed = _matching(setup, invoice).id
-    flags = [line.taxable for line in invoice.lines] or [invoice.tax is not None]
+    flags = invoice.taxable_flags()
     if setup.tax_model == TaxModel.LINE_CODES and not (invoice.tax and all(flags)):
         untaxed = _untaxed(setup).id
     return TaxPlan(currency, taxed, untaxed)
@@ -208,7 +208,7 @@ def apply(
     without lines)."""
     taxed = invoice.tax is not None
     lines = [dict(line) for line in fields["Line"]]
-    flags = [line.taxable for line in invoice.lines] or [taxed]
+    flags = invoice.taxable_flags()
     if taxed or setup.tax_model == TaxModel.LINE_CODES:
         for line, taxable in zip(lines, flags, strict=True):
             code = _line_code(setup, tax_plan, taxed and taxable)
@@ -227,8 +227,9 @@ def apply(
         out["TxnTaxDetail"] = detail
         if setup.tax_model == TaxModel.AUTOMATED and ship_to:
             out["ShipAddr"] = ship_to
-    if tax_plan.currency:
-        out["CurrencyRef"] = {"value": tax_plan.currency}
+    if tax_plan.currency or setup.multicurrency:
+        # A multicurrency company needs every transaction's currency, the home one included.
+        out["CurrencyRef"] = {"value": tax_plan.currency or invoice.currency}
     return out
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from qbo_sync.accounts.clearing import AccountRole, account_for
+from qbo_sync.company.setup import currency_ref
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
@@ -233,6 +234,10 @@ class RefundWrite:
         item_id = recorder.item_lookup(refund.invoice_id) or self._item_of(self.claimed.item)
         account_id = account_for(recorder.connection, AccountRole.REFUNDS_CLEARING)
         fields = refund_fields(refund, customer_id, item_id, account_id)
+        known = self.claimed.item.get("currency_ref")
+        currency = currency_ref(recorder.connection, recorder.qbo, refund.currency, known)
+        if currency:
+            fields["CurrencyRef"] = currency
         return recorder.qbo.create("RefundReceipt", fields, requestid)
 
     def _item_of(self, item: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 
 from qbo_sync.accounts.chart import AccountKind, accounts_of_kind, is_account_of_kind
 from qbo_sync.accounts.clearing import SETTING, AccountRole
-from qbo_sync.accounts.settings import CHOICES, settings_store
+from qbo_sync.accounts.settings import CHOICES, JOB_TRACKING, JOB_TRACKING_VALUES, settings_store
 from qbo_sync.api.errors import InvalidAccount, InvalidRequest, NotConnected
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
@@ -36,12 +36,15 @@ def view_settings(contractor_id: str) -> dict[str, Any]:
 
 
 def change_settings(contractor_id: str, body: Any) -> dict[str, Any]:
-    """`body`: the request's JSON, some of the four fields (null clears a choice)."""
+    """`body`: the request's JSON, some of the settings (null clears a choice; a null
+    job_tracking is `off`)."""
     connection = _connected(contractor_id)
     choices = _choices(body)
     qbo = services.qbo_client(connection)
     for field, value in choices.items():  # all checked before anything is written
-        if value is not None and not is_account_of_kind(qbo, value, KIND_OF_FIELD[field]):
+        if field not in KIND_OF_FIELD or value is None:
+            continue
+        if not is_account_of_kind(qbo, value, KIND_OF_FIELD[field]):
             raise InvalidAccount(field, KIND_OF_FIELD[field].value)
     store = settings_store(connection.contractor_id, connection.realm_id)
     before, after = store.choose(choices)
@@ -62,10 +65,17 @@ def _choices(body: Any) -> dict[str, str | None]:
         raise InvalidRequest(
             "invalid_settings", "Send a JSON object with some of: " + ", ".join(CHOICES)
         )
-    unknown = sorted(set(body) - set(CHOICES))
+    unknown = sorted(set(body) - {*CHOICES, JOB_TRACKING})
     if unknown:
         raise InvalidRequest("invalid_settings", f"Unknown setting: {unknown[0]}")
+    tracking = body.get(JOB_TRACKING)
+    if tracking is not None and tracking not in JOB_TRACKING_VALUES:
+        raise InvalidRequest(
+            "invalid_settings", f"{JOB_TRACKING} must be one of: " + ", ".join(JOB_TRACKING_VALUES)
+        )
     for field, value in body.items():
+        if field == JOB_TRACKING:
+            continue
         if value is not None and (not isinstance(value, str) or not value):
             raise InvalidRequest("invalid_settings", f"{field} must be an account id or null")
     return dict(body)

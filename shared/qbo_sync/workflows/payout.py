@@ -21,6 +21,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from qbo_sync.accounts.clearing import AccountRole, account_for, chosen_account
+from qbo_sync.company.setup import currency_ref
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
@@ -249,7 +250,9 @@ class PayoutWrite:
         return found
 
     def create(self, plan: _Plan, requestid: str) -> dict[str, Any]:
-        return self.qbo.create("Deposit", plan.fields, requestid)
+        ref = currency_ref(self.connection, self.qbo, self.payout.currency)
+        fields = {**plan.fields, "CurrencyRef": ref} if ref else plan.fields
+        return self.qbo.create("Deposit", fields, requestid)
 
     # -- the outcome ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from qbo_sync.core.statuses import EntryStatus, ExportStatus, VoidOutcome
 from qbo_sync.events import InvoiceVoided
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.invoices.mappings import ExportedInvoice, mapping_store
+from qbo_sync.invoices.retainage import retainage_store
 from qbo_sync.invoices.voider import void_exported
 from qbo_sync.ledger.entries import entries_of
 from qbo_sync.ledger.records import export_records
@@ -85,6 +86,8 @@ def _void(
         if refused is None or isinstance(fault, BusinessValidation):
             raise Deferred(f"void not written: {fault}", receive_count) from fault
         raise refused from fault
+    # Its retainage stops counting (§17) before the record that makes a redelivery stop here.
+    retainage_store(connection).forget(message.invoice.id)
     # Its Invoice Voided event, if this voids it, comes from this write (the outbox).
     records.write_voided(message, connection.realm_id)
     return VoidOutcome.VOIDED if voided else VoidOutcome.ALREADY_VOIDED

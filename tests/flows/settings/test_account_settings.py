@@ -18,6 +18,9 @@ EMPTY = {
     "fee_account_id": None,
     "refund_clearing_account_id": None,
     "income_account_id": None,
+    "fee_income_account_id": None,  # docs/interface.md §17
+    "retainage_account_id": None,
+    "job_tracking": "off",
 }
 
 
