@@ -82,9 +82,7 @@ class Construction:
         ]
         for kind in charges_needed(message):
             wanted += [mappings.key_of(f"item#{kind}"), mappings.key_of(f"item#{kind}#account")]
-        if wanted:
-            wanted.append(self.settings.key)
-        return wanted
+        return wanted  # the settings item is read by every export already (exporter.py)
 
     def charges(
         self,
