@@ -23,8 +23,15 @@ demo: $(STAMP)
 demo-ui: $(STAMP)
 	$(PY) -m local.demo_ui $(DEMO_UI_ARGS)
 
+# In five processes, each with its own local stack: one process for the whole suite grew past
+# the machine's memory (a leak across tests, not found yet: see the issue note).
+TEST_GROUPS := "tests/unit tests/contract tests/emulator tests/fidelity tests/local tests/browser" \
+	"tests/flows/connection tests/flows/construction" \
+	"tests/flows/exports" \
+	"tests/flows/ops tests/flows/outbox tests/flows/payments" \
+	"tests/flows/payouts tests/flows/refunds tests/flows/sales_tax tests/flows/settings tests/flows/voids tests/flows/test_adapter_lookups.py"
 test: $(STAMP)
-	$(PY) -m pytest -q
+	@for group in $(TEST_GROUPS); do echo "== pytest $$group"; $(PY) -m pytest -q $$group || exit 1; done
 
 # The fast loop: pure modules (tests/unit) and the template, samples and layout (tests/contract).
 test-fast: $(STAMP)

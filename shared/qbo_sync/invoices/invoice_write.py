@@ -114,9 +114,12 @@ class InvoiceWrite:
                 logger.warning("A newer revision was exported meanwhile")
                 return False
             except SettleRefused:
-                item = self.slot.read(message.invoice.id)
-                if item.get(ATTEMPT) != attempt:
+                fresh = self.slot.read(message.invoice.id)
+                if fresh.get(ATTEMPT) != attempt:
                     return False  # this attempt outlived its lease
+                if len(fresh.get("parked", ())) == len(item.get("parked", ())):
+                    raise  # not a payment parked since the claim: another item's condition
+                item = fresh
                 continue  # a payment parked since the claim: settle again, knowing it
             break
         self.slot.trim(exported, item)
