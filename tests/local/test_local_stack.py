@@ -157,6 +157,7 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "DELETE /quickbooks/connection": "PlatformJwt",
         "GET /quickbooks/exports": "PlatformJwt",
         "POST /quickbooks/exports/{invoice_id}/retry": "PlatformJwt",
+        "POST /quickbooks/exports/{invoice_id}/dismiss": "PlatformJwt",
         "GET /quickbooks/accounts": "PlatformJwt",
         "GET /quickbooks/settings": "PlatformJwt",
         "PUT /quickbooks/settings": "PlatformJwt",
