@@ -1,4 +1,5 @@
-"""Consumes invoice-sent messages from the FIFO queue and exports each invoice to QuickBooks."""
+"""Consumes the invoice-sent FIFO queue and the history queue (docs/interface.md §15, the same
+messages replayed): each invoice exported to QuickBooks, or voided, once."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from qbo_sync.core.delivery import Deferred, HeldUp, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
 from qbo_sync.core.tracing import traced
-from qbo_sync.events import InvoiceVoided, parse_invoice_message, validation_problems
+from qbo_sync.events import parse_invoice_message, validation_problems
 from qbo_sync.invoices.dead_letters import dead_letter
-from qbo_sync.workflows.export import Refused, export_invoice
-from qbo_sync.workflows.void import void_invoice
+from qbo_sync.workflows.export import Refused
+from qbo_sync.workflows.history import handle_message
 
 logger = Logger()
 metrics = Metrics()
@@ -39,6 +40,8 @@ def metric_name(outcome: ExportOutcome | VoidOutcome) -> str:
             return "InvoicesExported"
         case ExportOutcome.UNCHANGED:
             return "InvoicesAlreadyExported"
+        case ExportOutcome.ADOPTED:
+            return "InvoicesAdopted"
         case ExportOutcome.UPDATED:
             return "InvoicesUpdated"
         case ExportOutcome.SKIPPED:
@@ -80,14 +83,11 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         )
         _refuse(record, lambda_context, "invalid message: " + "; ".join(problems))
         return
-    logger.append_keys(contractor_id=message.contractor_id, invoice_id=message.invoice.id)
+    invoice_id = getattr(getattr(message, "invoice", None), "id", None)
+    logger.append_keys(contractor_id=message.contractor_id, invoice_id=invoice_id)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
-        outcome: ExportOutcome | VoidOutcome = (
-            void_invoice(message, receive_count=receive_count)
-            if isinstance(message, InvoiceVoided)
-            else export_invoice(message, receive_count=receive_count)
-        )
+        outcome = handle_message(message, receive_count=receive_count)
     except Refused as refused:
         logger.error(
             "Invoice refused by QuickBooks",
@@ -101,7 +101,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     except Deferred as deferred:
         # Back on the queue later rather than after the queue's visibility timeout; the
         # contractor's other messages wait behind it, in order, and other contractors go on.
-        defer(get_settings().invoice_sent_queue_url, record.receipt_handle, deferred.delay_seconds)
+        queue_url = get_settings().queue_url_of(record.event_source_arn)
+        defer(queue_url, record.receipt_handle, deferred.delay_seconds)
         group = record.attributes.message_group_id or ""
         held_up.deferred(group, record.message_id, deferred.delay_seconds)
         logger.warning(
@@ -116,7 +117,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         logger.warning("Invoice not exported; SQS delivers it again", error=str(failure))
         metrics.add_metric(name="ExportFailures", unit=MetricUnit.Count, value=1)
         raise
-    metrics.add_metric(name=metric_name(outcome), unit=MetricUnit.Count, value=1)
+    if outcome is not None:  # None: a history's closing message
+        metrics.add_metric(name=metric_name(outcome), unit=MetricUnit.Count, value=1)
 
 
 def _refuse(
@@ -146,5 +148,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         event=event, record_handler=record_handler, processor=processor, context=context
     )
     failed = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
-    held_up.defer_the_rest(get_settings().invoice_sent_queue_url, event, failed)
+    records = event.get("Records") or [{}]
+    queue_url = get_settings().queue_url_of(str(records[0].get("eventSourceARN", "")))
+    held_up.defer_the_rest(queue_url, event, failed)
     return response

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.api import accounts, connection, exports, payouts, support
+from qbo_sync.api import accounts, connection, exports, history, payouts, support
 from qbo_sync.api.errors import ApiError, InvalidAccount
 from qbo_sync.api.requests import error_response
 from qbo_sync.connection.flow import PaymentsNotEnabled
@@ -23,6 +23,7 @@ app.include_router(exports.router)
 app.include_router(accounts.router)
 app.include_router(payouts.router)
 app.include_router(support.router)
+app.include_router(history.router)
 
 
 @app.exception_handler(InvalidAccount)

@@ -237,6 +237,12 @@ def _amount(part: Discount | Tax | Retainage | None) -> Decimal:
     return part.amount if part is not None else Decimal("0.00")
 
 
+class HistoryTag(_Event):
+    """On a message the platform replays for a history request (docs/interface.md §15)."""
+
+    request_id: NonEmpty
+
+
 class InvoiceSent(_Event):
     schema_version: Literal[1]
     event_id: NonEmpty
@@ -244,6 +250,7 @@ class InvoiceSent(_Event):
     sent_at: datetime
     invoice: Invoice
     client: Client
+    history: HistoryTag | None = None
 
 
 class PaymentCompleted(_Event):
@@ -292,6 +299,7 @@ class MessageType(StrEnum):
 
     INVOICE_SENT = "invoice_sent"
     INVOICE_VOIDED = "invoice_voided"
+    HISTORY_COMPLETE = "history_complete"
 
 
 class VoidedInvoice(_Event):
@@ -308,6 +316,22 @@ class InvoiceVoided(_Event):
     voided_at: datetime
     invoice: VoidedInvoice
     reason: Annotated[str, Field(max_length=1000)] | None = None
+    history: HistoryTag | None = None
+
+
+class HistoryCount(_Event):
+    request_id: NonEmpty
+    count: Annotated[int, Field(ge=0)]
+
+
+class HistoryComplete(_Event):
+    """The platform's closing message of a history request (docs/interface.md §15): how many
+    invoices it replayed."""
+
+    schema_version: Literal[1]
+    message_type: Literal[MessageType.HISTORY_COMPLETE]
+    contractor_id: NonEmpty
+    history: HistoryCount
 
 
 class _Kind(BaseModel):
@@ -330,11 +354,17 @@ def parse_invoice_sent(body: str) -> InvoiceSent:
     return InvoiceSent.model_validate_json(body)
 
 
-def parse_invoice_message(body: str) -> InvoiceSent | InvoiceVoided:
-    """A message of the invoice-sent queue, by its `message_type` (an unknown one is refused,
-    naming message_type)."""
-    if _Kind.model_validate_json(body).message_type == MessageType.INVOICE_VOIDED:
+InvoiceMessage = InvoiceSent | InvoiceVoided | HistoryComplete
+
+
+def parse_invoice_message(body: str) -> InvoiceMessage:
+    """A message of the invoice-sent or history queue, by its `message_type` (an unknown one is
+    refused, naming message_type)."""
+    kind = _Kind.model_validate_json(body).message_type
+    if kind == MessageType.INVOICE_VOIDED:
         return InvoiceVoided.model_validate_json(body)
+    if kind == MessageType.HISTORY_COMPLETE:
+        return HistoryComplete.model_validate_json(body)
     return parse_invoice_sent(body)
 
 

@@ -29,6 +29,7 @@ INVOICE_VOIDED = "QuickBooks Invoice Voided"
 REFUND_RECORDED = "QuickBooks Refund Recorded"
 PAYOUT_DEPOSITED = "QuickBooks Payout Deposited"
 PAYOUT_WAITING = "QuickBooks Payout Waiting"
+HISTORY_REQUESTED = "QuickBooks History Requested"
 # PutEvents takes at most 10 entries a request.
 MAX_ENTRIES = 10
 
@@ -98,6 +99,15 @@ def payment_recorded(
             "qbo_payment_id": qbo_payment_id,
             "invoice_paid": invoice_paid,
         },
+    )
+
+
+def history_requested(contractor_id: str, *, request_id: str, since: str, realm_id: str) -> Event:
+    """docs/interface.md §15: the platform answers by replaying the invoices sent since `since`."""
+    return Event(
+        HISTORY_REQUESTED,
+        contractor_id,
+        {"request_id": request_id, "since": since, "realm_id": realm_id},
     )
 
 

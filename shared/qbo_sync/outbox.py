@@ -22,6 +22,7 @@ from qbo_sync.connection.changes import Expiring, NeedsReauthorization, connecti
 from qbo_sync.core.clock import seconds_since
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
+from qbo_sync.history.changes import HistoryRequested, history_changes
 from qbo_sync.ledger.changes import (
     ExportChanged,
     InvoiceVoidedChange,
@@ -76,9 +77,11 @@ def emit_changes(table: Table, record_id: str, old: dict[str, Any], new: dict[st
 def events_of(table: Table, old: dict[str, Any], new: dict[str, Any]) -> list[Event]:
     match table:
         case Table.MAPPINGS:
-            return [_ledger_event(change) for change in ledger_changes(old, new)] + [
-                _payout_event(change) for change in payout_changes(old, new)
-            ]
+            return (
+                [_ledger_event(change) for change in ledger_changes(old, new)]
+                + [_payout_event(change) for change in payout_changes(old, new)]
+                + [_history_event(change) for change in history_changes(old, new)]
+            )
         case Table.CONNECTIONS:
             return [_connection_event(change) for change in connection_changes(old, new)]
         case _:
@@ -162,6 +165,15 @@ def _connection_event(change: Expiring | NeedsReauthorization) -> Event:
         change.contractor_id,
         realm_id=change.realm_id,
         refresh_expires_at=change.refresh_expires_at,
+    )
+
+
+def _history_event(change: HistoryRequested) -> Event:
+    return notifications.history_requested(
+        change.contractor_id,
+        request_id=change.request_id,
+        since=change.since,
+        realm_id=change.realm_id,
     )
 
 

@@ -22,7 +22,20 @@ MAY_IMPORT = {
     "company": {"core", "qbo", "connection", "events"},
     "once": {"core", "qbo", "connection"},
     # accounts: a construction invoice's fee and retainage accounts (docs/interface.md §17).
-    "invoices": {"core", "qbo", "connection", "ledger", "events", "company", "once", "accounts"},
+    # history: a history invoice's number among the company's hand-keyed ones (§15).
+    "invoices": {
+        "core",
+        "qbo",
+        "connection",
+        "ledger",
+        "events",
+        "company",
+        "once",
+        "accounts",
+        "history",
+    },
+    # docs/interface.md §15: the requests, the company's hand-keyed numbers, adoption's rule.
+    "history": {"core", "qbo", "connection", "events"},
     # company: the kept setup says whether a transaction names its CurrencyRef.
     "payments": {"core", "qbo", "connection", "ledger", "events", "once", "company"},
     # The settings page's read side, and its HTTP routes (the errors both answer with).
@@ -31,7 +44,7 @@ MAY_IMPORT = {
     "accounts": {"core", "qbo", "connection"},
     "payouts": {"core", "qbo", "connection", "events", "company"},
     # The outbox reads what changed from the packages that own the items, and emits.
-    "outbox": {"core", "connection", "ledger", "payouts", "notifications"},
+    "outbox": {"core", "connection", "ledger", "payouts", "notifications", "history"},
     "refunds": {"core", "qbo", "connection", "ledger", "events", "accounts", "once", "company"},
     # Issue 25: the support view reads connections, exports and payouts; its routes use it and
     # the export list; refused events are shown through the items' owners; a migration may

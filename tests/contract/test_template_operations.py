@@ -16,6 +16,7 @@ from tests.contract.test_template import (
     FUNCTIONS,
     PARAMETERS,
     RESOURCES,
+    TEMPLATE,
     ROOT,
     environment,
     of_type,
@@ -31,20 +32,29 @@ def props(logical_id: str) -> dict[str, Any]:
 # --- queues ---------------------------------------------------------------------------------
 
 
-def test_the_invoice_sent_queue_itself_has_fifo_high_throughput() -> None:
-    queue = props("InvoiceSentQueue")
+@pytest.mark.parametrize("name", ["InvoiceSentQueue", "HistoryQueue"])
+def test_the_invoice_sent_and_history_queues_have_fifo_high_throughput(name: str) -> None:
+    queue = props(name)
     assert queue["FifoQueue"] is True
     # Per message group (contractor): a month-end burst across thousands of contractors is not
     # capped at the FIFO queue's default throughput.
     assert queue["DeduplicationScope"] == "messageGroup"
     assert queue["FifoThroughputLimit"] == "perMessageGroupId"
-    # The producers' queue, not its dead-letter queue, is the one the consumer reads.
-    consumed = {
-        target(event["Properties"]["Queue"])
+    assert queue["VisibilityTimeout"] == props("InvoiceSentQueue")["VisibilityTimeout"]
+
+
+def test_history_has_its_own_event_source_beside_the_live_queue() -> None:
+    """docs/interface.md §15: a live invoice never waits behind history; history drains at
+    most two batches at a time. The producers' queues, not the dead-letter queue, are read."""
+    sources = {
+        target(event["Properties"]["Queue"]): event["Properties"]
         for event in FUNCTIONS["InvoiceSentFunction"]["Events"].values()
         if event["Type"] == "SQS"
     }
-    assert consumed == {"InvoiceSentQueue"}
+    assert set(sources) == {"InvoiceSentQueue", "HistoryQueue"}
+    assert sources["HistoryQueue"]["ScalingConfig"]["MaximumConcurrency"] == 2
+    assert sources["InvoiceSentQueue"]["ScalingConfig"]["MaximumConcurrency"] > 2
+    assert "HistoryQueueUrl" in TEMPLATE["Outputs"]
 
 
 # --- the API --------------------------------------------------------------------------------

@@ -81,3 +81,18 @@ class InvalidAccount(ApiError):
     def __init__(self, field: str, kind: str) -> None:
         super().__init__(f"{field} must be an active {kind} account of your QuickBooks company.")
         self.field, self.kind = field, kind
+
+
+class HistoryInProgress(ApiError):
+    """docs/interface.md §15: an earlier history request is not done."""
+
+    status, code = 409, "history_in_progress"
+    message = (
+        "Your earlier invoices are still being exported. Ask again once this one is done "
+        "(or a day after its last invoice arrived)."
+    )
+
+
+class HistoryNotFound(ApiError):
+    status, code = 404, "not_found"
+    message = "You have not asked for your earlier invoices to be exported yet."

@@ -42,6 +42,9 @@ class ReasonCode(StrEnum):
     INVOICE_NUMBER_TAKEN = "invoice_number_taken"
     INVOICE_DISMISSED = "invoice_dismissed"
     RETAINAGE_RELEASE_EXCEEDS_HELD = "retainage_release_exceeds_held"
+    HISTORY_INCOMPLETE = "history_incomplete"
+    ALREADY_PAID_IN_QUICKBOOKS = "already_paid_in_quickbooks"
+    PAYMENT_RECORDED_BY_HAND = "payment_recorded_by_hand"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -128,6 +131,17 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.REFUND_OF_VOIDED_INVOICE: (
         "The invoice was voided, so this payment is the client's credit in QuickBooks and the "
         "refund was not recorded. Refund the client's credit in QuickBooks."
+    ),
+    ReasonCode.HISTORY_INCOMPLETE: (
+        "The platform did not finish sending this part of your history within a day. Ask for "
+        "your earlier invoices again to export the rest."
+    ),
+    ReasonCode.ALREADY_PAID_IN_QUICKBOOKS: (
+        "This payment was already entered in QuickBooks by hand, so it was not recorded again."
+    ),
+    ReasonCode.PAYMENT_RECORDED_BY_HAND: (
+        "The payment this names was entered in QuickBooks by hand, not by this export. "
+        "Deposit or refund it by hand in QuickBooks."
     ),
     ReasonCode.INVOICE_DISMISSED: (
         "You chose not to export this invoice to QuickBooks. Click Retry to export it after all."

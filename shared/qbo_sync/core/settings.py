@@ -78,6 +78,15 @@ class Settings:
     operations_table: str = ""
     # The JWT claim that opens the support view (template.yaml's SupportClaim).
     support_claim: str = "qbo_support"
+    # docs/interface.md §15: the platform's replays, and the skipped invoices a request resends.
+    history_queue_url: str = ""
+
+    def queue_url_of(self, queue_arn: str) -> str:
+        """The URL of the invoice-sent or history queue a record came from (by its ARN's name)."""
+        name = queue_arn.rsplit(":", 1)[-1]
+        if self.history_queue_url and self.history_queue_url.rsplit("/", 1)[-1] == name:
+            return self.history_queue_url
+        return self.invoice_sent_queue_url
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> Settings:
@@ -107,6 +116,7 @@ class Settings:
             invoice_sent_max_receive_count=_count(env, "INVOICE_SENT_MAX_RECEIVE_COUNT"),
             operations_table=env.get("OPERATIONS_TABLE", ""),
             support_claim=env.get("SUPPORT_CLAIM") or "qbo_support",
+            history_queue_url=env.get("HISTORY_QUEUE_URL", ""),
         )
         settings.check()
         return settings

@@ -25,6 +25,9 @@ class ExportOutcome(StrEnum):
     EXPORTED = "exported"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    # A hand-keyed invoice with its number, customer and total (docs/interface.md §15):
+    # recorded as exported to it, nothing written in QuickBooks.
+    ADOPTED = "adopted"
     SKIPPED = "skipped"
     PENDING = "pending"
     GAVE_UP = "gave_up"  # QuickBooks kept failing for the whole window of attempts

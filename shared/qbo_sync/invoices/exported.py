@@ -32,6 +32,8 @@ class Plan:
     learnt: dict[tuple[str, str], str]
     # Other owners' items written in the export's transaction (the retainage entry).
     with_items: tuple[TransactWriteItemTypeDef, ...] = ()
+    # A hand-keyed invoice to adopt (docs/interface.md §15): its QBO fields; nothing is created.
+    adopted: dict[str, Any] | None = None
 
 
 def total_of(written: dict[str, Any]) -> Decimal | None:

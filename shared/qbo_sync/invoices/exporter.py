@@ -26,6 +26,7 @@ from qbo_sync.connection.tokens import RefreshInProgress
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.events import Client, Invoice, InvoiceSent
+from qbo_sync.history.adoption import hand_keyed_keys, hand_keyed_rows
 from qbo_sync.invoices.construction import Construction
 from qbo_sync.invoices.exported import Exported, Plan, total_of
 from qbo_sync.invoices.invoice_write import InvoiceWrite
@@ -99,6 +100,7 @@ class InvoiceExporter:
             self.mappings.customer_key(message.client.id, invoice.currency),
             settings.key,
             *self.construction.keys(message),
+            *hand_keyed_keys(self.connection, message),
         ]
         state, found = self.mappings.export_state(invoice.id, message.client.id, also=also)
         income = settings.of(found).chosen("income_account_id")
@@ -119,10 +121,12 @@ class InvoiceExporter:
                 qbo_invoice_id=known.qbo_invoice_id,
                 revision=known.revision,
             )
-            return Exported(ExportOutcome.UNCHANGED, known, None, peek.skipped_record)
+            unchanged = ExportOutcome.ADOPTED if peek.adopted else ExportOutcome.UNCHANGED
+            return Exported(unchanged, known, None, peek.skipped_record)
         if known:
             return self._revise(message, known, state, found, peek)
-        write = InvoiceWrite(self, message, state, found, receive_count)
+        hand_keyed = hand_keyed_rows(self.connection, message, found)
+        write = InvoiceWrite(self, message, state, found, receive_count, hand_keyed)
         result = write_once(write, request_ids(self.connection))
         return write.exported(result, peek)
 
@@ -160,7 +164,7 @@ class InvoiceExporter:
             qbo_customer_id=plan.customer_id,
             sync_token=str(written["SyncToken"]),
             doc_number=invoice.number,
-            qbo_item_id=plan.item_id,
+            qbo_item_id=plan.item_id or None,
         )
 
     # -- the preconditions: setup, customer, item ------------------------------------------------

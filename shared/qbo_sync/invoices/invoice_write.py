@@ -23,6 +23,7 @@ from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportOutcome, ExportStatus, Outcome
 from qbo_sync.events import InvoiceSent
+from qbo_sync.history.adoption import HandKeyed, adoptable
 from qbo_sync.invoices.exported import Exported, Plan, total_of
 from qbo_sync.invoices.mappings import (
     ExportedInvoice,
@@ -36,6 +37,7 @@ from qbo_sync.ledger.records import ExportPeek, ExportRecord
 from qbo_sync.once import ClaimStatus, Held, Result, Unsettled, Verdict, Written
 from qbo_sync.qbo.client import content_digest
 from qbo_sync.qbo.faults import DuplicateDocNumber, QboError, Refused, refusal
+from qbo_sync.qbo.fields import MAX_DISPLAY_NAME, qbo_name
 from qbo_sync.qbo.marker import is_ours, noted_revision
 
 if TYPE_CHECKING:
@@ -56,14 +58,18 @@ class InvoiceWrite:
         state: ExportState,
         found: dict[str, dict[str, Any]],
         receive_count: int,
+        hand_keyed: list[HandKeyed] | None = None,
     ) -> None:
         self.exporter, self.message = exporter, message
+        # A history invoice's number among the company's hand-keyed invoices (history/).
+        self.hand_keyed = hand_keyed or []
         self.state, self.found, self.receive_count = state, found, receive_count
         connection = exporter.connection
         self.slot: ExportSlot = export_slot(connection.contractor_id, connection.realm_id)
         self.claimed: ExportClaim | None = None
         self.settled: tuple[ExportedInvoice, Decimal | None, Ledger] | None = None
         self.error: Exception | None = None
+        self.adopted = False
 
     # -- the slot ---------------------------------------------------------------------------------
 
@@ -96,6 +102,8 @@ class InvoiceWrite:
         total = total_of(end.entity)
         item = self.claimed.item
         exported = ExportRecord.of(message, ExportStatus.EXPORTED, realm_id=realm)
+        # Not ours: a hand-keyed invoice, adopted (docs/interface.md §15).
+        self.adopted = not is_ours(end.entity, "invoice", message.invoice.id)
         while True:
             done = self.slot.done_item(
                 attempt,
@@ -104,7 +112,8 @@ class InvoiceWrite:
                 record.qbo_customer_id,
                 total,
                 len(item.get("parked", ())),
-                str((plan.fields.get("CurrencyRef") or {}).get("value", "")),
+                str((end.entity.get("CurrencyRef") or {}).get("value", "")),
+                adopted=self.adopted,
             )
             try:
                 self.exporter.mappings.record_export(
@@ -131,7 +140,7 @@ class InvoiceWrite:
         )
         self.settled = (record, total, ledger)
         logger.info(
-            "Invoice exported",
+            "Invoice adopted" if self.adopted else "Invoice exported",
             qbo_invoice_id=record.qbo_invoice_id,
             qbo_customer_id=record.qbo_customer_id,
             qbo_item_id=record.qbo_item_id,
@@ -152,7 +161,20 @@ class InvoiceWrite:
     def plan(self, held: Held) -> Plan:
         if not self.exporter.connection.usable:
             raise ReauthorizationRequired()
+        if self.hand_keyed:
+            return self._adoption()
         return self.exporter.plan(self.message, self.state, self.found)
+
+    def _adoption(self) -> Plan:
+        """A history invoice whose number the contractor keyed in by hand: adopted, or refused
+        with the QBO invoice named; either way nothing is written (docs/interface.md §15)."""
+        client, invoice = self.message.client, self.message.invoice
+        ours = {self.state.customer_id} - {None}
+        name = qbo_name(client.display_name, MAX_DISPLAY_NAME)
+        found = adoptable(self.hand_keyed, {str(c) for c in ours}, name, invoice.total)
+        if found is None:
+            raise number_refused(invoice.number, self.hand_keyed[0].qbo_invoice_id)
+        return Plan({}, found.customer_id, "", {}, adopted=found.entity())
 
     def request_parts(self, plan: Plan) -> tuple[str, ...]:
         invoice = self.message.invoice
@@ -161,11 +183,15 @@ class InvoiceWrite:
 
     def find(self, plan: Plan) -> dict[str, Any] | None:
         """The customer's invoice with this number that an earlier attempt made."""
+        if plan.adopted is not None:
+            return plan.adopted
         return self._ours(
             self.exporter.numbered(self.message.invoice.number, plan.customer_id), plan
         )
 
     def create(self, plan: Plan, requestid: str) -> dict[str, Any]:
+        if plan.adopted is not None:
+            return plan.adopted  # the hand-keyed invoice: nothing is created
         try:
             return self.exporter.qbo.create("Invoice", plan.fields, requestid)
         except DuplicateDocNumber:
@@ -194,18 +220,14 @@ class InvoiceWrite:
         """A hand-keyed invoice with this number: adopted when it is the same customer's with
         the same total, never changed (docs/interface.md §15)."""
         invoice = self.message.invoice
-        for row in rows:
-            same_customer = str((row.get("CustomerRef") or {}).get("value")) == plan.customer_id
-            if same_customer and Decimal(str(row.get("TotalAmt"))) == invoice.total:
-                logger.info("Invoice keyed in QuickBooks by hand adopted", qbo_invoice_id=row["Id"])
-                return row
-        taken = str(rows[0]["Id"]) if rows else ""
-        raise Refused(
-            f"QuickBooks already has an invoice numbered {invoice.number!r} (Id {taken})",
-            number_taken(invoice.number, taken),
-            "6140",
-            element="DocNumber",
-        )
+        candidates = [HandKeyed.of_qbo(row) for row in rows]
+        found = adoptable(candidates, {plan.customer_id}, "", invoice.total)
+        if found is not None:
+            logger.info(
+                "Invoice keyed in QuickBooks by hand adopted", qbo_invoice_id=found.qbo_invoice_id
+            )
+            return next(row for row in rows if str(row["Id"]) == found.qbo_invoice_id)
+        raise number_refused(invoice.number, str(rows[0]["Id"]) if rows else "")
 
     # -- what the run did -----------------------------------------------------------------------
 
@@ -236,19 +258,30 @@ class InvoiceWrite:
             case Outcome.WRITTEN:
                 assert self.settled is not None
                 record, total, ledger = self.settled
-                return Exported(ExportOutcome.EXPORTED, record, total, peek.skipped_record, ledger)
+                written = ExportOutcome.ADOPTED if self.adopted else ExportOutcome.EXPORTED
+                return Exported(written, record, total, peek.skipped_record, ledger)
             case Outcome.ALREADY:
                 current = self.exporter.mappings.exported_invoice(self.message.invoice.id)
                 if current is None:  # the mapping was lost (a restore): written again
                     assert result.qbo_id is not None
                     current = self._mapping_again(result.qbo_id)
-                return Exported(ExportOutcome.UNCHANGED, current, None, peek.skipped_record)
+                unchanged = ExportOutcome.ADOPTED if peek.adopted else ExportOutcome.UNCHANGED
+                return Exported(unchanged, current, None, peek.skipped_record)
             case Outcome.WAITING:
                 raise ReauthorizationRequired()
             case _ if result.verdict == Verdict.TEMPORARY:
                 return Exported(ExportOutcome.GAVE_UP, None, None)
             case _:
                 raise _refused(result.error, result.reason)
+
+
+def number_refused(number: str, taken: str) -> Refused:
+    return Refused(
+        f"QuickBooks already has an invoice numbered {number!r} (Id {taken})",
+        number_taken(number, taken),
+        "6140",
+        element="DocNumber",
+    )
 
 
 def number_taken(number: str, qbo_invoice_id: str) -> Reason:

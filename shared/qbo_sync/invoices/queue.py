@@ -8,6 +8,7 @@ of an invoice kept again, nor a second retry the contractor asks for.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ from qbo_sync.core import aws
 from qbo_sync.core.settings import get_settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
     from qbo_sync.invoices.kept import KeptInvoice
 
 logger = Logger(child=True)
@@ -65,3 +68,26 @@ def send_retry(contractor_id: str, body: str) -> None:
         # Each retry is its own message (see the module's docstring).
         MessageDeduplicationId=uuid.uuid4().hex,
     )
+
+
+def send_history(contractor_id: str, request_id: str, bodies: list[str]) -> None:
+    """Skipped invoices back on their way for a history request (docs/interface.md §15), on the
+    history queue and tagged with the request, as the platform's replays are."""
+    queue_url = get_settings().history_queue_url
+    for start in range(0, len(bodies), SQS_BATCH):
+        chunk = bodies[start : start + SQS_BATCH]
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {
+                "Id": str(index),
+                "MessageBody": json.dumps(
+                    {**json.loads(body), "history": {"request_id": request_id}}
+                ),
+                "MessageGroupId": contractor_id,
+                "MessageDeduplicationId": uuid.uuid4().hex,
+            }
+            for index, body in enumerate(chunk)
+        ]
+        response = aws.sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            # The platform replays these invoices too: a lost resend is not a lost invoice.
+            logger.warning("Skipped invoices not resent", failed=len(response["Failed"]))

@@ -94,6 +94,7 @@ class ExportSlot:
         due: Decimal | None,
         parked: int,
         currency_ref: str = "",
+        adopted: bool = False,
     ) -> TransactWriteItemTypeDef:
         """The settle, as an item of the transaction that records the export; `parked`: how
         many payments the claim saw parked (the write fails if one parked since);
@@ -106,6 +107,8 @@ class ExportSlot:
         update.set("qbo_invoice_id", qbo_invoice_id)
         update.set("qbo_customer_id", qbo_customer_id)
         update.set("updated_at", iso_now())
+        if adopted:  # a hand-keyed invoice (docs/interface.md §15): the list says so
+            update.set("adopted", True)
         if due is None:
             update.remove("due")
         else:

@@ -6,8 +6,11 @@ partition of the chosen index per scope, never an earlier company's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from qbo_sync.core.dynamo import query_items
+from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
 from qbo_sync.ledger.records import SKIPPED_SCOPE
 
@@ -53,3 +56,19 @@ def export_partitions(
     scopes = [realm_id, SKIPPED_SCOPE] if realm_id else [SKIPPED_SCOPE]
     value = f"{contractor_id}#{{}}{suffix}"
     return [(index, attribute, value.format(scope), index in KEYS_ONLY) for scope in scopes]
+
+
+def skipped_bodies(contractor_id: str) -> Iterator[str]:
+    """The invoice-sent bodies of the contractor's skipped invoices (sent while nothing was
+    connected), from the status index: what a history request sends back on its way."""
+    index, attribute, suffix = ExportFilter(status=ExportStatus.SKIPPED).index()
+    for item in query_items(
+        {
+            "TableName": get_settings().mappings_table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{attribute} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"{contractor_id}#{SKIPPED_SCOPE}{suffix}"}},
+        }
+    ):
+        if item.get("export_body"):
+            yield str(item["export_body"])

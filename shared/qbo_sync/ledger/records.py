@@ -278,6 +278,7 @@ class ExportPeek:
     # The contractor dismissed it (docs/interface.md §14): acknowledged without a QBO request
     # until a retry (which sets the status back to pending) undoes it.
     dismissed: bool = False
+    adopted: bool = False  # exported by adopting a hand-keyed invoice (docs/interface.md §15)
 
     @classmethod
     def keys(cls, contractor_id: str, realm_id: str, invoice_id: str) -> list[dict[str, Any]]:
@@ -294,7 +295,8 @@ class ExportPeek:
         statuses = (record.get("export_status"), (skipped or {}).get("export_status"))
         voided = ExportStatus.VOIDED in statuses
         dismissed = ExportStatus.DISMISSED in statuses
-        return cls(str(retry) if retry else None, skipped is not None, voided, dismissed)
+        adopted = bool(record.get("adopted"))
+        return cls(str(retry) if retry else None, skipped is not None, voided, dismissed, adopted)
 
 
 class ExportRecords:

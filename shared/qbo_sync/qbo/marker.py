@@ -26,6 +26,11 @@ def is_ours(row: dict[str, Any], kind: str, platform_id: str) -> bool:
     return note == mark or note.startswith((f"{mark},", f"{mark} ("))
 
 
+def made_by_us(row: dict[str, Any], kind: str) -> bool:
+    """Ours, for whichever platform id: not something a person keyed in."""
+    return str(row.get("PrivateNote") or "").startswith(marker(kind, ""))
+
+
 def noted_revision(row: dict[str, Any], invoice_id: str) -> int | None:
     """The revision an invoice of ours was written at; None when it is not ours."""
     if not is_ours(row, "invoice", invoice_id):
