@@ -99,6 +99,9 @@ class Gateway:
         assert self.env is not None
         with self.lock:
             self.env.runtime.drain()
+            # The invoicing service answers History Requested, then its replays drain.
+            if self.env.platform.invoicing.answer():
+                self.env.runtime.drain()
 
     def _poll(self) -> None:
         while not self._stop.wait(0.5):

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from local.lambda_runtime import LambdaRuntime
+from local.platform_history import InvoicingHistory
 from local.stack import LocalStack
 
 OAUTH_FUNCTION = "OAuthFunction"
@@ -39,6 +40,9 @@ class Platform:
     def __init__(self, stack: LocalStack, runtime: LambdaRuntime) -> None:
         self._stack = stack
         self._runtime = runtime
+        # The invoicing service's memory of what it sent, and its answer to History Requested.
+        self.invoicing = InvoicingHistory(stack.resources)
+        self.invoicing.subscribe()
 
     def claims(self, contractor_id: str, payments_enabled: bool = True) -> dict[str, str]:
         # HTTP API's JWT authorizer passes claims as strings.
@@ -81,6 +85,7 @@ class Platform:
         """The invoicing service publishes invoice-sent (docs/interface.md §3)."""
         import boto3
 
+        self.invoicing.remember(message)
         boto3.client("sqs").send_message(
             QueueUrl=self._stack.resources["InvoiceSentQueue"],
             MessageBody=json.dumps(message),

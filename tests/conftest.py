@@ -28,6 +28,7 @@ def _clean_slate(request: pytest.FixtureRequest) -> None:
     reset_data(environment.stack)
     environment.runtime.skip_streams()  # the emptied tables' REMOVE records emit nothing
     environment.qbo.reset()
+    environment.platform.invoicing.reset()
     environment.register_intuit_app()
 
 

@@ -145,3 +145,18 @@ def test_each_package_says_what_it_owns(package: str) -> None:
         return
     docstring = ast.get_docstring(ast.parse((LAYER / package / "__init__.py").read_text()))
     assert docstring and len(docstring.split()) >= 20, f"{package}/__init__.py"
+
+
+def test_make_test_runs_every_test_directory() -> None:
+    """`make test` runs named groups (Makefile TEST_GROUPS): a new directory of tests must be
+    in one, or CI never runs it."""
+    root = LAYER.parents[1]
+    makefile = (root / "Makefile").read_text()
+    groups = makefile.split("TEST_GROUPS :=", 1)[1].split("\ntest:", 1)[0]
+    named = set(groups.replace('"', " ").replace("\\", " ").split())
+    tests = root / "tests"
+    expected = {f"tests/{d.name}" for d in tests.iterdir() if d.is_dir() and d.name != "flows"}
+    expected |= {f"tests/flows/{d.name}" for d in (tests / "flows").iterdir() if d.is_dir()}
+    expected |= {f"tests/flows/{f.name}" for f in (tests / "flows").glob("test_*.py")}
+    ignored = {"tests/support", "tests/__pycache__", "tests/flows/__pycache__"}
+    assert expected - ignored - named == set()

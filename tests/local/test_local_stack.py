@@ -138,10 +138,15 @@ def test_every_function_environment_names_resources_that_exist(stack: LocalStack
 
 def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> None:
     consumer = stack.functions["InvoiceSentFunction"]
-    (source,) = consumer.sqs_sources
-    assert source.queue_url == stack.resources["InvoiceSentQueue"]
-    assert source.batch_size == 10
-    assert source.reports_batch_item_failures
+    # Live invoices and the history replays (docs/interface.md §15): two queues, two sources.
+    sources = {source.event_name: source for source in consumer.sqs_sources}
+    assert {name: s.queue_url for name, s in sources.items()} == {
+        "InvoiceSent": stack.resources["InvoiceSentQueue"],
+        "History": stack.resources["HistoryQueue"],
+    }
+    for source in sources.values():
+        assert source.batch_size == 10
+        assert source.reports_batch_item_failures
     payments = stack.functions["PaymentCompletedFunction"]
     (queued,) = payments.sqs_sources  # the bus rule's target
     assert queued.queue_url == stack.resources["PaymentEventsQueue"]
@@ -167,6 +172,8 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "GET /quickbooks/disconnected": None,
         "GET /quickbooks/support/contractors": "PlatformJwt",
         "GET /quickbooks/support/contractors/{contractor_id}/exports": "PlatformJwt",
+        "POST /quickbooks/history": "PlatformJwt",
+        "GET /quickbooks/history": "PlatformJwt",
     }
     keeper = stack.functions["ConnectionKeeperFunction"]
     [schedule] = keeper.schedule_sources

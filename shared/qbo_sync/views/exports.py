@@ -93,6 +93,8 @@ def export_item(values: dict[str, Any]) -> dict[str, Any]:
         "status": status,
         "qbo_invoice_id": values.get("qbo_invoice_id"),
         "qbo_url": _qbo_url(values.get("qbo_invoice_id")),
+        # docs/interface.md §15: recorded as exported to an invoice keyed in by hand.
+        "adopted": bool(values.get("adopted")),
         "updated_at": values.get("updated_at"),
         "reason": reason_of(values.get("export_reason")),
         "client_id": client.get("id") or values.get("client_id"),
