@@ -166,6 +166,15 @@ class QboEmulator:
             _, invoice, _ = write(company, "invoice", body, None, path, self._state.clock.now())
             return dict(invoice)
 
+    def add_payment(self, realm_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A payment the contractor keyed into QuickBooks by hand (Receive Payment), under the
+        same rules as the API's create; returns it."""
+        with self._state.lock:
+            company = self._state.company(realm_id)
+            path = f"/v3/company/{realm_id}/payment"
+            _, payment, _ = write(company, "payment", body, None, path, self._state.clock.now())
+            return dict(payment)
+
     def add_vendor(self, realm_id: str, display_name: str) -> str:
         return self._add_person(realm_id, "Vendor", display_name)
 

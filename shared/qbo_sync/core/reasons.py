@@ -194,6 +194,12 @@ def reason_naming(code: ReasonCode, **names: str) -> Reason:
     return {"code": code.value, "message": _MESSAGES[code].format(**names)}
 
 
+def recorded_by_hand(payment_id: str) -> Reason:
+    """A payout or refund naming a payment QuickBooks holds by hand (docs/interface.md §15)."""
+    why = reason(ReasonCode.PAYMENT_RECORDED_BY_HAND)
+    return {**why, "message": f"{why['message']} (payment {payment_id})", "payment_id": payment_id}
+
+
 def refused_field(element: str, what: str = "invoice") -> Reason:
     label = field_label(element)
     return {

@@ -62,6 +62,9 @@ class PaymentEntry:
     # invoice is owed (changes.py otherwise reads it from the item: applied >= due).
     invoice_paid: bool | None = None
     paid_at: str | None = None  # the platform's, as the payment event said
+    # Not recorded in full: the invoice was adopted and paid, in part or whole, by hand
+    # (payments/by_hand.py); payouts and refunds naming it fail with payment_recorded_by_hand.
+    by_hand: bool = False
 
     def waiting(self, now: float) -> bool:
         """Parked, or left mid-way by an attempt that died."""
@@ -83,6 +86,7 @@ class Ledger:
     waiting_refunds: frozenset[str] = frozenset()
     # The invoice's CurrencyRef as exported ("": none); None when exported before it was kept.
     currency_ref: str | None = None
+    adopted: bool = False  # exported by adopting a hand-keyed invoice (docs/interface.md §15)
 
     def waiting(self, now: float) -> list[PaymentEntry]:
         """The payments that wait for the invoice (see PaymentEntry.waiting)."""
@@ -187,6 +191,7 @@ class PaymentLedger:
         qbo_customer_id: str,
         due: Decimal | None,
         unpark: bool,
+        adopts: str | None = None,
     ) -> Decimal | None:
         """Writes down a recorded payment; returns what is now applied to the invoice, or None
         if this attempt had lost the payment to another (whose result is the same QBO Payment)."""
@@ -206,6 +211,13 @@ class PaymentLedger:
             update += ", due = :due"
             values[":due"] = due
         update += " ADD applied :applied"
+        condition = "#p.attempt = :attempt"
+        if adopts is not None:
+            # A hand-keyed QBO Payment is adopted by one platform payment only (§15): the
+            # claim and the entry are one write.
+            update += ", adopted_payments :adopts"
+            condition += " AND NOT contains(adopted_payments, :adopted)"
+            values[":adopts"], values[":adopted"] = {adopts}, adopts
         if unpark:
             update += " DELETE parked :ids"
             values[":ids"] = {payment_id}
@@ -215,7 +227,7 @@ class PaymentLedger:
                 invoice_id,
                 payment_id,
                 update,
-                condition="#p.attempt = :attempt",
+                condition=condition,
                 values=values,
                 ReturnValues="UPDATED_NEW",
             )
@@ -344,6 +356,7 @@ def ledger_of(invoice_id: str, values: dict[str, Any]) -> Ledger:
         retry=values.get("export_retry"),
         currency_ref=values.get("currency_ref"),
         voided=values.get("export_status") == ExportStatus.VOIDED,
+        adopted=bool(values.get("adopted")),
         waiting_refunds=frozenset(
             refund.payment_id
             for refund in refunds_of(values).values()
@@ -368,4 +381,5 @@ def _entry(payment_id: str, value: dict[str, Any]) -> PaymentEntry:
         attempts=int(value.get("attempts", 0)),
         invoice_paid=value.get("invoice_paid"),
         paid_at=value.get("paid_at") or dict(value.get("detail", {})).get("paid_at"),
+        by_hand=bool(value.get("by_hand", False)),
     )

@@ -36,6 +36,9 @@ class RecordedPayment:
     qbo_payment_id: str
     amount: Decimal
     deposited_by: str | None = None
+    # Not recorded in full in QuickBooks (docs/interface.md §15: the invoice was adopted and
+    # paid by hand): a payout naming it fails with payment_recorded_by_hand.
+    by_hand: bool = False
 
 
 class PaymentIndex:
@@ -50,14 +53,22 @@ class PaymentIndex:
         self._key_of = key_of
 
     def remember(
-        self, payment_id: str, invoice_id: str, qbo_payment_id: str, amount: Decimal
+        self,
+        payment_id: str,
+        invoice_id: str,
+        qbo_payment_id: str,
+        amount: Decimal,
+        by_hand: bool = False,
     ) -> set[str]:
-        """Writes down a recorded payment; returns the payouts that wait for it."""
+        """Writes down a recorded payment (`qbo_payment_id` "" and `by_hand`: none was recorded,
+        QuickBooks has it by hand); returns the payouts that wait for it."""
         update = Update()
         update.set("payment_id", payment_id)
         update.set("invoice_id", invoice_id)
         update.set("qbo_payment_id", qbo_payment_id)
         update.set("amount", amount)
+        if by_hand:
+            update.set("by_hand", True)
         update.set("updated_at", iso_now())
         values = self._write(update, payment_id)
         return set(values.get("waiting_payouts", ()))
@@ -136,12 +147,14 @@ def refund_index(contractor_id: str, realm_id: str) -> PaymentIndex:
 
 
 def _recorded(values: dict[str, Any]) -> RecordedPayment | None:
-    if not values.get("qbo_payment_id"):
+    by_hand = bool(values.get("by_hand"))
+    if not values.get("qbo_payment_id") and not by_hand:
         return None  # only payouts wait for it so far
     return RecordedPayment(
         payment_id=str(values["payment_id"]),
         invoice_id=str(values["invoice_id"]),
-        qbo_payment_id=str(values["qbo_payment_id"]),
+        qbo_payment_id=str(values.get("qbo_payment_id") or ""),
         amount=Decimal(values["amount"]),
         deposited_by=values.get("deposited_by"),
+        by_hand=by_hand,
     )

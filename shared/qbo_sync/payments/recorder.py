@@ -36,7 +36,7 @@ from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
 from qbo_sync.events import PaymentCompleted
 from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
-from qbo_sync.ledger.payment_index import payment_index
+from qbo_sync.ledger.payment_index import PaymentIndex, payment_index
 from qbo_sync.once import (
     LEASE_SECONDS,
     ClaimStatus,
@@ -48,10 +48,11 @@ from qbo_sync.once import (
     request_ids,
     write_once,
 )
+from qbo_sync.payments import by_hand
 from qbo_sync.qbo.client import QboClient, request_id
-from qbo_sync.qbo.faults import BusinessValidation, QboError
+from qbo_sync.qbo.faults import BusinessValidation, QboError, Refused
 from qbo_sync.qbo.fields import payment_fields
-from qbo_sync.qbo.marker import find_ours
+from qbo_sync.qbo.marker import find_ours, is_ours
 
 __all__ = ["LEASE_SECONDS", "PaymentResult", "Recorder"]
 
@@ -84,6 +85,11 @@ class PaymentResult:
 class _Plan:
     ledger: Ledger  # with the invoice's QBO ids
     applied: Decimal  # what the Payment applies to the invoice
+    # An adopted invoice's (payments/by_hand.py): the QBO Payment found or adopted, nothing
+    # created; `adopts` its Id when it was keyed by hand; `by_hand` not recorded in full.
+    found: dict[str, Any] | None = None
+    adopts: str | None = None
+    by_hand: bool = False
 
 
 class Recorder:
@@ -174,14 +180,20 @@ class PaymentWrite:
             )
         # A parked payment stays findable as parked (its invoice's export tries it again).
         status = EntryStatus.PARKED if parked and not end.failed else EntryStatus.FAILED
+        paid_by_hand = (end.reason or {}).get("code") == ReasonCode.ALREADY_PAID_IN_QUICKBOOKS
         entry = _entry(
             payment,
             status,
             reason=end.reason,
             maybe_in_qbo=end.maybe_in_qbo,
             attempts=end.attempts or None,
+            by_hand=paid_by_hand or None,
         )
-        return self.ledger.release(payment.invoice_id, payment.payment_id, entry, attempt)
+        released = self.ledger.release(payment.invoice_id, payment.payment_id, entry, attempt)
+        if released and paid_by_hand:
+            # Payouts find it by its id: recorded by hand, so they fail with its reason.
+            self._index().remember(payment.payment_id, payment.invoice_id, "", payment.amount, True)
+        return released
 
     def gives_up(self, attempts: int) -> bool:
         return gives_up(attempts) and not self._parked()
@@ -208,10 +220,42 @@ class PaymentWrite:
                 qbo_invoice_id=exported.qbo_invoice_id,
                 qbo_customer_id=exported.qbo_customer_id,
             )
+        if ledger.adopted and not ledger.voided:
+            return self._on_hand_keyed(ledger)
         # A voided invoice owes nothing: the payment is the customer's credit, linked to nothing.
         open_balance = Decimal("0") if ledger.voided else ledger.open_balance
         amount = self.payment.amount
         return _Plan(ledger, amount if open_balance is None else min(amount, open_balance))
+
+    def _on_hand_keyed(self, ledger: Ledger) -> _Plan:
+        """An adopted invoice: QuickBooks' own copy decides (payments/by_hand.py)."""
+        payment = self.payment
+        assert ledger.qbo_invoice_id is not None
+        invoice = by_hand.read_invoice(self.recorder.qbo, ledger.qbo_invoice_id)
+        claimed = {
+            str(entry.qbo_payment_id)
+            for entry in ledger.entries.values()
+            if entry.qbo_payment_id and entry.payment_id != payment.payment_id
+        }
+        choice = by_hand.choose(
+            invoice, ledger.qbo_invoice_id, payment.payment_id, payment.amount, claimed
+        )
+        if choice is None:
+            why = reason(ReasonCode.ALREADY_PAID_IN_QUICKBOOKS)
+            raise Refused(f"invoice {payment.invoice_id} is already paid in QuickBooks", why)
+        found = choice.payment
+        adopts = None if found is None or is_ours(found, "payment", payment.payment_id) else found
+        # What the ledger must count as owed so that "applied >= due" is QuickBooks' Paid.
+        self.due = invoice.balance + ledger.applied + (choice.applied if found else 0)
+        if adopts is not None:
+            logger.info("Payment keyed in QuickBooks by hand adopted", qbo_payment_id=adopts["Id"])
+        return _Plan(
+            ledger,
+            choice.applied,
+            found=found,
+            adopts=str(adopts["Id"]) if adopts else None,
+            by_hand=choice.applied < payment.amount,
+        )
 
     def _exported_meanwhile(self) -> bool:
         logger.info("Payment parked: invoice not exported yet", payment_id=self.payment.payment_id)
@@ -224,6 +268,8 @@ class PaymentWrite:
 
     def find(self, plan: _Plan) -> dict[str, Any] | None:
         """The Payment an earlier attempt may have created without writing it down."""
+        if plan.found is not None:
+            return plan.found
         payment, customer = self.payment, str(plan.ledger.qbo_customer_id)
         date = payment.paid_at.date()
         found = find_ours(
@@ -234,6 +280,10 @@ class PaymentWrite:
         return found
 
     def create(self, plan: _Plan, requestid: str) -> dict[str, Any]:
+        if plan.found is not None:
+            return plan.found  # adopted: nothing is created
+        if plan.ledger.adopted:
+            return self._create(plan, plan.applied, requestid)  # QBO's balance was just read
         try:
             return self._create(plan, plan.applied, requestid)
         except BusinessValidation:
@@ -269,6 +319,9 @@ class PaymentWrite:
         )
         if currency:
             fields["CurrencyRef"] = currency
+        if plan.by_hand:
+            # The rest was received by hand (§15): no credit for money already in the books.
+            fields["TotalAmt"] = applied
         return self.recorder.qbo.create("Payment", fields, requestid)
 
     # -- the outcome ------------------------------------------------------------------------------
@@ -284,6 +337,8 @@ class PaymentWrite:
         # read before that write so that the event never needs QuickBooks.
         paid = None if known_due is not None else self._invoice_paid(ledger.qbo_invoice_id)
         values: dict[str, Any] = {"qbo_payment_id": str(created["Id"]), "applied": applied}
+        if plan.by_hand:
+            values["by_hand"] = True
         if paid is not None:
             values["invoice_paid"] = paid
         total_applied = self.ledger.recorded(
@@ -295,6 +350,7 @@ class PaymentWrite:
             qbo_customer_id=ledger.qbo_customer_id,
             due=self.due,
             unpark=self._parked(),
+            adopts=plan.adopts,
         )
         if total_applied is None:
             return False
@@ -309,13 +365,18 @@ class PaymentWrite:
         payment, recorder = self.payment, self.recorder
         if written is None:
             logger.info("Payment already recorded", payment_id=payment.payment_id)
-        index = payment_index(recorder.connection.contractor_id, recorder.connection.realm_id)
-        recorder.payouts_waiting |= index.remember(
-            payment.payment_id, payment.invoice_id, qbo_id, payment.amount
-        )
         assert self.claimed is not None
+        previous = self.claimed.previous
+        in_part = plan.by_hand if plan is not None else bool(previous and previous.by_hand)
+        recorder.payouts_waiting |= self._index().remember(
+            payment.payment_id, payment.invoice_id, qbo_id, payment.amount, in_part
+        )
         if payment.payment_id in self.claimed.ledger.waiting_refunds:
             recorder.refunds_waiting.append((payment.invoice_id, payment.payment_id))
+
+    def _index(self) -> PaymentIndex:
+        connection = self.recorder.connection
+        return payment_index(connection.contractor_id, connection.realm_id)
 
     def _invoice_paid(self, qbo_invoice_id: str) -> bool:
         """QBO's own answer, when the ledger does not know what the invoice is owed (only

@@ -29,7 +29,7 @@ from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.clock import iso_now, now
 from qbo_sync.core.delivery import Deferred, gives_up
-from qbo_sync.core.reasons import Reason, ReasonCode, reason
+from qbo_sync.core.reasons import Reason, ReasonCode, reason, recorded_by_hand
 from qbo_sync.core.statuses import (
     ClaimOutcome,
     EntryStatus,
@@ -165,6 +165,12 @@ class RefundWrite:
         if not self.recorder.connection.usable:
             raise ReauthorizationRequired()
         payment = entries_of(item).get(refund.payment_id)
+        if payment is not None and payment.by_hand:
+            # §15: QuickBooks holds it by hand (in part or whole): the bookkeeper refunds it.
+            raise self._refused(
+                recorded_by_hand(refund.payment_id),
+                f"payment_id: payment {refund.payment_id} was recorded in QuickBooks by hand",
+            )
         if payment is None or payment.status != EntryStatus.RECORDED:
             return Wait(reason(ReasonCode.PAYMENT_NOT_RECORDED), recheck=self._payment_recorded)
         others = sum(

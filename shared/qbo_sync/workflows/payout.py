@@ -26,7 +26,7 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import gives_up
-from qbo_sync.core.reasons import ReasonCode, reason
+from qbo_sync.core.reasons import Reason, ReasonCode, reason, recorded_by_hand
 from qbo_sync.core.statuses import Outcome, PayoutStatus
 from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
 from qbo_sync.ledger.payment_index import PaymentIndex, RecordedPayment, payment_index, refund_index
@@ -172,7 +172,7 @@ class PayoutWrite:
             return Wait(reason(ReasonCode.PAYMENT_NOT_RECORDED))
         problem = self._problem(payments)
         if problem is not None:
-            raise Refused(f"payout refused: {problem}", reason(problem))
+            raise Refused(f"payout refused: {problem['code']}", problem)
         fields = deposit_fields(
             self.payout,
             self._accounts(bank),
@@ -200,19 +200,24 @@ class PayoutWrite:
             return None
         return found
 
-    def _problem(self, payments: dict[str, RecordedPayment]) -> ReasonCode | None:
+    def _problem(self, payments: dict[str, RecordedPayment]) -> Reason | None:
         """What QBO would refuse, found before asking it, with a reason of its own."""
         for item in self.payout.items:
             if not isinstance(item, PayoutPayment):
                 continue
             recorded = payments[item.payment_id]
+            if recorded.by_hand:
+                # §15: the invoice was adopted and paid by hand; a deposit of the platform's
+                # amount would not match what QuickBooks holds. The bookkeeper deposits it.
+                logger.warning("Payout names a payment paid by hand", payment_id=item.payment_id)
+                return recorded_by_hand(item.payment_id)
             if recorded.deposited_by not in (None, self.payout.payout_id):
                 logger.warning(
                     "Payment already deposited by another payout",
                     payment_id=item.payment_id,
                     other_payout_id=recorded.deposited_by,
                 )
-                return ReasonCode.PAYMENT_ALREADY_DEPOSITED
+                return reason(ReasonCode.PAYMENT_ALREADY_DEPOSITED)
             if recorded.amount != item.amount:
                 logger.warning(
                     "Payout lists a payment with another amount than its QBO Payment",
@@ -220,7 +225,7 @@ class PayoutWrite:
                     payout_amount=str(item.amount),
                     recorded_amount=str(recorded.amount),
                 )
-                return ReasonCode.PAYOUT_AMOUNT_MISMATCH
+                return reason(ReasonCode.PAYOUT_AMOUNT_MISMATCH)
         return None
 
     def _accounts(self, bank: str) -> DepositAccounts:
