@@ -237,3 +237,24 @@ def _exports(env: LocalEnvironment) -> dict[str, dict[str, Any]]:
     response = env.platform.api("GET", "/quickbooks/exports", CONTRACTOR)
     assert response["statusCode"] == 200, response
     return {item["invoice_id"]: item for item in json.loads(response["body"])["items"]}
+
+
+def test_a_crash_between_quickbooks_and_the_record_exports_a_history_invoice_once(
+    env: LocalEnvironment, qbo: QboEmulator, realm: str
+) -> None:
+    connect(env)
+    env.platform.invoicing.remember(sent("C-1", "Ivy Ironwood", "64.00"))
+    request_history(env, CONTRACTOR, "2026-01-01")
+    env.runtime.drain()
+    env.platform.invoicing.answer()
+    # Customer, item and invoice: each stored by QuickBooks, each answer lost.
+    qbo.crash_after_commit_next(3)
+    env.runtime.drain()
+
+    [invoice] = [i for i in qbo.entities(realm, "Invoice") if i["DocNumber"] == "C-1"]
+    assert Decimal(str(invoice["TotalAmt"])) == Decimal("64.00")
+    assert (
+        len([c for c in qbo.entities(realm, "Customer") if c["DisplayName"] == "Ivy Ironwood"]) == 1
+    )
+    shown = progress(env, CONTRACTOR)
+    assert (shown["exported"], shown["adopted"], shown["status"]) == (1, 0, "done")

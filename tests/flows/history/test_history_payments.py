@@ -215,3 +215,18 @@ def test_history_keeps_an_adopted_invoice_and_records_exactly_what_the_platform_
     ]
     assert sum((Decimal(str(p["TotalAmt"])) for p in linked), Decimal("0")) == sum(paid)
     assert Decimal(str(shown["Balance"])) == total - sum(paid)
+
+
+def test_a_crash_after_quickbooks_recorded_the_rest_of_a_payment_records_it_once(
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, adopted: dict[str, Any]
+) -> None:
+    by_hand = keyed_payment(qbo, realm, adopted, "250.00")
+    qbo.crash_after_commit_next(1)  # the Payment for what is open is stored, the answer lost
+    replay(env, "pay_hp_4", "100.00")
+    replay(env, "pay_hp_4", "100.00")  # and the event comes again
+
+    recorded = payments(qbo, realm)
+    [mine] = set(recorded) - {by_hand}
+    assert recorded[mine] == Decimal("50.00")
+    assert balance(qbo, realm) == Decimal("0.00")
+    assert listed_payment(env, "pay_hp_4")["qbo_payment_id"] == mine
