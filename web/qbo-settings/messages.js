@@ -49,6 +49,10 @@ export const HISTORY_LABELS = {
   voided: "Void sent",
 };
 
+// An invoice recorded as exported to one the contractor keyed into QuickBooks by hand (contracts
+// §15, `adopted: true`). The reasons' own sentences come with the API's items (core/reasons.py).
+export const ADOPTED = "Matched to the invoice already in QuickBooks (same number, client and total): nothing was added or changed there.";
+
 export const PAYOUT_LABELS = { deposited: "Deposited", waiting: "Waiting", failed: "Failed" };
 
 export const PAYMENT_LABELS = { recorded: "recorded", parked: "waiting", failed: "not recorded" };
