@@ -201,6 +201,11 @@ def test_matched_and_number_taken_invoices_are_sentences_in_the_list(
         "href", f"https://app.sandbox.qbo.intuit.com/app/invoice?txnId={matched['Id']}"
     )
 
+    adopted.get_by_text("History (1)").click()
+    expect(adopted.locator(".qbo-history li")).to_contain_text(
+        "Matched to the invoice keyed into QuickBooks by hand"
+    )
+
     refused = _row(page, "5004")
     expect(refused.locator(".qbo-badge")).to_have_text("Failed")
     expect(refused.locator(".qbo-reason")).to_contain_text(

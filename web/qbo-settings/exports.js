@@ -116,7 +116,7 @@ function history(item) {
           "li",
           {},
           h("time", { datetime: entry.at || "" }, formatTime(entry.at)),
-          ` ${HISTORY_LABELS[entry.outcome] || entry.outcome}`,
+          ` ${HISTORY_LABELS[shownOutcome(item, entry)] || entry.outcome}`,
           entry.by === "contractor" ? " (by you)" : "",
           entry.reason ? `: ${entry.reason.message || `reason ${entry.reason.code}`}` : "",
           entry.intuit_tid ? h("span", { class: "qbo-tid" }, ` Intuit reference ${entry.intuit_tid}`) : null,
@@ -124,6 +124,11 @@ function history(item) {
       ),
     ),
   );
+}
+
+// An adopted invoice was never sent: its export is the match (contracts §15).
+function shownOutcome(item, entry) {
+  return item.adopted && entry.outcome === "exported" ? "adopted" : entry.outcome;
 }
 
 function link(item, qboAppUrl) {

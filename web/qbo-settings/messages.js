@@ -47,6 +47,7 @@ export const HISTORY_LABELS = {
   retried: "Retry asked",
   dismissed: "Kept out of QuickBooks",
   voided: "Void sent",
+  adopted: "Matched to the invoice keyed into QuickBooks by hand", // an exported entry of an adopted invoice
 };
 
 // An invoice recorded as exported to one the contractor keyed into QuickBooks by hand (contracts
