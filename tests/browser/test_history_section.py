@@ -242,3 +242,36 @@ def test_the_section_is_absent_until_quickbooks_is_connected(
     expect(_section(page)).to_be_hidden()
     time.sleep(0.2)
     assert polls == []  # nothing asked of a company that cannot send
+
+
+def test_the_progress_in_words_for_each_state(page: Page, gateway: Gateway) -> None:
+    """The sentences of states the local stack does not hold still (a count known while some
+    invoices still wait), from the page's own module; the others are reached above."""
+    page.goto(gateway.settings_page_url + "?contractor=ctr_demo")
+    request = {"since": "2026-09-01", "requested_at": "2026-12-05T10:00:00Z", "pending": 0}
+
+    def words(**progress: Any) -> str:
+        script = "p => import('/qbo-settings/history.js').then(m => m.describe(p).join(' '))"
+        return str(page.evaluate(script, {**request, **progress}))
+
+    counted = {"exported": 120, "adopted": 20, "failed": 2}
+    assert words(status="running", expected=500, **counted) == (
+        "142 of 500 invoices done: 120 sent, 20 matched invoices already in QuickBooks, 2 need "
+        "attention. Invoices issued since Sep 1, 2026. This updates by itself."
+    )
+    one = {"exported": 0, "adopted": 1, "failed": 1}
+    assert words(status="running", expected=3, **one).startswith(
+        "2 of 3 invoices done: 1 matched an invoice already in QuickBooks, 1 needs attention."
+    )
+    none = {"exported": 0, "adopted": 0, "failed": 0}
+    assert words(status="running", expected=1, **none).startswith("0 of 1 invoice done.")
+    assert words(status="requested", expected=None, **none).startswith(
+        "Waiting for the platform to list your invoices…"
+    )
+    assert words(status="done", expected=0, **none) == (
+        "Done: the platform had no invoices issued since Sep 1, 2026. You asked for them on "
+        "Dec 5, 2026."
+    )
+    assert words(status="done", expected=1, exported=1, adopted=0, failed=0) == (
+        "Done: 1 invoice issued since Sep 1, 2026: 1 sent. You asked for them on Dec 5, 2026."
+    )

@@ -116,16 +116,21 @@ export class HistorySection {
     this.#render();
     try {
       await this.#api().requestHistory(since);
-      this.#sending = false;
-      await this.#fetch();
-      this.#slot.querySelector(".qbo-earlier-progress").focus();
     } catch (error) {
       this.#sending = false;
       this.#error = refusal(error, since);
       this.#render();
       this.#slot.querySelector(`#${INPUT_ID}`).focus();
       if (error.code === "history_in_progress") await this.#fetch().catch(() => {});
+      return;
     }
+    this.#sending = false;
+    // Accepted: its progress follows (an outage now only delays it: the poll tries again).
+    await this.#fetch().catch(() => {
+      this.#render();
+      this.#schedule();
+    });
+    this.#slot.querySelector(".qbo-earlier-progress").focus();
   }
 
   #render() {
@@ -155,7 +160,8 @@ export class HistorySection {
   }
 }
 
-// The request in sentences: waiting for the platform, how far it is, or what it did.
+// The request in sentences: waiting for the platform, how far it is, or what it did. Exported
+// for the browser test of the wording of states the local stack cannot hold still.
 export function describe(progress) {
   const { exported, adopted, failed, expected } = progress;
   const done = exported + adopted + failed;
