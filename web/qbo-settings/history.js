@@ -27,6 +27,7 @@ export class HistorySection {
   #progress = null; // the latest GET's answer; null: no request made yet
   #error = null;
   #sending = false;
+  #announced = null; // the request whose end was announced (a poll and a refresh may both see it)
 
   // api: a function answering the element's QboApi; onDone: called once when a request that ran
   // while the page was open is done (the invoices list then shows what it did).
@@ -59,7 +60,11 @@ export class HistorySection {
     const running = this.#progress && this.#progress.status !== "done";
     if (running) this.#schedule();
     else this.stop();
-    if (before && before.status !== "done" && this.#progress?.status === "done") this.#onDone();
+    const finished = this.#progress?.status === "done" && before && before.status !== "done";
+    if (finished && this.#announced !== this.#progress.request_id) {
+      this.#announced = this.#progress.request_id;
+      this.#onDone();
+    }
   }
 
   // One timer at a time; it ends itself once the section has left the page.
