@@ -182,7 +182,8 @@ class LambdaRuntime:
     @property
     def _streams(self) -> StreamPoller:
         if self._stream_poller is None:
-            self._stream_poller = StreamPoller(self._session, self.invoke)
+            consumers = [f for f in self.stack.functions.values() if f.stream_sources]
+            self._stream_poller = StreamPoller(self._session, self.invoke, consumers)
         return self._stream_poller
 
     def poll_streams(self) -> PollResult:

@@ -23,6 +23,7 @@ import boto3
 
 from local.poll_result import PollResult
 from local.stack import LocalFunction, StreamSource
+from local.stream_retention import forget_iterators, is_released, release
 
 
 @dataclass
@@ -36,11 +37,15 @@ Invoke = Callable[[str, Any], Any]
 
 
 class StreamPoller:
-    def __init__(self, session: boto3.session.Session, invoke: Invoke) -> None:
+    def __init__(
+        self, session: boto3.session.Session, invoke: Invoke, consumers: list[LocalFunction]
+    ) -> None:
         self._streams: Any = session.client("dynamodbstreams")
         self._sqs: Any = session.client("sqs")
         self._invoke = invoke
         self._positions: dict[tuple[str, str, str], _Position] = {}
+        # Every function that reads a stream: a record is released once all are past it.
+        self._consumers = consumers
 
     def skip_to_latest(self, functions: list[LocalFunction]) -> None:
         """Everything in the streams so far counts as read (after the tables were emptied)."""
@@ -49,6 +54,7 @@ class StreamPoller:
                 for shard in self._shards(source):
                     key = (function.logical_id, source.event_name, shard)
                     self._positions[key] = self._latest(source, shard, self._positions.get(key))
+                    self._release_read(source, shard)
 
     def poll(self, function: LocalFunction, result: PollResult) -> bool:
         """One pass over the function's streams; True if any batch was delivered."""
@@ -60,7 +66,20 @@ class StreamPoller:
                 )
                 while self._deliver(function, source, shard, position, result):
                     progressed = True
+                self._release_read(source, shard)
         return progressed
+
+    def _release_read(self, source: StreamSource, shard: str) -> None:
+        """Releases what every consumer of the stream has checkpointed past (stream_retention)."""
+        positions = [
+            self._positions.get((function.logical_id, other.event_name, shard))
+            for function in self._consumers
+            for other in function.stream_sources
+            if other.stream_arn == source.stream_arn
+        ]
+        read = [int(p.after) for p in positions if p is not None and p.after is not None]
+        if read and len(read) == len(positions):
+            release(source.stream_arn, str(min(read)))
 
     def _deliver(
         self,
@@ -121,17 +140,25 @@ class StreamPoller:
         position.batch_size = None
 
     def _read(self, source: StreamSource, shard: str, position: _Position) -> list[dict[str, Any]]:
-        start: dict[str, Any] = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position.after}
-            if position.after is not None
-            else {"ShardIteratorType": source.starting_position}
-        )
-        iterator = self._streams.get_shard_iterator(
-            StreamArn=source.stream_arn, ShardId=shard, **start
-        )["ShardIterator"]
-        limit = position.batch_size or source.batch_size
-        response = self._streams.get_records(ShardIterator=iterator, Limit=limit)
-        return [_lambda_record(source, record) for record in response.get("Records", [])]
+        """The next batch after `position`, released records skipped (stream_retention)."""
+        after = position.after
+        while True:
+            start: dict[str, Any] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                if after is not None
+                else {"ShardIteratorType": source.starting_position}
+            )
+            iterator = self._streams.get_shard_iterator(
+                StreamArn=source.stream_arn, ShardId=shard, **start
+            )["ShardIterator"]
+            limit = position.batch_size or source.batch_size
+            response = self._streams.get_records(ShardIterator=iterator, Limit=limit)
+            forget_iterators(source.stream_arn, iterator, response.get("NextShardIterator"))
+            raw = response.get("Records", [])
+            records = [_lambda_record(source, r) for r in raw if not is_released(r)]
+            if records or not raw:
+                return records
+            after = raw[-1]["dynamodb"]["SequenceNumber"]
 
     def _latest(self, source: StreamSource, shard: str, known: _Position | None) -> _Position:
         """The end of the stream, read on from where `known` is (not from its start again)."""
