@@ -8,6 +8,9 @@ every state of the settings page can be seen in one command, each with its own s
 - `ctr_pages` ("Birch Lane Builders"): a deposited payout and several pages of invoices.
 - `ctr_reconnect` ("Cedar Roofing Co"): a company that needs reconnecting, with an invoice
   waiting for it.
+- `ctr_customers` ("Maple Court Remodeling"): a client whose name QuickBooks holds otherwise
+  ("O'Neil, Jane" is her customer there), so her invoice failed until she is linked, and a
+  client linked after his first invoice made a second customer (contracts §16).
 
 Everything goes through the real flows: the HTTP routes, Intuit's consent page (the emulator's,
 answered as a browser would), the invoice-sent queue and the payment events.
@@ -27,10 +30,13 @@ from local.environment import LocalEnvironment
 from local.platform import Browser
 
 STATES, PAGES, RECONNECT = "ctr_states", "ctr_pages", "ctr_reconnect"
+CUSTOMERS = "ctr_customers"
+JANE = "cli_jane"
 DESCRIPTIONS = {
     STATES: "every invoice state; a payout waiting for its bank account",
     PAGES: "a deposited payout and several pages of invoices",
     RECONNECT: "a company that needs reconnecting",
+    CUSTOMERS: "an invoice to link to the client's QuickBooks customer; a linked client",
 }
 CLIENTS = ("Jane O'Neil", "Riverside Dental, LLC", "Hill Street Bakery", "Marco Ruiz")
 
@@ -156,6 +162,34 @@ def seed_reconnect(env: LocalEnvironment) -> str:
     return realm
 
 
+def seed_customers(env: LocalEnvironment) -> str:
+    """ctr_customers: Jane O'Neil's name is a vendor's in QuickBooks (and her own name with her
+    id an inactive customer's), so her invoice fails with client_name_taken until she is linked
+    to "O'Neil, Jane"; Marco Ruiz was linked to "Ruiz, Marco" after his first invoice made a
+    second customer by his name."""
+    c, qbo = CUSTOMERS, env.qbo
+    realm = qbo.create_company("Maple Court Remodeling")
+    qbo.add_vendor(realm, "Jane O'Neil")
+    qbo.add_customer(realm, f"Jane O'Neil ({JANE})", Active=False)
+    qbo.add_customer(realm, "O'Neil, Jane", PrimaryEmailAddr={"Address": "jane@example.com"})
+    qbo.add_customer(realm, "Neil Harbor Homes", CompanyName="O'Neil Holdings")
+    ruiz = qbo.add_customer(realm, "Ruiz, Marco")
+    connect(env, c, realm)
+    jane = samples.invoice_sent(
+        c, "5001", "Jane O'Neil", [("Kitchen", "1", "950.00")], client_id=JANE
+    )
+    marco = invoice(c, "5002", "420.00", 3)
+    send(env, jane, marco)  # Marco's went to a second customer, "Marco Ruiz", made by name
+    path = f"/quickbooks/clients/{marco['client']['id']}/customer"
+    api(env, "PUT", path, c, body=json.dumps({"qbo_customer_id": ruiz}))
+    return realm
+
+
 def seed(env: LocalEnvironment) -> dict[str, str]:
     """Every demo contractor; their realms by contractor id."""
-    return {STATES: seed_states(env), PAGES: seed_pages(env), RECONNECT: seed_reconnect(env)}
+    return {
+        STATES: seed_states(env),
+        PAGES: seed_pages(env),
+        RECONNECT: seed_reconnect(env),
+        CUSTOMERS: seed_customers(env),
+    }

@@ -78,6 +78,7 @@ class CustomerLink:
     display_name: str
     linked_at: str
     currency: str | None = None  # None: the client's customer in the home currency
+    client_name: str = ""  # the platform's name of the client, as its invoices had it
 
     @property
     def mapping(self) -> str:
@@ -248,7 +249,7 @@ class MappingStore:
         reverse = {
             **self._key(LINK_PREFIX + link.qbo_customer_id),
             **to_item({**values, "client_id": link.client_id, "mapping": link.mapping}),
-            **to_item({"currency": link.currency}),
+            **to_item({"currency": link.currency, "client_name": link.client_name or None}),
             "qbo_customer_id": {"S": link.qbo_customer_id},
         }
         items: list[TransactWriteItemTypeDef] = [
@@ -339,6 +340,7 @@ def _link(item: dict[str, Any]) -> CustomerLink:
         str(item.get("display_name", "")),
         str(item.get("linked_at", "")),
         str(item["currency"]) if item.get("currency") else None,
+        str(item.get("client_name", "")),
     )
 
 

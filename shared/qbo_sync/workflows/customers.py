@@ -65,7 +65,7 @@ def link_client(contractor_id: str, client_id: str, body: Any) -> dict[str, Any]
             raise InvalidCustomer()
         records = client_records(contractor_id, connection.realm_id, client_id)
         currency = str((customer.get("CurrencyRef") or {}).get("value") or "")
-        invoiced = {_currency(record) for record in records} - {""}
+        invoiced = {_invoice(record)[0] for record in records} - {""}
         if currency and invoiced and currency not in invoiced:
             raise InvalidCustomer(
                 f"This customer works in {currency}, but the client's invoices are in "
@@ -75,9 +75,9 @@ def link_client(contractor_id: str, client_id: str, body: Any) -> dict[str, Any]
     except ReauthorizationRequired as error:
         raise NotConnected(NOT_CONNECTED) from error
     name = str(customer.get("DisplayName", ""))
-    link = CustomerLink(
-        client_id, qbo_customer_id, name, iso_now(), currency if currency != home else None
-    )
+    client_name = next((n for n in (_invoice(r)[1] for r in records) if n), "")
+    foreign = currency if currency != home else None
+    link = CustomerLink(client_id, qbo_customer_id, name, iso_now(), foreign, client_name)
     try:
         mapping_store(connection).link_customer(link)
     except mappings.CustomerLinked:
@@ -101,6 +101,7 @@ def client_links(contractor_id: str) -> dict[str, Any]:
         "items": [
             {
                 "client_id": link.client_id,
+                "client_name": link.client_name or None,
                 "qbo_customer_id": link.qbo_customer_id,
                 "display_name": link.display_name,
                 "linked_at": link.linked_at,
@@ -152,13 +153,16 @@ def _customer_id(body: Any) -> str:
     return value
 
 
-def _currency(record: dict[str, Any]) -> str:
+def _invoice(record: dict[str, Any]) -> tuple[str, str]:
+    """The currency of a record's latest invoice, and its client's name there."""
     try:
         message = json.loads(str(record.get("export_body") or "{}"))
     except ValueError:
-        return ""
-    invoice = message.get("invoice") if isinstance(message, dict) else None
-    return str((invoice or {}).get("currency") or "").upper()
+        return "", ""
+    if not isinstance(message, dict):
+        return "", ""
+    invoice, client = message.get("invoice") or {}, message.get("client") or {}
+    return str(invoice.get("currency") or "").upper(), str(client.get("display_name") or "")
 
 
 def _usable(contractor_id: str) -> Connection:

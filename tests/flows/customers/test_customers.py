@@ -134,7 +134,7 @@ def test_a_linked_client_invoices_go_to_its_customer_with_no_second_customer_and
         "qbo_customer_id": oneil,
         "display_name": "O'Neil, Jane",
     }
-    assert listed["linked_at"]
+    assert listed["linked_at"] and listed["client_name"] is None  # no invoice of hers yet
     found = search(env, CONTRACTOR, "neil")[1]["items"]
     assert [item["linked_client_id"] for item in found] == [JANE]
 
@@ -158,6 +158,8 @@ def test_an_invoice_that_failed_for_want_of_a_name_is_exported_once_linked(
     again = exports(env, CONTRACTOR)["inv_T-1"]
     assert again["status"] == "exported"
     assert [entry["outcome"] for entry in again["history"][:2]] == ["exported", "retried"]
+    [listed] = links(env, CONTRACTOR)
+    assert (listed["client_name"], listed["display_name"]) == ("Jane O'Neil", "O'Neil, Jane")
 
 
 def test_a_history_invoice_keyed_by_hand_under_another_name_is_adopted_once_linked(
