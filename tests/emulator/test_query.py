@@ -109,8 +109,6 @@ def test_like_takes_underscore_literally_and_hides_inactive_names(
     api.create("Customer", {"DisplayName": "AXB Builders"})
     emu.add_customer(realm, "A_B Old", Active=False)
 
-    assert _names(api, "select * from Customer where DisplayName like '%a_b%'") == [
-        "A_B Builders"
-    ]
+    assert _names(api, "select * from Customer where DisplayName like '%a_b%'") == ["A_B Builders"]
     asked = "select * from Customer where DisplayName like '%A_B%' and Active = false"
     assert _names(api, asked) == ["A_B Old"]
