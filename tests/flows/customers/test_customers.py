@@ -295,3 +295,30 @@ def test_links_belong_to_the_company_connected(
 
     names = {c["Id"]: c["DisplayName"] for c in qbo.entities(other, "Customer")}
     assert names[customer_of(qbo, other, "N-1")] == "Jane O'Neil"
+
+
+def test_a_link_made_while_an_export_finds_the_customer_by_name_is_kept(
+    env: LocalEnvironment, qbo: QboEmulator, connected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export read no mapping, then the contractor linked the client before its write: the
+    invoice goes where it was planned, and the link stays for the next ones."""
+    from qbo_sync.invoices.exporter import InvoiceExporter
+
+    realm = connected
+    oneil = qbo.add_customer(realm, "O'Neil, Jane")
+    real = InvoiceExporter._customer
+
+    def customer_then_link(self: InvoiceExporter, *args: Any) -> str:
+        found = real(self, *args)
+        assert link(env, CONTRACTOR, JANE, oneil)[0] == 200  # meanwhile, on the page
+        return found
+
+    monkeypatch.setattr(InvoiceExporter, "_customer", customer_then_link)
+    send(env, "R-1")
+    monkeypatch.setattr(InvoiceExporter, "_customer", real)
+    send(env, "R-2")
+
+    names = {c["Id"]: c["DisplayName"] for c in qbo.entities(realm, "Customer")}
+    assert names[customer_of(qbo, realm, "R-1")] == "Jane O'Neil"
+    assert customer_of(qbo, realm, "R-2") == oneil
+    assert [item["qbo_customer_id"] for item in links(env, CONTRACTOR)] == [oneil]
