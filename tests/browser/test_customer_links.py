@@ -73,6 +73,7 @@ def test_a_customer_linked_to_another_client_cannot_be_picked(
     _open(page, gateway)
     row = _row(page, "5001")
     row.get_by_role("button", name="Link invoice 5001's client to a QuickBooks customer").click()
+    loaded = page.locator("qbo-export-settings").get_attribute("data-loaded-at") or ""
     row.get_by_label("Customer in QuickBooks for Jane O'Neil").fill("ruiz")
     row.get_by_role("button", name="Find").click()
 
@@ -81,6 +82,11 @@ def test_a_customer_linked_to_another_client_cannot_be_picked(
     expect(taken).to_contain_text("(linked to another client)")
     expect(taken.get_by_role("button")).to_have_count(0)
     expect(found.get_by_role("button", name="Link to Marco Ruiz")).to_be_visible()
+    # The list refreshes (every refresh-seconds, or Refresh): the open picker stays as it was.
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("qbo-export-settings")).not_to_have_attribute("data-loaded-at", loaded)
+    expect(row.get_by_label("Customer in QuickBooks for Jane O'Neil")).to_have_value("ruiz")
+    expect(taken).to_contain_text("(linked to another client)")
     row.get_by_role("button", name="Cancel").click()
     expect(
         row.get_by_role("button", name="Link invoice 5001's client to a QuickBooks customer")

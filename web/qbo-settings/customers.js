@@ -22,6 +22,7 @@ export class CustomerLinks {
     this.afterAction = afterAction;
     this.failed = failed;
     this.links = [];
+    this.picking = null; // { invoiceId, text, found, problem }: the open picker
   }
 
   async load() {
@@ -43,31 +44,45 @@ export class CustomerLinks {
     }
   }
 
-  // The action beside a failed invoice's Retry (null when a link would not fix it).
+  // The action beside a failed invoice's Retry (null when a link would not fix it). An open
+  // picker (its text and what it found) survives the list's refresh, and keeps the focus.
   linkAction(item) {
     if (item.status !== "failed" || !item.client_id || !FIXED_BY_LINK.has(item.reason?.code)) return null;
     const holder = h("div", { class: "qbo-customer-link" });
     const open = h(
       "button",
-      { type: "button", class: "qbo-secondary", "aria-label": `Link invoice ${item.invoice_number}'s client to a QuickBooks customer`, onclick: () => show() },
+      { type: "button", class: "qbo-secondary", "aria-label": `Link invoice ${item.invoice_number}'s client to a QuickBooks customer`, onclick: () => show(true) },
       "Link to a QuickBooks customer",
     );
-    holder.append(open);
-    const show = () => {
-      holder.replaceChildren(this.#picker(item, () => {
-        holder.replaceChildren(open);
-        open.focus();
-      }));
-      holder.querySelector("input")?.focus();
+    const close = () => {
+      this.picking = null;
+      holder.replaceChildren(open);
+      open.focus();
     };
+    const show = (focus) => {
+      if (this.picking?.invoiceId !== item.invoice_id) this.picking = { invoiceId: item.invoice_id, text: item.client_name?.split(" ").pop() || "", found: null, problem: null };
+      holder.replaceChildren(this.#picker(item, close));
+      if (focus) queueMicrotask(() => holder.querySelector("input")?.focus());
+    };
+    if (this.picking?.invoiceId === item.invoice_id) {
+      show(Boolean(document.activeElement?.closest?.(".qbo-customer-picker")));
+    } else {
+      holder.append(open);
+    }
     return holder;
   }
 
   #picker(item, onCancel) {
+    const state = this.picking;
     const client = item.client_name || "this client";
     const inputId = `qbo-customer-search-${item.invoice_id}`;
-    const input = h("input", { id: inputId, type: "search", autocomplete: "off", maxlength: "100", value: item.client_name?.split(" ").pop() || "" });
+    const input = h("input", { id: inputId, type: "search", autocomplete: "off", maxlength: "100", value: state.text });
+    input.addEventListener("input", () => (state.text = input.value));
     const results = h("div", { class: "qbo-customer-results", "aria-live": "polite" });
+    const showResults = () => {
+      if (state.problem) results.replaceChildren(h("p", { class: "qbo-error", role: "alert" }, state.problem));
+      else if (state.found) results.replaceChildren(renderFound(state.found, item, (customer) => this.#link(item, customer)));
+    };
     const form = h(
       "form",
       { class: "qbo-customer-picker", role: "search", "aria-label": `Find the QuickBooks customer for ${client}` },
@@ -80,17 +95,20 @@ export class CustomerLinks {
       results.replaceChildren(h("p", {}, "Looking in QuickBooks…"));
       try {
         const found = await this.api().request("GET", `/quickbooks/customers?${new URLSearchParams({ search: input.value.trim() })}`);
-        results.replaceChildren(renderFound(found.items, item, (customer) => this.#link(item, customer)));
+        Object.assign(state, { found: found.items, problem: null });
       } catch (error) {
-        results.replaceChildren(h("p", { class: "qbo-error", role: "alert" }, customerProblem(error)));
+        Object.assign(state, { found: null, problem: customerProblem(error) });
       }
+      showResults();
     });
+    showResults();
     return form;
   }
 
   async #link(item, customer) {
     try {
       await this.api().request("PUT", clientPath(item.client_id), { qbo_customer_id: customer.qbo_customer_id });
+      this.picking = null;
       const client = item.client_name || "The client";
       await this.afterAction(
         `${client} is linked to ${customer.display_name} in QuickBooks. Invoice ${item.invoice_number} is being exported to it, and so are their next invoices.`,
