@@ -322,3 +322,23 @@ def test_a_link_made_while_an_export_finds_the_customer_by_name_is_kept(
     assert names[customer_of(qbo, realm, "R-1")] == "Jane O'Neil"
     assert customer_of(qbo, realm, "R-2") == oneil
     assert [item["qbo_customer_id"] for item in links(env, CONTRACTOR)] == [oneil]
+
+
+def test_an_invoice_exported_before_the_link_stays_with_its_customer_when_revised(
+    env: LocalEnvironment, qbo: QboEmulator, connected: str
+) -> None:
+    realm = connected
+    oneil = qbo.add_customer(realm, "O'Neil, Jane")
+    send(env, "S-1", "100.00")
+    by_name = customer_of(qbo, realm, "S-1")
+    link(env, CONTRACTOR, JANE, oneil)
+
+    send(env, "S-1", "150.00", revision=2)
+    assert customer_of(qbo, realm, "S-1") == by_name != oneil
+    send(env, "S-2", "20.00")  # a new invoice goes to the linked customer
+    assert customer_of(qbo, realm, "S-2") == oneil
+
+    unlink(env, CONTRACTOR, JANE)
+    send(env, "S-2", "25.00", revision=2)
+    assert customer_of(qbo, realm, "S-2") == oneil
+    assert Decimal(str(by_doc_number(qbo, realm)["S-2"]["TotalAmt"])) == Decimal("25.00")
