@@ -8,9 +8,11 @@ every state of the settings page can be seen in one command, each with its own s
 - `ctr_pages` ("Birch Lane Builders"): a deposited payout and several pages of invoices.
 - `ctr_reconnect` ("Cedar Roofing Co"): a company that needs reconnecting, with an invoice
   waiting for it.
-- `ctr_customers` ("Maple Court Remodeling"): a client whose name QuickBooks holds otherwise
+- `ctr_customers` ("Linden Way Remodeling"): a client whose name QuickBooks holds otherwise
   ("O'Neil, Jane" is her customer there), so her invoice failed until she is linked, and a
   client linked after his first invoice made a second customer (contracts §16).
+- `ctr_history` ("Maple Court Remodeling"): earlier invoices sent to QuickBooks (contracts §15),
+  one matched to an invoice keyed in by hand, one whose number QuickBooks already has.
 
 Everything goes through the real flows: the HTTP routes, Intuit's consent page (the emulator's,
 answered as a browser would), the invoice-sent queue and the payment events.
@@ -32,11 +34,13 @@ from local.platform import Browser
 STATES, PAGES, RECONNECT = "ctr_states", "ctr_pages", "ctr_reconnect"
 CUSTOMERS = "ctr_customers"
 JANE = "cli_jane"
+HISTORY, HISTORY_SINCE = "ctr_history", "2026-09-01"
 DESCRIPTIONS = {
     STATES: "every invoice state; a payout waiting for its bank account",
     PAGES: "a deposited payout and several pages of invoices",
     RECONNECT: "a company that needs reconnecting",
     CUSTOMERS: "an invoice to link to the client's QuickBooks customer; a linked client",
+    HISTORY: "earlier invoices sent: one matched to a hand-keyed invoice, one number taken",
 }
 CLIENTS = ("Jane O'Neil", "Riverside Dental, LLC", "Hill Street Bakery", "Marco Ruiz")
 
@@ -168,7 +172,7 @@ def seed_customers(env: LocalEnvironment) -> str:
     to "O'Neil, Jane"; Marco Ruiz was linked to "Ruiz, Marco" after his first invoice made a
     second customer by his name."""
     c, qbo = CUSTOMERS, env.qbo
-    realm = qbo.create_company("Maple Court Remodeling")
+    realm = qbo.create_company("Linden Way Remodeling")
     qbo.add_vendor(realm, "Jane O'Neil")
     qbo.add_customer(realm, f"Jane O'Neil ({JANE})", Active=False)
     qbo.add_customer(realm, "O'Neil, Jane", PrimaryEmailAddr={"Address": "jane@example.com"})
@@ -185,6 +189,52 @@ def seed_customers(env: LocalEnvironment) -> str:
     return realm
 
 
+def hand_key(env: LocalEnvironment, realm_id: str, number: str, client: str, amount: str) -> str:
+    """An invoice the contractor keyed into QuickBooks by hand before connecting; its Id."""
+    items = {i["Name"]: i["Id"] for i in env.qbo.entities(realm_id, "Item")}
+    item = items.get("Services") or env.qbo.add_item(realm_id, "Services")
+    customers = {c["DisplayName"]: c["Id"] for c in env.qbo.entities(realm_id, "Customer")}
+    customer = customers.get(client) or env.qbo.add_customer(realm_id, client)
+    line: dict[str, Any] = {"Amount": amount, "DetailType": "SalesItemLineDetail"}
+    line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
+    body = {"DocNumber": number, "TxnDate": "2026-10-05", "CustomerRef": {"value": customer}}
+    return str(env.qbo.add_invoice(realm_id, {**body, "Line": [line]})["Id"])
+
+
+def prepare_history(env: LocalEnvironment) -> str:
+    """ctr_history before it asks for its earlier invoices: two sent while nothing was
+    connected (skipped), three only the invoicing service knows (sent before this system ran,
+    one before HISTORY_SINCE), and two numbers keyed into QuickBooks by hand: 5003 as the
+    platform has it (matched), 5004 for another total (number taken)."""
+    c = HISTORY
+    realm = env.qbo.create_company("Maple Court Remodeling")
+    send(
+        env,
+        invoice(c, "5001", "1500.00", 0, issue_date="2026-09-14"),
+        invoice(c, "5002", "620.00", 1, issue_date="2026-10-03"),
+    )
+    for message in (
+        invoice(c, "5003", "2750.00", 2, issue_date="2026-10-05"),
+        invoice(c, "5004", "480.00", 3, issue_date="2026-10-07"),
+        invoice(c, "4999", "300.00", 0, issue_date="2026-08-20"),
+    ):
+        env.platform.invoicing.remember(message)
+    connect(env, c, realm)
+    hand_key(env, realm, "5003", CLIENTS[2], "2750.00")
+    hand_key(env, realm, "5004", CLIENTS[3], "455.00")
+    return realm
+
+
+def seed_history(env: LocalEnvironment) -> str:
+    """ctr_history: its earlier invoices since HISTORY_SINCE asked for and sent (done)."""
+    realm = prepare_history(env)
+    api(env, "POST", "/quickbooks/history", HISTORY, body=json.dumps({"since": HISTORY_SINCE}))
+    env.runtime.drain()  # the outbox tells the invoicing service, which replays
+    env.platform.invoicing.answer()
+    env.runtime.drain()
+    return realm
+
+
 def seed(env: LocalEnvironment) -> dict[str, str]:
     """Every demo contractor; their realms by contractor id."""
     return {
@@ -192,4 +242,5 @@ def seed(env: LocalEnvironment) -> dict[str, str]:
         PAGES: seed_pages(env),
         RECONNECT: seed_reconnect(env),
         CUSTOMERS: seed_customers(env),
+        HISTORY: seed_history(env),
     }

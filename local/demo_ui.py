@@ -6,7 +6,8 @@ template's stack) behind `local.gateway`, prints the page's URL and keeps servin
 Seeded demo contractors (local/demo_seed.py; on by default, `--no-seed` to skip) show every
 state of the page, each at its own sign-in: `/?contractor=ctr_states` (every invoice state and
 a payout waiting for a bank account), `ctr_pages` (a deposited payout, several pages of
-invoices), `ctr_reconnect` (a company that needs reconnecting). `ctr_demo` (the default) starts
+invoices), `ctr_reconnect` (a company that needs reconnecting), `ctr_history` (earlier invoices
+sent, one matched to a hand-keyed invoice, one number taken). `ctr_demo` (the default) starts
 unconnected: connect it through the consent page. `--publish` sends ctr_demo's invoices once
 it is connected, so the export list fills in as it would when the invoicing service publishes.
 """

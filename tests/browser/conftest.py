@@ -81,6 +81,8 @@ def ui(gateway: Gateway) -> LocalEnvironment:
     reset_data(gateway.env.stack)
     gateway.env.runtime.skip_streams()
     gateway.env.qbo.reset()
+    # The invoicing service's memory and its unanswered history requests (contracts §15).
+    gateway.env.platform.invoicing.reset()
     gateway.env.register_intuit_app()
     return gateway.env
 

@@ -48,7 +48,7 @@ def test_link_a_failed_invoice_client_to_her_quickbooks_customer(
     found = row.get_by_role("list", name="Customers found in QuickBooks")
     expect(found.locator("li")).to_have_count(2)  # by display name, and by company name
     expect(found).to_contain_text("jane@example.com")
-    shoot(page, "40-link-customer-search")
+    shoot(page, "50-link-customer-search")
     found.get_by_role("button", name="Link to O'Neil, Jane").click()
 
     status = page.get_by_role("status")
@@ -63,7 +63,7 @@ def test_link_a_failed_invoice_client_to_her_quickbooks_customer(
     clients = page.locator("tr[data-client]")
     expect(clients).to_have_count(2)
     expect(page.locator(f'tr[data-client="{demo_seed.JANE}"]')).to_contain_text("O'Neil, Jane")
-    shoot(page, "41-linked-and-exported")
+    shoot(page, "51-linked-and-exported")
 
 
 def test_a_customer_linked_to_another_client_cannot_be_picked(
@@ -103,7 +103,7 @@ def test_the_clients_view_lists_links_and_unlinks_after_asking(
     expect(marco).to_have_count(1)
     expect(marco).to_contain_text("Marco Ruiz")
     expect(marco).to_contain_text("Ruiz, Marco")
-    shoot(page, "42-clients-view")
+    shoot(page, "52-clients-view")
 
     marco.get_by_role("button", name="Unlink Marco Ruiz").click()
     expect(marco.get_by_role("button", name="Cancel")).to_be_focused()

@@ -117,6 +117,15 @@ export class QboApi {
   saveSettings(choices) {
     return this.request("PUT", "/quickbooks/settings", choices);
   }
+
+  // contracts §15: the latest history request and its progress (404 not_found: none yet).
+  history() {
+    return this.request("GET", "/quickbooks/history");
+  }
+
+  requestHistory(since) {
+    return this.request("POST", "/quickbooks/history", { since });
+  }
 }
 
 function query(values) {

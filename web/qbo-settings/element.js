@@ -11,8 +11,9 @@
 // claim saying invoice payments are on; default payments_enabled), refresh-seconds (how often
 // the lists refresh while the page is visible; 0: never; default 30).
 //
-// Sections (SECTIONS below): the connection, the accounts, the payouts and the invoices. Each
-// has its slot in the skeleton; a later section (history, customer links, job tracking) adds
+// Sections (SECTIONS below): the connection, the accounts, the payouts, the earlier invoices
+// (history.js, which polls its request while it runs) and the invoices. Each
+// has its slot in the skeleton; a later section (customer links, job tracking) adds
 // its entry there and its loader in #loadSection. When the API cannot be reached, what was
 // loaded stays on screen, marked with when it was loaded, under one sentence and Try again.
 
@@ -23,12 +24,15 @@ import { renderAccounts } from "./accounts.js";
 import { renderPayouts } from "./payouts.js";
 import { renderExports } from "./exports.js";
 import { CustomerLinks } from "./customers.js";
+import { HistorySection } from "./history.js";
 import { takeCallbackResult, ACCOUNT_PICKERS, STATUS_LABELS } from "./messages.js";
 
-// Sections shown once a company is connected (needsCompany) or always.
+// Sections shown once a company is connected (needsCompany), only while it is usable
+// (connectedOnly), or always.
 const SECTIONS = [
-  { id: "accounts", title: "Accounts in QuickBooks", needsCompany: true },
+  { id: "accounts", title: "Accounts in QuickBooks", needsCompany: true, connectedOnly: true },
   { id: "payouts", title: "Payouts deposited in QuickBooks", needsCompany: true },
+  { id: "earlier", title: "Earlier invoices", needsCompany: true, connectedOnly: true },
   { id: "exports", title: "Invoices sent to QuickBooks", needsCompany: false },
   { id: "clients", title: "Clients linked to QuickBooks customers", needsCompany: true },
 ];
@@ -37,6 +41,7 @@ class QboExportSettings extends HTMLElement {
   #tokenProvider = null;
   #started = false;
   #timer = null;
+  #history = null;
   #view = null;
   #loadedAt = null;
   #generation = 0;
@@ -61,6 +66,7 @@ class QboExportSettings extends HTMLElement {
 
   disconnectedCallback() {
     clearInterval(this.#timer);
+    this.#history?.stop();
   }
 
   get #api() {
@@ -75,6 +81,7 @@ class QboExportSettings extends HTMLElement {
     if (this.#started) return;
     this.#started = true;
     this.replaceChildren(this.#skeleton());
+    this.#history = new HistorySection(this.#slot("earlier"), { api: () => this.#api, onDone: () => this.#refresh() });
     const result = takeCallbackResult(window.location, window.history);
     await this.#refresh();
     if (result) this.#notify(result.kind, result.text, { focus: true }); // back from Intuit
@@ -170,7 +177,8 @@ class QboExportSettings extends HTMLElement {
       const connected = this.#view?.status !== "not_connected";
       const work = [this.#loadExports({ keep: true })];
       if (connected) work.push(this.#loadPayouts({ keep: true }), this.#customers.load());
-      if (this.#view?.status === "connected") work.push(this.#loadAccounts());
+      if (this.#view?.status === "connected") work.push(this.#loadAccounts(), this.#history.load());
+      else this.#history.stop();
       await Promise.all(work);
       if (generation !== this.#generation) return;
       this.#loadedAt = new Date();
@@ -225,7 +233,7 @@ class QboExportSettings extends HTMLElement {
     slot.setAttribute("aria-busy", "false");
     const hasCompany = view.status !== "not_connected";
     for (const section of SECTIONS.filter((s) => s.needsCompany)) {
-      this.querySelector(`[data-section="${section.id}"]`).hidden = !hasCompany || (section.id === "accounts" && view.status !== "connected");
+      this.querySelector(`[data-section="${section.id}"]`).hidden = !hasCompany || (section.connectedOnly && view.status !== "connected");
     }
   }
 

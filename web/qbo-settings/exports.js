@@ -5,7 +5,7 @@
 // extraAction(item), when given, adds a section's own action to a row (customers.js's link).
 
 import { h, formatTime, formatDate, formatMoney, confirmation } from "./dom.js";
-import { STATUS_LABELS, HISTORY_LABELS, PAYMENT_LABELS, REFUND_LABELS } from "./messages.js";
+import { STATUS_LABELS, HISTORY_LABELS, PAYMENT_LABELS, REFUND_LABELS, ADOPTED } from "./messages.js";
 
 const RETRYABLE = new Set(["failed", "skipped", "dismissed"]);
 const DISMISSABLE = new Set(["failed", "skipped", "pending"]);
@@ -58,6 +58,7 @@ function row(item, qboAppUrl, onRetry, onDismiss, extraAction) {
 function details(item) {
   const lines = [];
   if (item.reason) lines.push(h("p", { class: "qbo-reason" }, item.reason.message));
+  if (item.adopted) lines.push(h("p", { class: "qbo-adopted" }, ADOPTED));
   if (item.customer?.display_name && item.status === "exported") {
     lines.push(h("p", { class: "qbo-customer" }, `Customer in QuickBooks: ${item.customer.display_name}`));
   }
@@ -116,7 +117,7 @@ function history(item) {
           "li",
           {},
           h("time", { datetime: entry.at || "" }, formatTime(entry.at)),
-          ` ${HISTORY_LABELS[entry.outcome] || entry.outcome}`,
+          ` ${HISTORY_LABELS[shownOutcome(item, entry)] || entry.outcome}`,
           entry.by === "contractor" ? " (by you)" : "",
           entry.reason ? `: ${entry.reason.message || `reason ${entry.reason.code}`}` : "",
           entry.intuit_tid ? h("span", { class: "qbo-tid" }, ` Intuit reference ${entry.intuit_tid}`) : null,
@@ -126,13 +127,34 @@ function history(item) {
   );
 }
 
+// An adopted invoice was never sent: its export is the match (contracts §15).
+function shownOutcome(item, entry) {
+  return item.adopted && entry.outcome === "exported" ? "adopted" : entry.outcome;
+}
+
 function link(item, qboAppUrl) {
   const href = item.qbo_url || (item.qbo_invoice_id && `${qboAppUrl}/app/invoice?txnId=${encodeURIComponent(item.qbo_invoice_id)}`);
-  if (!href) return "—";
+  if (!href) return numberHolder(item, qboAppUrl);
   return h(
     "a",
     { href, target: "_blank", rel: "noopener noreferrer", "aria-label": `Open invoice ${item.invoice_number} in QuickBooks (new tab)` },
     "View in QuickBooks",
+  );
+}
+
+// invoice_number_taken names the QuickBooks invoice holding the number: one click to see it.
+function numberHolder(item, qboAppUrl) {
+  const holder = item.reason?.code === "invoice_number_taken" ? item.reason.qbo_invoice_id : null;
+  if (!holder) return "—";
+  return h(
+    "a",
+    {
+      href: `${qboAppUrl}/app/invoice?txnId=${encodeURIComponent(holder)}`,
+      target: "_blank",
+      rel: "noopener noreferrer",
+      "aria-label": `Open the QuickBooks invoice that already has number ${item.invoice_number} (new tab)`,
+    },
+    `View the invoice numbered ${item.invoice_number}`,
   );
 }
 

@@ -47,7 +47,12 @@ export const HISTORY_LABELS = {
   retried: "Retry asked",
   dismissed: "Kept out of QuickBooks",
   voided: "Void sent",
+  adopted: "Matched to the invoice keyed into QuickBooks by hand", // an exported entry of an adopted invoice
 };
+
+// An invoice recorded as exported to one the contractor keyed into QuickBooks by hand (contracts
+// §15, `adopted: true`). The reasons' own sentences come with the API's items (core/reasons.py).
+export const ADOPTED = "Matched to the invoice already in QuickBooks (same number, client and total): nothing was added or changed there.";
 
 export const PAYOUT_LABELS = { deposited: "Deposited", waiting: "Waiting", failed: "Failed" };
 
