@@ -8,6 +8,9 @@ every state of the settings page can be seen in one command, each with its own s
 - `ctr_pages` ("Birch Lane Builders"): a deposited payout and several pages of invoices.
 - `ctr_reconnect` ("Cedar Roofing Co"): a company that needs reconnecting, with an invoice
   waiting for it.
+- `ctr_customers` ("Linden Way Remodeling"): a client whose name QuickBooks holds otherwise
+  ("O'Neil, Jane" is her customer there), so her invoice failed until she is linked, and a
+  client linked after his first invoice made a second customer (contracts §16).
 - `ctr_history` ("Maple Court Remodeling"): earlier invoices sent to QuickBooks (contracts §15),
   one matched to an invoice keyed in by hand, one whose number QuickBooks already has.
 
@@ -29,11 +32,14 @@ from local.environment import LocalEnvironment
 from local.platform import Browser
 
 STATES, PAGES, RECONNECT = "ctr_states", "ctr_pages", "ctr_reconnect"
+CUSTOMERS = "ctr_customers"
+JANE = "cli_jane"
 HISTORY, HISTORY_SINCE = "ctr_history", "2026-09-01"
 DESCRIPTIONS = {
     STATES: "every invoice state; a payout waiting for its bank account",
     PAGES: "a deposited payout and several pages of invoices",
     RECONNECT: "a company that needs reconnecting",
+    CUSTOMERS: "an invoice to link to the client's QuickBooks customer; a linked client",
     HISTORY: "earlier invoices sent: one matched to a hand-keyed invoice, one number taken",
 }
 CLIENTS = ("Jane O'Neil", "Riverside Dental, LLC", "Hill Street Bakery", "Marco Ruiz")
@@ -160,6 +166,29 @@ def seed_reconnect(env: LocalEnvironment) -> str:
     return realm
 
 
+def seed_customers(env: LocalEnvironment) -> str:
+    """ctr_customers: Jane O'Neil's name is a vendor's in QuickBooks (and her own name with her
+    id an inactive customer's), so her invoice fails with client_name_taken until she is linked
+    to "O'Neil, Jane"; Marco Ruiz was linked to "Ruiz, Marco" after his first invoice made a
+    second customer by his name."""
+    c, qbo = CUSTOMERS, env.qbo
+    realm = qbo.create_company("Linden Way Remodeling")
+    qbo.add_vendor(realm, "Jane O'Neil")
+    qbo.add_customer(realm, f"Jane O'Neil ({JANE})", Active=False)
+    qbo.add_customer(realm, "O'Neil, Jane", PrimaryEmailAddr={"Address": "jane@example.com"})
+    qbo.add_customer(realm, "Neil Harbor Homes", CompanyName="O'Neil Holdings")
+    ruiz = qbo.add_customer(realm, "Ruiz, Marco")
+    connect(env, c, realm)
+    jane = samples.invoice_sent(
+        c, "5001", "Jane O'Neil", [("Kitchen", "1", "950.00")], client_id=JANE
+    )
+    marco = invoice(c, "5002", "420.00", 3)
+    send(env, jane, marco)  # Marco's went to a second customer, "Marco Ruiz", made by name
+    path = f"/quickbooks/clients/{marco['client']['id']}/customer"
+    api(env, "PUT", path, c, body=json.dumps({"qbo_customer_id": ruiz}))
+    return realm
+
+
 def hand_key(env: LocalEnvironment, realm_id: str, number: str, client: str, amount: str) -> str:
     """An invoice the contractor keyed into QuickBooks by hand before connecting; its Id."""
     items = {i["Name"]: i["Id"] for i in env.qbo.entities(realm_id, "Item")}
@@ -212,5 +241,6 @@ def seed(env: LocalEnvironment) -> dict[str, str]:
         STATES: seed_states(env),
         PAGES: seed_pages(env),
         RECONNECT: seed_reconnect(env),
+        CUSTOMERS: seed_customers(env),
         HISTORY: seed_history(env),
     }

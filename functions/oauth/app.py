@@ -1,4 +1,4 @@
-"""The settings page's HTTP API (docs/interface.md §2, §5, §11-§14): one resolver, the routes of
+"""The settings page's HTTP API (docs/interface.md §2, §5, §11-§16): one resolver, the routes of
 each section of the page included from qbo_sync/api/, and the errors turned into JSON answers."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from qbo_sync.api import accounts, connection, exports, history, payouts, support
+from qbo_sync.api import accounts, connection, customers, exports, history, payouts, support
 from qbo_sync.api.errors import ApiError, InvalidAccount
 from qbo_sync.api.requests import error_response
 from qbo_sync.connection.flow import PaymentsNotEnabled
@@ -24,6 +24,7 @@ app.include_router(accounts.router)
 app.include_router(payouts.router)
 app.include_router(support.router)
 app.include_router(history.router)
+app.include_router(customers.router)
 
 
 @app.exception_handler(InvalidAccount)

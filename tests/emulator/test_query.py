@@ -82,3 +82,33 @@ def test_or_and_unqueryable_fields_are_refused(api: Api) -> None:
 
     assert fault(with_or)["code"] == "4000"
     assert fault(unqueryable)["code"] == "4001"
+
+
+def test_like_matches_names_containing_the_text_in_any_case(api: Api) -> None:
+    """Intuit's query reference: LIKE's only wildcard is `%` (0 or more characters); names
+    compare without regard to case (FACTS.md)."""
+    for name in ("O'Neil, Jane", "Jane O'NEIL", "Neil Young", "Jane Doe"):
+        api.create("Customer", {"DisplayName": name})
+    api.create("Customer", {"DisplayName": "Firm Ltd", "CompanyName": "The O'Neil Firm"})
+
+    contains = "select * from Customer where DisplayName like '%o\\'neil%' orderby DisplayName"
+    assert _names(api, contains) == ["Jane O'NEIL", "O'Neil, Jane"]
+    assert _names(api, "select * from Customer where DisplayName like 'jane%'") == [
+        "Jane O'NEIL",
+        "Jane Doe",
+    ]
+    assert _names(api, "select * from Customer where CompanyName like '%O\\'NEIL F%'") == [
+        "Firm Ltd"
+    ]
+
+
+def test_like_takes_underscore_literally_and_hides_inactive_names(
+    emu: QboEmulator, realm: str, api: Api
+) -> None:
+    api.create("Customer", {"DisplayName": "A_B Builders"})
+    api.create("Customer", {"DisplayName": "AXB Builders"})
+    emu.add_customer(realm, "A_B Old", Active=False)
+
+    assert _names(api, "select * from Customer where DisplayName like '%a_b%'") == ["A_B Builders"]
+    asked = "select * from Customer where DisplayName like '%A_B%' and Active = false"
+    assert _names(api, asked) == ["A_B Old"]

@@ -174,6 +174,10 @@ def test_functions_carry_their_event_sources_and_routes(stack: LocalStack) -> No
         "GET /quickbooks/support/contractors/{contractor_id}/exports": "PlatformJwt",
         "POST /quickbooks/history": "PlatformJwt",
         "GET /quickbooks/history": "PlatformJwt",
+        "GET /quickbooks/customers": "PlatformJwt",
+        "GET /quickbooks/clients": "PlatformJwt",
+        "PUT /quickbooks/clients/{client_id}/customer": "PlatformJwt",
+        "DELETE /quickbooks/clients/{client_id}/customer": "PlatformJwt",
     }
     keeper = stack.functions["ConnectionKeeperFunction"]
     [schedule] = keeper.schedule_sources

@@ -1,5 +1,5 @@
 """What the history tests share (docs/interface.md §15): the request through the HTTP API, the
-platform's answer, and the emulator's metered reads."""
+platform's answer, the emulator's metered reads, and an invoice keyed in by hand."""
 
 from __future__ import annotations
 
@@ -49,4 +49,24 @@ def metered_reads(qbo: QboEmulator, realm: str, entity: str | None = None) -> in
         and entity in (None, r.entity)
         and 200 <= r.status < 300
         and (r.method == "GET" or r.path.rsplit("/", 1)[-1] in ("query", "batch", "cdc"))
+    )
+
+
+def hand_key(
+    qbo: QboEmulator, realm: str, number: str, customer: str, amount: str
+) -> dict[str, Any]:
+    """An invoice the contractor keyed into QuickBooks by hand before connecting."""
+    items = {i["Name"]: i["Id"] for i in qbo.entities(realm, "Item")}
+    item = items.get("Services") or qbo.add_item(realm, "Services")
+    line: dict[str, Any] = {"Amount": amount, "DetailType": "SalesItemLineDetail"}
+    line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
+    return qbo.add_invoice(
+        realm,
+        {
+            "DocNumber": number,
+            "TxnDate": "2026-10-02",
+            "CustomerRef": {"value": customer},
+            "Line": [line],
+            "PrivateNote": "keyed in by hand",
+        },
     )

@@ -23,6 +23,7 @@ import { renderConnection } from "./connection.js";
 import { renderAccounts } from "./accounts.js";
 import { renderPayouts } from "./payouts.js";
 import { renderExports } from "./exports.js";
+import { CustomerLinks } from "./customers.js";
 import { HistorySection } from "./history.js";
 import { takeCallbackResult, ACCOUNT_PICKERS, STATUS_LABELS } from "./messages.js";
 
@@ -33,6 +34,7 @@ const SECTIONS = [
   { id: "payouts", title: "Payouts deposited in QuickBooks", needsCompany: true },
   { id: "earlier", title: "Earlier invoices", needsCompany: true, connectedOnly: true },
   { id: "exports", title: "Invoices sent to QuickBooks", needsCompany: false },
+  { id: "clients", title: "Clients linked to QuickBooks customers", needsCompany: true },
 ];
 
 class QboExportSettings extends HTMLElement {
@@ -45,6 +47,12 @@ class QboExportSettings extends HTMLElement {
   #generation = 0;
   #exports = { items: [], cursor: null, filters: { status: "", number: "" } };
   #payouts = { items: [], cursor: null };
+  #customers = new CustomerLinks({
+    api: () => this.#api,
+    slot: () => this.#slot("clients"),
+    afterAction: (text) => this.#afterAction(text),
+    failed: (error, text) => this.#failed(error, text),
+  });
   #accounts = { realm: null, settings: null, accounts: {}, errors: {}, waitingPayouts: 0, saving: false, failed: null };
 
   set tokenProvider(provider) {
@@ -168,7 +176,7 @@ class QboExportSettings extends HTMLElement {
       await this.#loadConnection();
       const connected = this.#view?.status !== "not_connected";
       const work = [this.#loadExports({ keep: true })];
-      if (connected) work.push(this.#loadPayouts({ keep: true }));
+      if (connected) work.push(this.#loadPayouts({ keep: true }), this.#customers.load());
       if (this.#view?.status === "connected") work.push(this.#loadAccounts(), this.#history.load());
       else this.#history.stop();
       await Promise.all(work);
@@ -283,6 +291,7 @@ class QboExportSettings extends HTMLElement {
         hasMore: Boolean(state.cursor),
         onMore: () => this.#guard(this.#loadExports({ more: true })),
         filtered: Boolean(state.filters.status || state.filters.number),
+        extraAction: (item) => this.#customers.linkAction(item),
       }),
     );
   }
@@ -311,9 +320,9 @@ class QboExportSettings extends HTMLElement {
     await this.#refresh();
   }
 
-  #failed(error) {
+  #failed(error, text = error.message) {
     if (error.outage) this.#problem(error);
-    this.#notify("error", error.message, { focus: true });
+    this.#notify("error", text, { focus: true });
   }
 
   #guard(promise) {

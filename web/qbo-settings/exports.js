@@ -2,6 +2,7 @@
 // sentence, its payments (with their dates and refunds), its history, a link to it in
 // QuickBooks, Retry (failed, skipped, dismissed) and Dismiss with a confirmation
 // (GET /quickbooks/exports, POST .../retry, POST .../dismiss; contracts §5, §12, §14).
+// extraAction(item), when given, adds a section's own action to a row (customers.js's link).
 
 import { h, formatTime, formatDate, formatMoney, confirmation } from "./dom.js";
 import { STATUS_LABELS, HISTORY_LABELS, PAYMENT_LABELS, REFUND_LABELS, ADOPTED } from "./messages.js";
@@ -9,7 +10,7 @@ import { STATUS_LABELS, HISTORY_LABELS, PAYMENT_LABELS, REFUND_LABELS, ADOPTED }
 const RETRYABLE = new Set(["failed", "skipped", "dismissed"]);
 const DISMISSABLE = new Set(["failed", "skipped", "pending"]);
 
-export function renderExports(items, { qboAppUrl, onRetry, onDismiss, hasMore, onMore, filtered }) {
+export function renderExports(items, { qboAppUrl, onRetry, onDismiss, hasMore, onMore, filtered, extraAction }) {
   if (!items.length) {
     const text = filtered
       ? "No invoice matches. Clear the search or choose All statuses."
@@ -28,13 +29,13 @@ export function renderExports(items, { qboAppUrl, onRetry, onDismiss, hasMore, o
         {},
         h("tr", {}, ["Invoice", "Amount", "Issued", "Status", "Details", "In QuickBooks", "Action"].map((t) => h("th", { scope: "col" }, t))),
       ),
-      h("tbody", {}, items.map((item) => row(item, qboAppUrl, onRetry, onDismiss))),
+      h("tbody", {}, items.map((item) => row(item, qboAppUrl, onRetry, onDismiss, extraAction))),
     ),
     hasMore ? h("button", { type: "button", class: "qbo-secondary qbo-more", onclick: onMore }, "Show more invoices") : null,
   );
 }
 
-function row(item, qboAppUrl, onRetry, onDismiss) {
+function row(item, qboAppUrl, onRetry, onDismiss, extraAction) {
   const number = item.invoice_number;
   return h(
     "tr",
@@ -50,7 +51,7 @@ function row(item, qboAppUrl, onRetry, onDismiss) {
     h("td", { "data-label": "Status" }, h("span", { class: `qbo-badge qbo-${item.status}` }, STATUS_LABELS[item.status] || item.status)),
     h("td", { "data-label": "Details" }, details(item)),
     h("td", { "data-label": "In QuickBooks" }, link(item, qboAppUrl)),
-    h("td", { "data-label": "Action" }, actions(item, onRetry, onDismiss)),
+    h("td", { "data-label": "Action" }, actions(item, onRetry, onDismiss, extraAction)),
   );
 }
 
@@ -157,7 +158,7 @@ function numberHolder(item, qboAppUrl) {
   );
 }
 
-function actions(item, onRetry, onDismiss) {
+function actions(item, onRetry, onDismiss, extraAction) {
   const number = item.invoice_number;
   const slot = h("div", { class: "qbo-row-actions" });
   const buttons = [];
@@ -185,6 +186,8 @@ function actions(item, onRetry, onDismiss) {
       );
     }
   }
+  const extra = extraAction?.(item);
+  if (extra) buttons.push(extra);
   if (!buttons.length) return null;
   slot.append(...buttons);
   return slot;

@@ -90,3 +90,15 @@ export const ACCOUNT_PICKERS = [
     none: "Default: as exported today",
   },
 ];
+
+// The customer links' refusals (contracts §16), where the page has a better sentence than the
+// API's; any other code keeps the API's own (invalid_customer's may name two currencies).
+const CUSTOMER_PROBLEMS = {
+  invalid_search: "Type part of the customer's name or company name (at most 100 characters), then Find.",
+  customer_linked: "Another of your clients is linked to this customer. Unlink that client under Clients linked to QuickBooks customers, or choose another customer.",
+  not_connected: "Connect QuickBooks (or reconnect it) first, then link the client.",
+};
+
+export function customerProblem(error) {
+  return CUSTOMER_PROBLEMS[error.code] || error.message;
+}

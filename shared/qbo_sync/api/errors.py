@@ -96,3 +96,21 @@ class HistoryInProgress(ApiError):
 class HistoryNotFound(ApiError):
     status, code = 404, "not_found"
     message = "You have not asked for your earlier invoices to be exported yet."
+
+
+class InvalidCustomer(ApiError):
+    """docs/interface.md §16: not an active customer of the company, or in another currency
+    than the client's invoices."""
+
+    code = "invalid_customer"
+    message = "Choose an active customer of your QuickBooks company."
+
+
+class CustomerLinked(ApiError):
+    """docs/interface.md §16: another client of the contractor is linked to that customer."""
+
+    status, code = 409, "customer_linked"
+    message = (
+        "Another of your clients is linked to this QuickBooks customer. Unlink it first (in "
+        "Clients on this page), or choose another customer."
+    )

@@ -78,9 +78,14 @@ def currency_ref(
     otherwise one DynamoDB read, and QBO is asked only when the kept setup is missing."""
     if known is not None:
         return {"value": known} if known else None
-    store = setup_store(connection)
-    setup = store.get() or _fresh(qbo, store)
+    setup = kept_setup(connection, qbo)
     return {"value": currency.upper()} if setup.multicurrency else None
+
+
+def kept_setup(connection: Connection, qbo: QboClient) -> CompanySetup:
+    """The kept setup (one DynamoDB read); QBO is asked only when none is kept."""
+    store = setup_store(connection)
+    return store.get() or _fresh(qbo, store)
 
 
 def read_setup(qbo: QboClient) -> CompanySetup:

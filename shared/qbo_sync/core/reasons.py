@@ -78,7 +78,8 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.PAYMENT_IN_PROGRESS: "The payment is being recorded in QuickBooks.",
     ReasonCode.NAME_TAKEN: (
         "QuickBooks has no free name for this client (the name is used by a vendor, an employee "
-        "or an inactive customer). Rename one of them in QuickBooks, then retry."
+        "or an inactive customer). Link the client to their customer in QuickBooks on the "
+        "Accounting export settings page, or rename one of them in QuickBooks, then retry."
     ),
     ReasonCode.ITEM_NAME_TAKEN: (
         "QuickBooks has no free product/service name for this invoice number (the names are "
@@ -126,7 +127,9 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.INVOICE_NUMBER_TAKEN: (
         "QuickBooks already has an invoice with this number that this system did not make "
         "(keyed in by hand, perhaps) for another client or amount, and it was left as it is. "
-        "Renumber or delete one of them in QuickBooks, or dismiss this invoice, then retry."
+        "If it is this client's under another name, link the client to that customer on the "
+        "Accounting export settings page; otherwise renumber or delete one of them in "
+        "QuickBooks, or dismiss this invoice, then retry."
     ),
     ReasonCode.REFUND_OF_VOIDED_INVOICE: (
         "The invoice was voided, so this payment is the client's credit in QuickBooks and the "

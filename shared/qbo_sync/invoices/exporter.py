@@ -139,8 +139,11 @@ class InvoiceExporter:
         peek: ExportPeek,
     ) -> Exported:
         """A higher revision: the invoice the mapping names, updated in place."""
+        # A revision stays with the customer it went to (docs/interface.md §16: a link or an
+        # unlink made since moves no exported invoice), unless its client or currency changed.
+        same = peek.same_client(message.client.id, message.invoice.currency)
         try:
-            plan = self.plan(message, state, found)
+            plan = self.plan(message, state, found, known.qbo_customer_id if same else None)
             written = self.update(known.qbo_invoice_id, known.sync_token, plan.fields, message)
         except (QboError, Refused, RefreshInProgress) as fault:
             raise RevisionNotWritten(str(fault)) from fault
@@ -170,11 +173,15 @@ class InvoiceExporter:
     # -- the preconditions: setup, customer, item ------------------------------------------------
 
     def plan(
-        self, message: InvoiceSent, state: ExportState, found: dict[str, dict[str, Any]]
+        self,
+        message: InvoiceSent,
+        state: ExportState,
+        found: dict[str, dict[str, Any]],
+        kept_customer: str | None = None,
     ) -> Plan:
         """The invoice's QBO fields, its customer and items: a release of more retainage than
         is held, then the company's setup (tax and currency, company/setup.py) are checked
-        first, so a refusal there writes nothing."""
+        first, so a refusal there writes nothing. `kept_customer`: a revision's customer."""
         invoice = message.invoice
         self.retainage.check_release(message)
         try:
@@ -183,6 +190,8 @@ class InvoiceExporter:
                 # The client's customer in that currency, which is not the home currency's.
                 customer = self.mappings.customer_in(found, message.client.id, tax_plan.currency)
                 state = replace(state, customer_id=customer)
+            if kept_customer and not message.invoice.job:  # a job's: construction.py keeps it
+                state = replace(state, customer_id=kept_customer)
             learnt: dict[tuple[str, str], str] = {}
             customer_id, item_id = self._customer_and_item(
                 message, state, learnt, tax_plan.currency

@@ -114,6 +114,7 @@ class InvoiceWrite:
                 len(item.get("parked", ())),
                 str((end.entity.get("CurrencyRef") or {}).get("value", "")),
                 adopted=self.adopted,
+                customer_name=str((end.entity.get("CustomerRef") or {}).get("name", "")),
             )
             try:
                 self.exporter.mappings.record_export(
@@ -169,8 +170,14 @@ class InvoiceWrite:
         """A history invoice whose number the contractor keyed in by hand: adopted, or refused
         with the QBO invoice named; either way nothing is written (docs/interface.md §15)."""
         client, invoice = self.message.client, self.message.invoice
-        ours = {self.state.customer_id} - {None}
-        name = qbo_name(client.display_name, MAX_DISPLAY_NAME)
+        mappings = self.exporter.mappings
+        in_currency = mappings.customer_in(self.found, client.id, invoice.currency)
+        ours = {self.state.customer_id, in_currency} - {None}
+        # The client's linked customer when there is one, else its display name (§15, §16).
+        linked = self.state.customer_linked or mappings.linked_in(
+            self.found, client.id, invoice.currency
+        )
+        name = "" if linked else qbo_name(client.display_name, MAX_DISPLAY_NAME)
         found = adoptable(self.hand_keyed, {str(c) for c in ours}, name, invoice.total)
         if found is None:
             raise number_refused(invoice.number, self.hand_keyed[0].qbo_invoice_id)

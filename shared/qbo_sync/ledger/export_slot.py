@@ -95,17 +95,21 @@ class ExportSlot:
         parked: int,
         currency_ref: str = "",
         adopted: bool = False,
+        customer_name: str = "",
     ) -> TransactWriteItemTypeDef:
         """The settle, as an item of the transaction that records the export; `parked`: how
         many payments the claim saw parked (the write fails if one parked since);
         `currency_ref`: the invoice's CurrencyRef ("" when it has none), which its payments and
-        refunds name too (company/setup.py's currency_ref)."""
+        refunds name too (company/setup.py's currency_ref); `customer_name`: the customer's
+        name as QuickBooks answered it (the list shows it, docs/interface.md §14)."""
         update = Update()
         record.add_to(update)
         update.set("currency_ref", currency_ref)
         update.set("invoice_id", record.invoice_id)
         update.set("qbo_invoice_id", qbo_invoice_id)
         update.set("qbo_customer_id", qbo_customer_id)
+        if customer_name:
+            update.set("qbo_customer_name", customer_name)
         update.set("updated_at", iso_now())
         if adopted:  # a hand-keyed invoice (docs/interface.md §15): the list says so
             update.set("adopted", True)

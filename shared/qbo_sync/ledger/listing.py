@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from qbo_sync.core.dynamo import query_items
+from qbo_sync.core.dynamo import batch_get_by_sk, key, query_items
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
 from qbo_sync.ledger.records import SKIPPED_SCOPE
@@ -72,3 +73,29 @@ def skipped_bodies(contractor_id: str) -> Iterator[str]:
     ):
         if item.get("export_body"):
             yield str(item["export_body"])
+
+
+BATCH_GET = 100  # DynamoDB's BatchGetItem limit
+
+
+def client_records(contractor_id: str, realm_id: str, client_id: str) -> list[dict[str, Any]]:
+    """Every export record of one client in the realm (docs/interface.md §16: the link checks
+    their currency and sends back their failures): the client index's keys, then the items."""
+    index, attribute, suffix = ExportFilter(client_id=client_id).index()
+    table = get_settings().mappings_table
+    keys = [
+        key(str(item["pk"]), str(item["sk"]))
+        for item in query_items(
+            {
+                "TableName": table,
+                "IndexName": index,
+                "KeyConditionExpression": f"{attribute} = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"{contractor_id}#{realm_id}{suffix}"}},
+            }
+        )
+    ]
+    records: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET):
+        found = batch_get_by_sk(table, keys[start : start + BATCH_GET])
+        records.extend(item for item in found.values() if "export_status" in item)
+    return records

@@ -279,6 +279,9 @@ class ExportPeek:
     # until a retry (which sets the status back to pending) undoes it.
     dismissed: bool = False
     adopted: bool = False  # exported by adopting a hand-keyed invoice (docs/interface.md §15)
+    # The client and CurrencyRef ("" for none) the invoice was recorded with.
+    client_id: str | None = None
+    currency_ref: str | None = None
 
     @classmethod
     def keys(cls, contractor_id: str, realm_id: str, invoice_id: str) -> list[dict[str, Any]]:
@@ -296,7 +299,20 @@ class ExportPeek:
         voided = ExportStatus.VOIDED in statuses
         dismissed = ExportStatus.DISMISSED in statuses
         adopted = bool(record.get("adopted"))
-        return cls(str(retry) if retry else None, skipped is not None, voided, dismissed, adopted)
+        client, currency = record.get("client_id"), record.get("currency_ref")
+        return cls(
+            str(retry) if retry else None,
+            skipped is not None,
+            voided,
+            dismissed,
+            adopted,
+            str(client) if client is not None else None,
+            str(currency) if currency is not None else None,
+        )
+
+    def same_client(self, client_id: str, currency: str) -> bool:
+        """Whether a revision is of the client (and currency) the invoice was exported for."""
+        return self.client_id == client_id and self.currency_ref in (None, "", currency)
 
 
 class ExportRecords:

@@ -8,10 +8,13 @@ which the retry's failed payments have become.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger
 
 from qbo_sync.api.errors import AlreadyExported, ExportNotFound, InvoiceVoided, NotConnected
 from qbo_sync.connection import services
+from qbo_sync.connection.store import Connection
 from qbo_sync.core.statuses import EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.invoices.queue import send_retry
 from qbo_sync.ledger.entries import entries_of
@@ -29,6 +32,14 @@ def retry_export(contractor_id: str, invoice_id: str) -> None:
     record, skipped = store.find(connection.realm_id, invoice_id)
     if record is None or not record.get("export_body"):
         raise ExportNotFound(invoice_id)
+    resend(connection, record, skipped)
+
+
+def resend(connection: Connection, record: dict[str, Any], skipped: bool = False) -> None:
+    """The one way an export record goes back on its way, as the contractor's Retry: their
+    retry, and their link of a client (workflows/customers.py) for the failures it fixes."""
+    contractor_id, invoice_id = connection.contractor_id, str(record["invoice_id"])
+    store = export_records(contractor_id)
     failed_payments = sorted(
         entry.payment_id
         for entry in entries_of(record).values()

@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from history_support import api, metered_reads, progress, request_history, run_history
+from history_support import (
+    api,
+    hand_key,
+    metered_reads,
+    progress,
+    request_history,
+    run_history,
+)
 
 from local import samples
 from local.environment import LocalEnvironment
@@ -22,26 +29,6 @@ def sent(number: str, client: str, amount: str, issued: str = "2026-10-01") -> d
     message = samples.invoice_sent(CONTRACTOR, number, client, [("Work", "1", amount)])
     message["invoice"]["issue_date"] = issued
     return message
-
-
-def hand_key(
-    qbo: QboEmulator, realm: str, number: str, customer: str, amount: str
-) -> dict[str, Any]:
-    """An invoice the contractor keyed into QuickBooks by hand before connecting."""
-    items = {i["Name"]: i["Id"] for i in qbo.entities(realm, "Item")}
-    item = items.get("Services") or qbo.add_item(realm, "Services")
-    line: dict[str, Any] = {"Amount": amount, "DetailType": "SalesItemLineDetail"}
-    line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
-    return qbo.add_invoice(
-        realm,
-        {
-            "DocNumber": number,
-            "TxnDate": "2026-10-02",
-            "CustomerRef": {"value": customer},
-            "Line": [line],
-            "PrivateNote": "keyed in by hand",
-        },
-    )
 
 
 @pytest.fixture
