@@ -60,8 +60,13 @@ class InvoicingHistory:
 
     def remember(self, message: dict[str, Any]) -> None:
         """An invoice-sent or invoice-voided message the platform sent (or had sent before this
-        system was deployed, which only the platform knows)."""
-        key = (str(message["contractor_id"]), str(message["invoice"]["id"]))
+        system was deployed, which only the platform knows). A malformed one (a test's refusal
+        case) is not remembered: the service would not replay what it never sent."""
+        try:
+            key = (str(message["contractor_id"]), str(message["invoice"]["id"]))
+            int(message["invoice"].get("revision", 0))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return
         if message.get("message_type") == "invoice_voided":
             self._voided[key] = message
             return
