@@ -8,13 +8,22 @@ batch that raised is delivered again whole (halved first with BisectBatchOnFunct
 MaximumRetryAttempts the batch's description goes to the on-failure queue and reading goes on.
 Unlike Lambda, a failing batch is tried once per `poll` (each poll is "a while later"), so a test
 decides when a retry happens; and the batching window is not waited for.
+
+moto (in this process) keeps every shard iterator it ever handed out and every stream record
+ever written; AWS expires iterators after 15 minutes and trims records after 24 hours. Each
+iterator holds the table object it was made for, and every TransactWriteItems deep-copies the
+table, records included, replacing it with the copy when the transaction is refused: a test
+session held gigabytes of dead table copies and spent ever longer copying. So this reader
+forgets each iterator once it has used it, and `skip_to_latest` trims what every reader has
+read (what AWS would do, sooner).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +58,9 @@ class StreamPoller:
                 for shard in self._shards(source):
                     key = (function.logical_id, source.event_name, shard)
                     self._positions[key] = self._latest(source, shard, self._positions.get(key))
+        for function in functions:
+            for source in function.stream_sources:
+                _trim_read_records(source.stream_arn)
 
     def poll(self, function: LocalFunction, result: PollResult) -> bool:
         """One pass over the function's streams; True if any batch was delivered."""
@@ -131,6 +143,7 @@ class StreamPoller:
         )["ShardIterator"]
         limit = position.batch_size or source.batch_size
         response = self._streams.get_records(ShardIterator=iterator, Limit=limit)
+        _forget_iterators(iterator, response.get("NextShardIterator"))
         return [_lambda_record(source, record) for record in response.get("Records", [])]
 
     def _latest(self, source: StreamSource, shard: str, known: _Position | None) -> _Position:
@@ -207,3 +220,37 @@ def _base64_binaries(value: Any) -> Any:
     if isinstance(value, list):
         return [_base64_binaries(item) for item in value]
     return value
+
+
+# --- moto's in-process model (nothing to do when the streams are served by another process) ---
+
+
+def _moto_streams_backends() -> Iterator[Any]:
+    models = sys.modules.get("moto.dynamodbstreams.models")
+    if models is None:
+        return
+    for account in models.dynamodbstreams_backends.values():
+        yield from account.values()
+
+
+def _forget_iterators(*arns: str | None) -> None:
+    """This reader asks for a new iterator on every read; moto would keep each one (and the
+    table it points at) for the life of the process."""
+    for backend in _moto_streams_backends():
+        for arn in arns:
+            if arn is not None:
+                backend.shard_iterators.pop(arn, None)
+
+
+def _trim_read_records(stream_arn: str) -> None:
+    """Drops the stream's records so far, as AWS trims records after 24 hours: sequence numbers
+    go on from where they were, so a reader's position after the last record stays valid."""
+    for backend in _moto_streams_backends():
+        try:
+            table = backend._get_table_from_arn(stream_arn)
+        except Exception:  # not this account's or region's table
+            continue
+        shard = table.stream_shard
+        if shard is not None and shard.items:
+            shard.starting_sequence_number += len(shard.items)
+            shard.items = []
