@@ -75,13 +75,8 @@ def gateway() -> Iterator[Gateway]:
 @pytest.fixture
 def ui(gateway: Gateway) -> LocalEnvironment:
     """The stack's environment, emptied before each test."""
-    from local.stack import reset_data
-
     assert gateway.env is not None
-    reset_data(gateway.env.stack)
-    gateway.env.runtime.skip_streams()
-    gateway.env.qbo.reset()
-    gateway.env.register_intuit_app()
+    gateway.env.reset()
     return gateway.env
 
 
