@@ -26,8 +26,8 @@ def _coldstart(figure: dict[str, Any]) -> list[Row]:
             "",
         )
     ]
-    target = figure["target_ratio"]
     for name, handler in figure["handlers"].items():
+        target = figure.get("target_ratios", {}).get(name, figure["target_ratio"])
         value = (
             f"{handler['ratio']:.2f} x ({handler['wall_ms']:.0f} ms: import "
             f"{handler['import_ms']:.0f}, 1st event {handler['first_event_ms']:.0f})"
