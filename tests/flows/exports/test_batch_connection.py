@@ -30,9 +30,10 @@ def connection_reads(env: LocalEnvironment, contractor: str) -> Iterator[Counter
             reads[params["Key"]["contractor_id"]["S"]] += 1
 
     events = aws.dynamodb().meta.events
-    events.register("before-parameter-build.dynamodb.GetItem", count, unique_id="test-connection-reads")
+    event, unique_id = "before-parameter-build.dynamodb.GetItem", "test-connection-reads"
+    events.register(event, count, unique_id=unique_id)
     yield reads
-    events.unregister("before-parameter-build.dynamodb.GetItem", unique_id="test-connection-reads")
+    events.unregister(event, unique_id=unique_id)
 
 
 def _send(env: LocalEnvironment, contractor: str, numbers: list[str]) -> None:
