@@ -37,6 +37,9 @@ AARCH64 = 183  # ELF e_machine
 # In the python3.12 runtime, not in the layer: the functions must not need them in it.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "jmespath", "six", "urllib3")
 SDK = ("boto3", "botocore", "s3transfer")
+# Lambda's own modules, in the managed runtime only (SnapStart's runtime hooks, python3.12+):
+# the code imports them guarded, so the probe does not ask for them.
+LAMBDA_ONLY = ("snapshot_restore_py",)
 # What the probe sees of the environment: no credentials, and what Lambda sets that code checks
 # to tell it runs there (Powertools' Tracer, for one, imports the X-Ray SDK only in Lambda).
 PROBE_ENV = {
@@ -183,7 +186,8 @@ def check_imports(
     python: str, code: Path, handler: str, layer: Path, overlays: tuple[Path, Path]
 ) -> list[str]:
     module, _, attribute = handler.rpartition(".")
-    wanted = sorted(imported_modules([code, layer / "qbo_sync"]))
+    found = imported_modules([code, layer / "qbo_sync"])
+    wanted = sorted(name for name in found if name.split(".")[0] not in LAMBDA_ONLY)
     twins, runtime = overlays
     # Lambda's order: the function, the layer, then the runtime's own packages.
     path = [str(code), str(twins), str(layer), str(runtime)]

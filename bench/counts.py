@@ -47,6 +47,8 @@ class AwsCalls:
         label = f"{model.service_model.service_name}.{model.name}"
         if model.service_model.service_name in ("dynamodb", "kms"):
             self.calls[f"{label} {table}".strip()] += 1
+        elif model.service_model.service_name in ("sqs", "eventbridge"):
+            self.calls[label] += 1
         if label == "eventbridge.PutEvents" and isinstance(params, dict):
             self.calls["events.entries"] += len(params.get("Entries", []))
         if isinstance(context, dict):
@@ -134,8 +136,11 @@ def _op(name: str) -> str:
     return name.split(" ", 1)[0].split(".", 1)[1]
 
 
+LINES = [("Work", "2", "150.00")]
+
+
 def _invoice(env: LocalEnvironment, probe: Probe, number: str, client: str) -> dict[str, Any]:
-    message = samples.invoice_sent(CONTRACTOR, number, client, [("Work", "2", "150.00")])
+    message = samples.invoice_sent(CONTRACTOR, number, client, LINES)
     cost = probe.run(INVOICE_FUNCTION, sqs_event(env, message))
     if cost["response"].get("batchItemFailures"):
         raise RuntimeError(f"invoice {number} failed: {cost['response']}")
@@ -182,6 +187,7 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
     new_customer = [_invoice(env, probe, f"N-{i}", f"New Client {i}") for i in range(n)]
     known_customer = [_invoice(env, probe, f"K-{i}", "New Client 0") for i in range(n)]
     payments = [_payment(env, probe, f"K-{i}", 1) for i in range(n)]
+    batch = _batches(env, probe)
     # Token requests after the connect's code exchange: refreshes (none expected within the hour).
     steady_tokens = (
         env.qbo.count_requests(realm, kind="oauth", path_suffix=TOKEN_PATH) - connected_tokens
@@ -209,6 +215,7 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
         "invoice_new_customer": _summary(new_customer),
         "invoice_known_customer": _summary(known_customer),
         "payment": _summary(payments),
+        "in_a_batch": batch,
         "token_refreshes_in_steady_state": steady_tokens,
         "after_access_token_expiry": {
             "qbo": after_expiry["qbo"],
@@ -227,9 +234,47 @@ def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
             "qbo_payment": 1,
             "dynamodb_invoice": 4,
             "dynamodb_payment": 4,
+            "aws_calls_in_a_batch": 2,
             "overhead_ms": 25,
         },
     }
+
+
+BATCH = 10  # what SQS delivers at most in one receive, and the template's BatchSize
+
+
+def _batches(env: LocalEnvironment, probe: Probe) -> dict[str, Any]:
+    """Issue 26's figure: AWS calls (DynamoDB, KMS, SQS, EventBridge; a batch call divided by
+    the messages it serves) per invoice and per payment when SQS delivers them 10 at a time,
+    one contractor's known client (the steady state)."""
+    invoices = [
+        sqs_event(env, samples.invoice_sent(CONTRACTOR, f"B-{i}", "New Client 0", LINES))
+        for i in range(BATCH)
+    ]
+    payments = [
+        samples.payment_event(
+            env.stack,
+            samples.payment_completed(
+                CONTRACTOR, f"inv_B-{i}", f"B-{i}", "100.00", payment_id=f"pay_B-{i}"
+            ),
+        )
+        for i in range(BATCH)
+    ]
+    found: dict[str, Any] = {}
+    for kind, function_id, events in (
+        ("invoice", INVOICE_FUNCTION, invoices),
+        ("payment", PAYMENT_FUNCTION, payments),
+    ):
+        cost = probe.run(function_id, {"Records": [e["Records"][0] for e in events]})
+        if cost["response"].get("batchItemFailures"):
+            raise RuntimeError(f"a batch of {kind}s failed: {cost['response']}")
+        calls = {k: v for k, v in cost["aws_calls"].items() if k != "events.entries"}
+        found[kind] = {
+            "aws_calls_per_message": sum(calls.values()) / BATCH,
+            "qbo_per_message": cost["qbo"] / BATCH,
+            "aws_calls": calls,
+        }
+    return found
 
 
 def _per_1000(costs: list[dict[str, Any]]) -> float:

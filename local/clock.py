@@ -53,6 +53,13 @@ class LocalClock:
         for listener in self._listeners:
             listener(seconds)
 
+    def rewind(self) -> None:
+        """Back to real time, between tests: once the tables and queues are emptied nothing
+        remembers the simulated time, and a test must not inherit the years an earlier one
+        moved on (the emulator's reset rewinds its own clock)."""
+        with self._lock:
+            self._offset = 0.0
+
     def follow(self, listener: Callable[[float], None]) -> None:
         """`listener(seconds)` is called on every advance (the emulator's clock, say)."""
         self._listeners.append(listener)

@@ -17,7 +17,7 @@ from local.clock import LocalClock
 from local.lambda_runtime import LambdaRuntime
 from local.platform import Platform
 from local.qbo_emulator import QboEmulator
-from local.stack import LocalStack, deploy_local_stack
+from local.stack import LocalStack, deploy_local_stack, reset_data
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The layer's package, importable here as it is in Lambda (/opt/python).
@@ -51,6 +51,16 @@ class LocalEnvironment:
     platform: Platform
     clock: LocalClock  # simulated time of moto's SQS and the QBO emulator
     redirect_uri: str = REDIRECT_URI
+
+    def reset(self) -> None:
+        """A clean slate between tests: empty tables and queues, the streams read to their end,
+        a fresh emulator and invoicing service, real time again."""
+        reset_data(self.stack)
+        self.runtime.skip_streams()  # the emptied tables' REMOVE records emit nothing
+        self.qbo.reset()
+        self.platform.invoicing.reset()
+        self.clock.rewind()
+        self.register_intuit_app()
 
     def register_intuit_app(self) -> None:
         """Registers our app at the emulator (after every emulator reset)."""

@@ -60,13 +60,14 @@ class InvoicingHistory:
 
     def remember(self, message: dict[str, Any]) -> None:
         """An invoice-sent or invoice-voided message the platform sent (or had sent before this
-        system was deployed, which only the platform knows). A malformed one (a test's refusal
-        case) is not remembered: the service would not replay what it never sent."""
-        try:
-            key = (str(message["contractor_id"]), str(message["invoice"]["id"]))
-            int(message["invoice"].get("revision", 0))
-        except (KeyError, TypeError, ValueError, AttributeError):
+        system was deployed, which only the platform knows). A message the tests broke on
+        purpose (no contractor or invoice id, say) names no invoice a replay could send."""
+        invoice = message.get("invoice")
+        if not isinstance(invoice, dict) or "id" not in invoice or "contractor_id" not in message:
             return
+        if "revision" not in invoice and message.get("message_type") != "invoice_voided":
+            return
+        key = (str(message["contractor_id"]), str(invoice["id"]))
         if message.get("message_type") == "invoice_voided":
             self._voided[key] = message
             return

@@ -892,6 +892,23 @@ def _creation_order(resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return order
 
 
+def resolved_property(
+    template: Mapping[str, Any],
+    logical_id: str,
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+) -> Any:
+    """One property of a resource as CloudFormation would see it under these parameters (the
+    conditions applied, nothing created): what a template option turns on or off. None when
+    the property is absent or resolves to AWS::NoValue."""
+    resolver = _Resolver(template, _parameter_values(template, parameters or {}), {})
+    properties = template["Resources"][logical_id].get("Properties") or {}
+    if name not in properties:
+        return None
+    value = resolver.resolve(properties[name])
+    return None if value is _NO_VALUE else value
+
+
 def _parameter_values(template: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Given or default values. A parameter with neither is left out: it is an error only if
     something deployed locally refers to it (JwtIssuer, say, only configures the HTTP API)."""

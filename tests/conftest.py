@@ -11,7 +11,6 @@ import pytest
 from local.environment import LocalEnvironment, local_environment
 from local.platform import Platform
 from local.qbo_emulator import QboEmulator
-from local.stack import reset_data
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +24,7 @@ def _clean_slate(request: pytest.FixtureRequest) -> None:
     if "env" not in request.fixturenames:
         return
     environment: LocalEnvironment = request.getfixturevalue("env")
-    reset_data(environment.stack)
-    environment.runtime.skip_streams()  # the emptied tables' REMOVE records emit nothing
-    environment.qbo.reset()
-    environment.platform.invoicing.reset()
-    environment.register_intuit_app()
+    environment.reset()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from qbo_sync.connection import services
 from qbo_sync.core.delivery import Deferred, HeldUp, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
@@ -144,9 +145,11 @@ def _refuse(
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     held_up.start()
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    # Each contractor's connection is read once for the batch's messages (store.py's batch).
+    with services.connections().batch():
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     failed = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
     records = event.get("Records") or [{}]
     queue_url = get_settings().queue_url_of(str(records[0].get("eventSourceARN", "")))

@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from qbo_sync.api import accounts, connection, customers, exports, history, payouts, support
 from qbo_sync.api.errors import ApiError, InvalidAccount
 from qbo_sync.api.requests import error_response
+from qbo_sync.connection import services
 from qbo_sync.connection.flow import PaymentsNotEnabled
+from qbo_sync.core import aws, snapstart
 from qbo_sync.core.settings import configured
 from qbo_sync.core.tracing import traced
 
@@ -58,3 +60,27 @@ def _not_found(_: Exception) -> Response[Any]:
 )
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+def _before_snapshot() -> None:
+    """With SnapStart (ApiSnapStart=true) the init runs once per published version, so it may
+    load everything the routes use: the clients (no connection is opened) and the workflows
+    the routes otherwise import when first called."""
+    import qbo_sync.workflows.account_settings
+    import qbo_sync.workflows.history  # noqa: F401
+
+    aws.dynamodb()
+    aws.kms()
+    services.http_session()
+
+
+def _after_restore() -> None:
+    """Each restored environment opens its own connections and draws its own random numbers."""
+    import random
+
+    aws.close_connections()
+    services.http_session().close()  # requests opens new pools on the next request
+    random.seed()
+
+
+snapstart.install(before_snapshot=_before_snapshot, after_restore=_after_restore)

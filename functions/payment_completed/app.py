@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError, envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+from qbo_sync.connection import services
 from qbo_sync.core.delivery import Deferred, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import Outcome
@@ -180,6 +181,8 @@ def _refused(record: SQSRecord, route: Route, problems: list[str]) -> None:
 # clear_state: keys appended for one record must not label the next invocation's logs.
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    # Each contractor's connection is read once for the batch's payments (store.py's batch).
+    with services.connections().batch():
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )

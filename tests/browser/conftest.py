@@ -75,15 +75,8 @@ def gateway() -> Iterator[Gateway]:
 @pytest.fixture
 def ui(gateway: Gateway) -> LocalEnvironment:
     """The stack's environment, emptied before each test."""
-    from local.stack import reset_data
-
     assert gateway.env is not None
-    reset_data(gateway.env.stack)
-    gateway.env.runtime.skip_streams()
-    gateway.env.qbo.reset()
-    # The invoicing service's memory and its unanswered history requests (contracts §15).
-    gateway.env.platform.invoicing.reset()
-    gateway.env.register_intuit_app()
+    gateway.env.reset()
     return gateway.env
 
 

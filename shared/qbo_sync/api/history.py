@@ -12,7 +12,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from qbo_sync.api.errors import HistoryNotFound, InvalidRequest
 from qbo_sync.api.requests import contractor, json_response
 from qbo_sync.core.clock import now
-from qbo_sync.workflows.history import history_progress, request_history
+
+# The routes import the history workflow when they are called: it loads the event models
+# (pydantic) and the export's whole path, which the page's first request does not need.
 
 router = APIGatewayHttpRouter()
 
@@ -22,6 +24,8 @@ INVALID_SINCE = "invalid_since"
 
 @router.post("/quickbooks/history")
 def post_history() -> Response[Any]:
+    from qbo_sync.workflows.history import request_history
+
     contractor_id, _ = contractor(router)
     try:
         body = router.current_event.json_body
@@ -33,6 +37,8 @@ def post_history() -> Response[Any]:
 
 @router.get("/quickbooks/history")
 def get_history() -> Response[Any]:
+    from qbo_sync.workflows.history import history_progress
+
     contractor_id, _ = contractor(router)
     progress = history_progress(contractor_id)
     if progress is None:

@@ -6,8 +6,10 @@ Intuit's Disconnect URL, which names only the realm."""
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from qbo_sync.core import aws
@@ -65,6 +67,35 @@ class StaleConnection(Exception):
 class ConnectionStore:
     def __init__(self, table: str) -> None:
         self._table = table
+        # The connections read in the current batch, per thread (one invocation per Lambda
+        # container; tests race invocations on threads): see `batch`.
+        self._local = threading.local()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """A batch's messages read each contractor's connection once (`get_in_batch`): the
+        first message's read serves the others, unless this invocation writes the connection
+        meanwhile (each write below forgets or updates it). Only a message's first read goes
+        through it; the reads that must see another invocation's write (a reconnect that
+        finished, a refresh made elsewhere) call `get`, which always reads."""
+        self._local.read = {}
+        try:
+            yield
+        finally:
+            self._local.read = None
+
+    def get_in_batch(self, contractor_id: str) -> Connection | None:
+        read: dict[str, Connection | None] | None = getattr(self._local, "read", None)
+        if read is None:
+            return self.get(contractor_id)
+        if contractor_id not in read:
+            read[contractor_id] = self.get(contractor_id)
+        return read[contractor_id]
+
+    def _forget(self, contractor_id: str) -> None:
+        read: dict[str, Connection | None] | None = getattr(self._local, "read", None)
+        if read is not None:
+            read.pop(contractor_id, None)
 
     def get(self, contractor_id: str) -> Connection | None:
         response = aws.dynamodb().get_item(
@@ -74,11 +105,13 @@ class ConnectionStore:
         return connection_of(from_item(item)) if item else None
 
     def put(self, connection: Connection) -> None:
+        self._forget(connection.contractor_id)
         aws.dynamodb().put_item(TableName=self._table, Item=to_item(_to_values(connection)))
 
     def replace_tokens(self, old: Connection, new: Connection) -> None:
         """Writes rotated tokens only if nobody else wrote tokens since `old` was read, and
         ends the refresh lease."""
+        self._forget(old.contractor_id)
         update = Update()
         for name in TOKEN_FIELDS:
             value = getattr(new, name)
@@ -120,6 +153,7 @@ class ConnectionStore:
     def mark_expiring_notified(self, seen: Connection) -> bool:
         """True only for the write that marks this grant's expiry notice (so its event is
         emitted once per grant: a reconnect writes a new item without the mark)."""
+        self._forget(seen.contractor_id)
         dynamodb = aws.dynamodb()
         try:
             dynamodb.update_item(
@@ -140,6 +174,7 @@ class ConnectionStore:
 
     def acquire_refresh_lease(self, seen: Connection, seconds: int) -> bool:
         """True if this caller may refresh: nobody changed the tokens and no live lease exists."""
+        self._forget(seen.contractor_id)
         current = int(now())
         dynamodb = aws.dynamodb()
         try:
@@ -163,6 +198,7 @@ class ConnectionStore:
 
     def mark_reauthorization_required(self, old: Connection) -> bool:
         """True only for the write that flips the connection (so its event is emitted once)."""
+        self._forget(old.contractor_id)
         dynamodb = aws.dynamodb()
         try:
             dynamodb.update_item(
@@ -181,15 +217,22 @@ class ConnectionStore:
         return True
 
     def touch_last_export(self, contractor_id: str) -> None:
+        touched = iso_now()
         aws.dynamodb().update_item(
             TableName=self._table,
             Key={"contractor_id": {"S": contractor_id}},
             UpdateExpression="SET last_export_at = :now",
             ConditionExpression="attribute_exists(contractor_id)",
-            ExpressionAttributeValues={":now": {"S": iso_now()}},
+            ExpressionAttributeValues={":now": {"S": touched}},
         )
+        read: dict[str, Connection | None] | None = getattr(self._local, "read", None)
+        known = read.get(contractor_id) if read is not None else None
+        if read is not None and known is not None:
+            # The batch's next exports see the touch, and do not touch again within the minute.
+            read[contractor_id] = replace(known, last_export_at=touched)
 
     def delete(self, contractor_id: str) -> None:
+        self._forget(contractor_id)
         aws.dynamodb().delete_item(
             TableName=self._table, Key={"contractor_id": {"S": contractor_id}}
         )

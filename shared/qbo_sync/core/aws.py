@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 # botocore sessions are not thread-safe, and the layer's threads (and tests') may ask at once.
 _creating = threading.Lock()
+_made: list[Any] = []  # every client _client made, for close_connections
 
 
 def dynamodb() -> DynamoDBClient:
@@ -39,6 +40,15 @@ def secretsmanager() -> SecretsManagerClient:
     return _typed("secretsmanager")
 
 
+def close_connections() -> None:
+    """Closes the pooled HTTP connections of every client made so far; the clients stay, and
+    open new connections when next called (after a SnapStart restore, those made before the
+    snapshot are dead)."""
+    with _creating:
+        for client in list(_made):
+            client._endpoint.http_session.close()
+
+
 def _typed(service: str) -> Any:
     with _creating:
         return _client(service)
@@ -52,7 +62,9 @@ def _client(service: str) -> Any:
     # indexes again, tens of milliseconds per client of a cold start. No client-side parameter
     # validation: mypy checks every call's parameters against the stubs, the services check
     # them again, and validating each request costs a few percent of a message's CPU.
-    return _session().client(service, config=Config(parameter_validation=False))
+    client = _session().client(service, config=Config(parameter_validation=False))
+    _made.append(client)
+    return client
 
 
 @cache

@@ -50,7 +50,7 @@ LAST_EXPORT_RESOLUTION_SECONDS = 60
 def export_invoice(message: InvoiceSent, *, receive_count: int = 1) -> ExportOutcome:
     """`receive_count`: SQS's ApproximateReceiveCount (at the queue's maxReceiveCount a
     temporary failure shows as failed). Raises Refused (retrying cannot fix it) or Deferred."""
-    connection = services.connections().get(message.contractor_id)
+    connection = services.connections().get_in_batch(message.contractor_id)
     if connection is None:
         record = ExportRecord.of(message, ExportStatus.SKIPPED, reason(ReasonCode.NOT_CONNECTED))
         export_records(message.contractor_id).write_skipped(record)

@@ -18,7 +18,7 @@ logger = Logger(child=True)
 
 
 def record_payment(payment: PaymentCompleted) -> PaymentResult:
-    connection = services.connections().get(payment.contractor_id)
+    connection = services.connections().get_in_batch(payment.contractor_id)
     if connection is None:
         logger.info(
             "Payment not recorded: QuickBooks is not connected", payment_id=payment.payment_id
