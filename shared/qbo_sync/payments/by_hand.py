@@ -36,6 +36,7 @@ class Choice:
 
     applied: Decimal
     payment: dict[str, Any] | None = None
+    keyed_by_hand: bool = False  # `payment` is the contractor's, not an earlier attempt's
 
 
 def read_invoice(qbo: QboClient, qbo_invoice_id: str) -> InvoiceByHand:
@@ -68,7 +69,7 @@ def choose(
         if str(row["Id"]) in claimed or made_by_us(row, "payment"):
             continue
         if applied_to(row, qbo_invoice_id) == amount:
-            return Choice(amount, row)
+            return Choice(amount, row, keyed_by_hand=True)
     if invoice.balance <= 0:
         return None
     return Choice(min(amount, invoice.balance))

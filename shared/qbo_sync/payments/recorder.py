@@ -52,7 +52,7 @@ from qbo_sync.payments import by_hand
 from qbo_sync.qbo.client import QboClient, request_id
 from qbo_sync.qbo.faults import BusinessValidation, QboError, Refused
 from qbo_sync.qbo.fields import payment_fields
-from qbo_sync.qbo.marker import find_ours, is_ours
+from qbo_sync.qbo.marker import find_ours
 
 __all__ = ["LEASE_SECONDS", "PaymentResult", "Recorder"]
 
@@ -244,16 +244,16 @@ class PaymentWrite:
             why = reason(ReasonCode.ALREADY_PAID_IN_QUICKBOOKS)
             raise Refused(f"invoice {payment.invoice_id} is already paid in QuickBooks", why)
         found = choice.payment
-        adopts = None if found is None or is_ours(found, "payment", payment.payment_id) else found
         # What the ledger must count as owed so that "applied >= due" is QuickBooks' Paid.
         self.due = invoice.balance + ledger.applied + (choice.applied if found else 0)
+        adopts = str(found["Id"]) if found is not None and choice.keyed_by_hand else None
         if adopts is not None:
-            logger.info("Payment keyed in QuickBooks by hand adopted", qbo_payment_id=adopts["Id"])
+            logger.info("Payment keyed in QuickBooks by hand adopted", qbo_payment_id=adopts)
         return _Plan(
             ledger,
             choice.applied,
             found=found,
-            adopts=str(adopts["Id"]) if adopts else None,
+            adopts=adopts,
             by_hand=choice.applied < payment.amount,
         )
 
@@ -330,7 +330,8 @@ class PaymentWrite:
         payment, ledger = self.payment, plan.ledger
         assert ledger.qbo_invoice_id is not None and ledger.qbo_customer_id is not None
         assert self.claimed is not None
-        applied = _applied_to(created, ledger.qbo_invoice_id)
+        # QBO's answer is the truth, even when it replays an earlier attempt's request.
+        applied = by_hand.applied_to(created, ledger.qbo_invoice_id)
         known_due = self.due if self.due is not None else ledger.due
         # Whether the invoice is now paid is its event's to say (ledger/changes.py reads it
         # from the item the write below leaves); only an unknown due needs QBO's own answer,
@@ -429,17 +430,3 @@ def _entry(payment: PaymentCompleted, status: EntryStatus, **values: Any) -> dic
     if status == EntryStatus.RECORDED:
         del entry["detail"]  # only an unrecorded payment needs its event again
     return {key: value for key, value in entry.items() if value is not None}
-
-
-def _applied_to(created: dict[str, Any], qbo_invoice_id: str) -> Decimal:
-    """What the QBO Payment applies to the invoice: read from QBO's answer, which is the truth
-    even when it is the replay of an earlier attempt's request."""
-    return sum(
-        (
-            Decimal(str(line.get("Amount", 0)))
-            for line in created.get("Line", [])
-            for linked in line.get("LinkedTxn", [])
-            if linked.get("TxnId") == qbo_invoice_id and linked.get("TxnType") == "Invoice"
-        ),
-        Decimal("0"),
-    )
