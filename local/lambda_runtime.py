@@ -201,8 +201,7 @@ class LambdaRuntime:
 
     def skip_streams(self) -> None:
         """Counts every stream record so far as delivered (after the tables were emptied)."""
-        functions = [f for f in self.stack.functions.values() if f.stream_sources]
-        self._streams.skip_to_latest(functions)
+        self._streams.skip_to_latest()
 
     def _follow_clock(self) -> None:
         """The layer's wall clock (qbo_sync/core/clock.py) reads the simulated one, as a real

@@ -47,9 +47,9 @@ class StreamPoller:
         # Every function that reads a stream: a record is released once all are past it.
         self._consumers = consumers
 
-    def skip_to_latest(self, functions: list[LocalFunction]) -> None:
+    def skip_to_latest(self) -> None:
         """Everything in the streams so far counts as read (after the tables were emptied)."""
-        for function in functions:
+        for function in self._consumers:
             for source in function.stream_sources:
                 for shard in self._shards(source):
                     key = (function.logical_id, source.event_name, shard)
