@@ -93,7 +93,7 @@ class Probe:
             "elapsed_s": elapsed,
             "qbo": len(api),
             # Intuit's metered (CorePlus) reads among them: 2xx GET, query, batch, CDC.
-            "metered": sum(1 for r in api if _metered(r)),
+            "metered": sum(1 for r in api if metered_request(r)),
             "qbo_calls": [f"{r.method} {r.entity or r.path.rsplit('/', 1)[-1]}" for r in api],
             "token": sum(1 for r in new if r.kind == "oauth" and r.path.endswith(TOKEN_PATH)),
             "dynamodb": sum(n for name, n in aws_calls.items() if name.startswith("dynamodb.")),
@@ -108,7 +108,7 @@ class Probe:
 READS = ("GetItem", "BatchGetItem", "Query", "Scan")
 
 
-def _metered(request: Any) -> bool:
+def metered_request(request: Any) -> bool:
     """What Intuit meters (qbo_sync.core.metering.is_metered, answered 2xx)."""
     from qbo_sync.core.metering import is_metered
 
@@ -177,7 +177,7 @@ def _summary(costs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def measure(env: LocalEnvironment, n: int = 10) -> dict[str, Any]:
     realm = connect(env, CONTRACTOR)
-    connect_metered = sum(1 for r in env.qbo.requests if r.realm_id == realm and _metered(r))
+    connect_metered = sum(1 for r in env.qbo.requests if r.realm_id == realm and metered_request(r))
     connected_tokens = env.qbo.count_requests(realm, kind="oauth", path_suffix=TOKEN_PATH)
     aws = AwsCalls()
     probe = Probe(env, realm, aws)

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from bench.common import environment
+from bench.counts import metered_request
 from local import samples
 from local.environment import LocalEnvironment
 
@@ -29,15 +30,8 @@ _LOCK = threading.Lock()  # one invocation at a time: the local runtime is not r
 
 
 def _metered(env: LocalEnvironment, realm: str) -> int:
-    """Intuit's metered reads of the company, from the emulator's own log."""
-    return sum(
-        1
-        for r in env.qbo.requests
-        if r.kind == "api"
-        and r.realm_id == realm
-        and 200 <= r.status < 300
-        and (r.method == "GET" or r.path.rsplit("/", 1)[-1] in ("query", "batch", "cdc"))
-    )
+    """Intuit's metered reads of the company, from the emulator's own log (as figure 13)."""
+    return sum(1 for r in env.qbo.requests if r.realm_id == realm and metered_request(r))
 
 
 def _step(env: LocalEnvironment) -> None:
@@ -73,13 +67,7 @@ def _hand_key(env: LocalEnvironment, realm: str, number: str) -> None:
     customers = {c["DisplayName"]: c["Id"] for c in env.qbo.entities(realm, "Customer")}
     client = _client(number)
     customer = customers.get(client) or env.qbo.add_customer(realm, client)
-    items = {i["Name"]: i["Id"] for i in env.qbo.entities(realm, "Item")}
-    item = items.get("Services") or env.qbo.add_item(realm, "Services")
-    line: dict[str, Any] = {"Amount": "125.00", "DetailType": "SalesItemLineDetail"}
-    line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
-    env.qbo.add_invoice(
-        realm, {"DocNumber": number, "CustomerRef": {"value": customer}, "Line": [line]}
-    )
+    env.qbo.key_invoice(realm, number, customer, "125.00")
 
 
 def _exported(env: LocalEnvironment, realm: str, number: str) -> bool:

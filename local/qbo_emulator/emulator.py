@@ -166,6 +166,18 @@ class QboEmulator:
             _, invoice, _ = write(company, "invoice", body, None, path, self._state.clock.now())
             return dict(invoice)
 
+    def key_invoice(
+        self, realm_id: str, number: str, customer_id: str, amount: str, **fields: Any
+    ) -> dict[str, Any]:
+        """The usual hand-keyed invoice: one line of `amount` on the company's Services item
+        (found, or added as the contractor would), with `fields` on top; returns it."""
+        items = {i["Name"]: i["Id"] for i in self.entities(realm_id, "Item")}
+        item = items.get("Services") or self.add_item(realm_id, "Services")
+        line: dict[str, Any] = {"Amount": amount, "DetailType": "SalesItemLineDetail"}
+        line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
+        body = {"DocNumber": number, "CustomerRef": {"value": customer_id}, "Line": [line]}
+        return self.add_invoice(realm_id, {**body, **fields})
+
     def add_payment(self, realm_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """A payment the contractor keyed into QuickBooks by hand (Receive Payment), under the
         same rules as the API's create; returns it."""

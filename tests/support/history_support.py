@@ -56,17 +56,6 @@ def hand_key(
     qbo: QboEmulator, realm: str, number: str, customer: str, amount: str
 ) -> dict[str, Any]:
     """An invoice the contractor keyed into QuickBooks by hand before connecting."""
-    items = {i["Name"]: i["Id"] for i in qbo.entities(realm, "Item")}
-    item = items.get("Services") or qbo.add_item(realm, "Services")
-    line: dict[str, Any] = {"Amount": amount, "DetailType": "SalesItemLineDetail"}
-    line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
-    return qbo.add_invoice(
-        realm,
-        {
-            "DocNumber": number,
-            "TxnDate": "2026-10-02",
-            "CustomerRef": {"value": customer},
-            "Line": [line],
-            "PrivateNote": "keyed in by hand",
-        },
+    return qbo.key_invoice(
+        realm, number, customer, amount, TxnDate="2026-10-02", PrivateNote="keyed in by hand"
     )

@@ -45,13 +45,7 @@ def keyed_invoice(qbo: QboEmulator, realm: str, number: str, client: str, total:
     """An invoice the contractor keyed into QuickBooks by hand before connecting."""
     customers = {c["DisplayName"]: c["Id"] for c in qbo.entities(realm, "Customer")}
     customer = customers.get(client) or qbo.add_customer(realm, client)
-    items = {i["Name"]: i["Id"] for i in qbo.entities(realm, "Item")}
-    item = items.get("Services") or qbo.add_item(realm, "Services")
-    line = {"Amount": total, "DetailType": "SalesItemLineDetail"}
-    line["SalesItemLineDetail"] = {"ItemRef": {"value": item}}
-    return qbo.add_invoice(
-        realm, {"DocNumber": number, "CustomerRef": {"value": customer}, "Line": [line]}
-    )
+    return qbo.key_invoice(realm, number, customer, total)
 
 
 def keyed_payment(qbo: QboEmulator, realm: str, invoice: dict[str, Any], amount: str) -> str:
