@@ -66,6 +66,19 @@ def test_the_http_api_throttles_every_route() -> None:
     assert int(routes["ThrottlingRateLimit"]) <= int(routes["ThrottlingBurstLimit"]) <= 500
 
 
+def test_the_settings_page_may_call_every_method_its_routes_use() -> None:
+    """A browser on the settings page's origin sends PUT and DELETE (settings, customer links):
+    the CORS configuration allowed neither PUT once, and no test said so."""
+    allowed = set(props("HttpApi")["CorsConfiguration"]["AllowMethods"])
+    used = {
+        str(event["Properties"]["Method"]).upper()
+        for function in FUNCTIONS.values()
+        for event in function.get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+    assert used - allowed == set()
+
+
 def test_the_support_routes_are_behind_the_jwt_authorizer() -> None:
     events = FUNCTIONS["OAuthFunction"]["Events"]
     paths = {
