@@ -49,6 +49,10 @@ def test_link_a_failed_invoice_client_to_her_quickbooks_customer(
     expect(found.locator("li")).to_have_count(2)  # by display name, and by company name
     expect(found).to_contain_text("jane@example.com")
     shoot(page, "50-link-customer-search")
+    desktop = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "50b-link-customer-search-phone")
+    page.set_viewport_size(desktop or {"width": 1000, "height": 760})
     found.get_by_role("button", name="Link to O'Neil, Jane").click()
 
     status = page.get_by_role("status")

@@ -119,6 +119,10 @@ def test_earlier_invoices_show_their_progress_then_what_quickbooks_got(
     expect(_row(page, "5001").locator(".qbo-badge")).to_have_text("Exported")
     expect(_row(page, "5004").locator(".qbo-badge")).to_have_text("Failed")
     shoot(page, "43-earlier-invoices-done")
+    desktop = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "43b-earlier-invoices-done-phone")
+    page.set_viewport_size(desktop or {"width": 1000, "height": 760})
 
     # Done: the page stops asking (once the refresh that reloaded the list is over).
     element = page.locator("qbo-export-settings")
