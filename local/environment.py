@@ -85,6 +85,9 @@ def local_environment(
     """
     from moto.server import ThreadedMotoServer
 
+    from local import moto_transactions
+
+    moto_transactions.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
     # Invocations copy the functions' environment into os.environ (as a container has it):
