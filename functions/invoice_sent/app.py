@@ -10,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser import ValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError  # not the parser's re-export: that package loads every model
 from qbo_sync.connection import services
 from qbo_sync.core.delivery import Deferred, HeldUp, defer
 from qbo_sync.core.settings import configured, get_settings
