@@ -36,6 +36,18 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--burst-payments", type=int, default=None, help="default: as invoices")
     parser.add_argument("--payout-payments", type=int, default=500, help="payments in one payout")
     parser.add_argument("--contractors", type=int, default=40)
+    parser.add_argument(
+        "--pace-contractors",
+        type=int,
+        default=4,
+        help="realms of figure 5b, the burst at Intuit's pace (as many invoices each as in 5)",
+    )
+    parser.add_argument(
+        "--pace-latency",
+        type=float,
+        default=0.1,
+        help="seconds each QuickBooks answer takes in figure 5b (figure 4's 100 ms)",
+    )
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument(
         "--time-scale", type=float, default=1.0, help="Intuit's limit windows × this (1: real)"
@@ -44,7 +56,7 @@ def _arguments() -> argparse.Namespace:
         "--skip",
         default="",
         help="comma-separated: coldstart,counts,cost,cpu,sales_tax,voids_refunds,outage,"
-        "payouts,burst,package",
+        "payouts,burst,pace,package",
     )
     parser.add_argument(
         "--compare-root",
@@ -129,6 +141,27 @@ def main() -> int:
                 )
 
         _run("burst", results, run_burst)
+    if "pace" not in skip:
+        from bench import burst
+
+        per_realm = args.burst_invoices // args.contractors
+        paid = (
+            args.burst_payments if args.burst_payments is not None else args.burst_invoices
+        ) // args.contractors
+
+        def run_pace() -> dict[str, Any]:
+            with environment("qbo-sync-bench-pace") as env:
+                return burst.measure(
+                    env,
+                    invoices=per_realm * args.pace_contractors,
+                    payments=paid * args.pace_contractors,
+                    contractors=args.pace_contractors,
+                    consumers=2 * args.pace_contractors,
+                    per_invoice=_per_invoice(results.get("counts", {})),
+                    latency_s=args.pace_latency,
+                )
+
+        _run("pace", results, run_pace)
     if "package" not in skip:
         from bench import package
 

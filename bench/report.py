@@ -145,6 +145,37 @@ def _counts(figure: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _pace(figure: dict[str, Any]) -> list[Row]:
+    """Figure 5b: the burst of a few realms, QuickBooks answering as slowly as `latency_s`."""
+    name = "5b burst at Intuit's pace"
+    dead = sum(figure["dead_letter_messages"].values())
+    once = figure["invoices_exactly_once"] and figure["payments_exactly_once"]
+    ratio = figure["ratio"] or 0.0
+    size = (
+        f"{figure['invoices']} invoices + {figure['payments']} payments, "
+        f"{figure['contractors']} realms, {figure['consumers']} consumers, "
+        f"QBO answers {figure['latency_s'] * 1000:.0f} ms late"
+    )
+    return [
+        (name, size, f"wall {figure['wall_s']:.1f} s", ""),
+        (
+            name,
+            "wall / what Intuit's limits allow "
+            f"({figure['ideal_requests_per_realm']:g} requests a realm: {figure['bound_s']:.1f} s)",
+            f"{ratio:.2f} x",
+            f"<= 2 {_met(ratio <= 2 and not figure['timed_out'])}",
+        ),
+        (name, "everything in QBO exactly once", "yes" if once else "NO", _met(once)),
+        (name, "dead-letter messages", f"{dead}", f"0 {_met(dead == 0)}"),
+        (
+            name,
+            "429s / peak in flight per realm",
+            f"{figure['throttled_429']} / {figure['peak_concurrency_per_realm']}",
+            f"0 429s {_met(figure['throttled_429'] == 0)}",
+        ),
+    ]
+
+
 def _burst(figure: dict[str, Any]) -> list[Row]:
     dead = sum(figure["dead_letter_messages"].values())
     once = figure["invoices_exactly_once"] and figure["payments_exactly_once"]
@@ -228,6 +259,13 @@ def _outage(figure: dict[str, Any]) -> list[Row]:
             "other companies' export latency, with / without",
             f"{figure['others_latency_ratio']:.2f} x "
             f"({latency['with']:.0f} / {latency['without']:.0f} ms)",
+            "",
+        ),
+        (
+            name,
+            "urllib3 back-off waits (on the simulated clock)",
+            f"{figure.get('backoff', {}).get('waits', '?')} waits, "
+            f"{figure.get('backoff', {}).get('simulated_s', '?')} s",
             "",
         ),
     ]
@@ -315,6 +353,7 @@ SECTIONS = {
     "outage": _outage,
     "payouts": _payouts,
     "burst": _burst,
+    "pace": _pace,
     "package": _package,
 }
 
