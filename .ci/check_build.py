@@ -11,6 +11,9 @@
 - The imports run on python3.12 (Lambda's runtime) when this machine has one, otherwise on this
   interpreter, and say which.
 - The layer holds no boto3, botocore or s3transfer: the runtime's are used.
+- Every module of the layer has python3.12's bytecode beside it (when this machine has a
+  python3.12 to have compiled it): Lambda's /opt is read-only, so a cold start would compile
+  each module it imports (docs/performance.md).
 - Function and layer together stay under Lambda's 250 MB unzipped limit.
 
 Usage: python .ci/check_build.py [.aws-sam/build]     (LAMBDA_PYTHON=path picks the interpreter)
@@ -60,6 +63,7 @@ def main(build_dir: Path) -> int:
         if resource["Type"] == "AWS::Serverless::Function"
     }
     python = probe_python()
+    problems += check_bytecode(layer, python)
     with tempfile.TemporaryDirectory() as twins, tempfile.TemporaryDirectory() as runtime:
         overlays = (Path(twins), Path(runtime))
         problems += install_twins(compiled_distributions(layer), python, overlays[0])
@@ -167,6 +171,27 @@ def probe_python() -> str:
             print(f"  imports checked on Python {version}: {executable.strip()}{note}")
             return executable.strip()
     return sys.executable
+
+
+def check_bytecode(layer: Path, python: str) -> list[str]:
+    """Each .py of the layer has the runtime's .pyc (shared/Makefile compiles them)."""
+    tag = subprocess.run(
+        [python, "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if tag != "cpython-312":
+        print(f"  bytecode not checked: no python3.12 here ({tag})")
+        return []
+    sources = list(layer.rglob("*.py"))
+    missing = [
+        path
+        for path in sources
+        if not (path.parent / "__pycache__" / f"{path.stem}.{tag}.pyc").is_file()
+    ]
+    print(f"  bytecode: {len(sources) - len(missing)} of {len(sources)} modules ({tag})")
+    return [f"{len(missing)} modules without {tag} bytecode, e.g. {missing[0]}"] if missing else []
 
 
 def install_twins(pins: list[str], python: str, overlay: Path) -> list[str]:

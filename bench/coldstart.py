@@ -4,6 +4,11 @@ Every run is a new Python process: the handler's runs import its module and serv
 event against the emulators (moto and the QBO emulator run in this, the parent, process). Runs
 are interleaved (baseline, then each handler, in a shuffled order per round) so that a noisy
 neighbour on the machine slows every kind alike, and the median of each kind is compared.
+
+The handlers import the layer as a deploy builds it (`layer()`: shared/requirements.txt without
+what the runtime provides, and qbo_sync), not this checkout's virtualenv, and run with -B, as
+Lambda's read-only /opt keeps nothing they compile: "<function>" with the layer's bytecode
+compiled at build time (shared/Makefile), "<function>@source" without it (the layer before).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,22 +49,48 @@ HANDLERS = {
 IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 # A kind measured from another checkout (--compare-root): "<function id>@before".
 BEFORE = "@before"
+# A kind run on the layer without bytecode: "<function id>@source".
+SOURCE = "@source"
+# In the python3.12 runtime, not in the layer (.ci/check_build.py's RUNTIME_PROVIDED).
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "jmespath", "six", "urllib3")
 
 
 TARGET_RATIOS = {"OAuthFunction": 1.3, "InvoiceSentFunction": 1.6, "PaymentCompletedFunction": 1.6}
 
 
 def child_environment(
-    env: LocalEnvironment, function_id: str | None, root: Path = ROOT
+    env: LocalEnvironment, function_id: str | None, root: Path = ROOT, layer: Path | None = None
 ) -> dict[str, str]:
     """This process's environment (AWS_ENDPOINT_URL, credentials) plus the function's own,
-    with the layer and handlers of `root` on the path."""
+    with the layer (`root`/shared unless given) and the handlers of `root` on the path."""
     child = dict(os.environ)
     child.pop("PYTHONDONTWRITEBYTECODE", None)
     if function_id is not None:
         child.update(env.stack.functions[function_id].environment)
-    child["PYTHONPATH"] = os.pathsep.join([str(root / "shared"), str(root)])
+    child["PYTHONPATH"] = os.pathsep.join([str(layer or root / "shared"), str(root)])
     return child
+
+
+def layer(folder: Path, bytecode: bool) -> Path:
+    """The layer as shared/Makefile builds it, for this machine's Python and platform: its
+    requirements without what the runtime provides, and qbo_sync; with bytecode compiled as
+    the build compiles it, or none."""
+    target = folder / ("bytecode" if bytecode else "source")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+    requirements = str(ROOT / "shared" / "requirements.txt")
+    subprocess.run([*pip, "--no-compile", "--target", str(target), "-r", requirements], check=True)
+    for child in list(target.iterdir()):
+        name = child.name.partition("-")[0].removesuffix(".py").lower().removeprefix("python_")
+        if name in RUNTIME_PROVIDED:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    shutil.copytree(ROOT / "shared" / "qbo_sync", target / "qbo_sync")
+    for cache in list(target.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    if bytecode:
+        compileall = [sys.executable, "-m", "compileall", "-q", "-j", "0"]
+        compileall += ["--invalidation-mode", "unchecked-hash", str(target)]
+        subprocess.run(compileall, check=True, capture_output=True)
+    return target
 
 
 class Events:
@@ -135,17 +167,24 @@ def _served(function_id: str, response: Any) -> bool:
 
 
 def run_once(
-    env: LocalEnvironment, events: Events, kind: str, before: Path | None = None
+    env: LocalEnvironment,
+    events: Events,
+    kind: str,
+    before: Path | None = None,
+    layers: dict[bool, Path] | None = None,
 ) -> dict[str, float]:
+    """`layers`: the built layer with (True) and without bytecode, for this checkout's kinds."""
     function_id, _, other = kind.partition("@")
-    root = before if other and before else ROOT
+    root = before if other == BEFORE[1:] and before else ROOT
+    built = None if root != ROOT or not layers else layers[other != SOURCE[1:]]
     if kind == BASELINE:
         command = [sys.executable, "-c", BASELINE_CODE]
         environ = child_environment(env, None)
     else:
         path = events.write(function_id, bus_shape=root != ROOT and _takes_bus_events(root))
-        command = [sys.executable, SERVE_ONCE, HANDLERS[function_id], path]
-        environ = child_environment(env, function_id, root)
+        flags = ["-B"] if built else []  # Lambda's /opt is read-only: nothing compiled is kept
+        command = [sys.executable, *flags, SERVE_ONCE, HANDLERS[function_id], path]
+        environ = child_environment(env, function_id, root, built)
     started = time.perf_counter()
     done = subprocess.run(command, env=environ, cwd=root, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -160,13 +199,23 @@ def run_once(
 
 
 def import_times(
-    env: LocalEnvironment, events: Events, kind: str, top: int = 10, root: Path = ROOT
+    env: LocalEnvironment,
+    events: Events,
+    kind: str,
+    top: int = 10,
+    root: Path = ROOT,
+    layer: Path | None = None,
 ) -> list[dict[str, Any]]:
     """`python -X importtime` over the import and the first event (lazy imports included)."""
     path = events.write(kind, bus_shape=root != ROOT and _takes_bus_events(root))
-    command = [sys.executable, "-X", "importtime", SERVE_ONCE, HANDLERS[kind], path]
+    flags = ["-B"] if layer else []
+    command = [sys.executable, *flags, "-X", "importtime", SERVE_ONCE, HANDLERS[kind], path]
     done = subprocess.run(
-        command, env=child_environment(env, kind, root), cwd=root, capture_output=True, text=True
+        command,
+        env=child_environment(env, kind, root, layer),
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{kind} importtime run failed: {done.stderr[-2000:]}")
@@ -194,24 +243,30 @@ def measure(
     """`before`: another checkout (say, a worktree of the previous commit) whose handlers are
     measured in the same shuffled rounds, as "<function id>@before"."""
     shuffle = random.Random(seed).shuffle
-    measured = [*HANDLERS, *([f"{kind}{BEFORE}" for kind in HANDLERS] if before else [])]
+    measured = [
+        *HANDLERS,
+        *[f"{kind}{SOURCE}" for kind in HANDLERS],
+        *([f"{kind}{BEFORE}" for kind in HANDLERS] if before else []),
+    ]
     kinds = [BASELINE, *measured]
     samples_by_kind: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory(prefix="qbo-bench-") as folder:
         events = Events(env, Path(folder))
+        layers = {bytecode: layer(Path(folder), bytecode) for bytecode in (True, False)}
         for kind in kinds:  # one unmeasured round: page cache and .pyc files warm for all alike
-            run_once(env, events, kind, before)
+            run_once(env, events, kind, before, layers)
         for _ in range(rounds):
             order = list(kinds)
             shuffle(order)
             for kind in order:
-                samples_by_kind[kind].append(run_once(env, events, kind, before))
+                samples_by_kind[kind].append(run_once(env, events, kind, before, layers))
         importtime = {
             kind: import_times(
                 env,
                 events,
                 kind.partition("@")[0],
                 root=before if BEFORE in kind and before else ROOT,
+                layer=None if BEFORE in kind else layers[SOURCE not in kind],
             )
             for kind in measured
         }
