@@ -85,8 +85,9 @@ def local_environment(
     """
     from moto.server import ThreadedMotoServer
 
-    from local import moto_transactions
+    from local import moto_fifo, moto_transactions
 
+    moto_fifo.install()
     moto_transactions.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
