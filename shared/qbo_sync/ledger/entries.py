@@ -17,18 +17,22 @@ page shows reads one item per invoice, payments included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
-from qbo_sync.core.dynamo import Update, from_item, query_items, to_item
+from qbo_sync.core.dynamo import Update, cancelled_items, from_item, query_items, to_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, ExportStatus, RefundStatus
 from qbo_sync.ledger.keys import ENTRY_PREFIX, ledger_key, ledger_sk
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records, history_full
 from qbo_sync.ledger.refunds import refunds_of
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PARKED, RECORDING, RECORDED, FAILED = (
     EntryStatus.PARKED,
@@ -102,6 +106,11 @@ class Claim:
     outcome: ClaimOutcome
     ledger: Ledger
     previous: PaymentEntry | None  # this payment's entry before the claim
+
+
+class SideItemRefused(Exception):
+    """A record written in one transaction with the ledger's (`recorded`'s `with_items`) did not
+    meet its own condition: nothing was written, and the ledger's write alone may be made."""
 
 
 class PaymentLedger:
@@ -192,9 +201,13 @@ class PaymentLedger:
         due: Decimal | None,
         unpark: bool,
         adopts: str | None = None,
-    ) -> Decimal | None:
+        with_items: Sequence[TransactWriteItemTypeDef] = (),
+    ) -> Decimal | bool | None:
         """Writes down a recorded payment; returns what is now applied to the invoice, or None
-        if this attempt had lost the payment to another (whose result is the same QBO Payment)."""
+        if this attempt had lost the payment to another (whose result is the same QBO Payment).
+        `with_items`: records written in the same transaction (one request for both), which
+        answers no values, so True instead of the total; SideItemRefused when one of their
+        conditions did not hold."""
         update = (
             "SET #p = :entry, updated_at = :at, "
             "qbo_invoice_id = if_not_exists(qbo_invoice_id, :qbo_invoice), "
@@ -222,18 +235,23 @@ class PaymentLedger:
             update += " DELETE parked :ids"
             values[":ids"] = {payment_id}
         dynamodb = aws.dynamodb()
+        request = self._request(invoice_id, payment_id, update, condition=condition, values=values)
+        if with_items:
+            try:
+                dynamodb.transact_write_items(TransactItems=[{"Update": request}, *with_items])  # type: ignore[typeddict-item]
+            except dynamodb.exceptions.TransactionCanceledException as error:
+                failed = cancelled_items(error)
+                if 0 in failed:
+                    return None
+                if failed:
+                    raise SideItemRefused(payment_id) from None
+                raise
+            return True
         try:
-            response = self._update(
-                invoice_id,
-                payment_id,
-                update,
-                condition=condition,
-                values=values,
-                ReturnValues="UPDATED_NEW",
-            )
+            response = dynamodb.update_item(**request, ReturnValues="UPDATED_NEW")
         except dynamodb.exceptions.ConditionalCheckFailedException:
             return None
-        return Decimal(from_item(response["Attributes"])["applied"])
+        return Decimal(from_item(dict(response["Attributes"]))["applied"])
 
     def attach_invoice(
         self,
@@ -304,16 +322,28 @@ class PaymentLedger:
         names: dict[str, str] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        response: dict[str, Any] = aws.dynamodb().update_item(  # type: ignore[assignment]
-            TableName=self._table,
-            Key=self._key(invoice_id),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#p": _ENTRY + payment_id, **(names or {})},
-            ExpressionAttributeValues=_values({":at": iso_now(), **values}),
-            **extra,
-        )
+        request = self._request(invoice_id, payment_id, update, condition, values, names)
+        response: dict[str, Any] = aws.dynamodb().update_item(**request, **extra)  # type: ignore[assignment]
         return response
+
+    def _request(
+        self,
+        invoice_id: str,
+        payment_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """An UpdateItem of the payment's entry (`#p`), as update_item or a transaction takes it."""
+        return {
+            "TableName": self._table,
+            "Key": self._key(invoice_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#p": _ENTRY + payment_id, **(names or {})},
+            "ExpressionAttributeValues": _values({":at": iso_now(), **values}),
+        }
 
 
 def payment_ledger(contractor_id: str, realm_id: str) -> PaymentLedger:

@@ -9,7 +9,10 @@ recorded) and `deposited_by` (the payout whose deposit holds it).
 Invariant: a payout that waits for a payment is always resumed. Both sides write this one item
 atomically and read it back in the same request: the recorder's write answers the payouts that
 wait, a payout's wait answers the payment if it was recorded meanwhile; whichever comes second
-sees the other. The recorder writes the item again when a redelivered payment finds itself
+sees the other. While no payout waits, the recorder writes the item in one transaction with
+the ledger's entry (`remember_item`, conditional on no payout waiting); when one does, that
+transaction is refused and the item is written after the entry (`remember`, which reads back
+the payouts). The recorder writes the item again when a redelivered payment finds itself
 recorded, so a crash between the ledger's write and this one heals on the redelivery.
 """
 
@@ -18,13 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Key, Update, from_item, to_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.ledger.keys import recorded_payment_key, recorded_refund_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 BATCH_GET, BATCH_WRITE = 100, 25  # DynamoDB's limits per request
 
@@ -62,16 +68,26 @@ class PaymentIndex:
     ) -> set[str]:
         """Writes down a recorded payment (`qbo_payment_id` "" and `by_hand`: none was recorded,
         QuickBooks has it by hand); returns the payouts that wait for it."""
-        update = Update()
-        update.set("payment_id", payment_id)
-        update.set("invoice_id", invoice_id)
-        update.set("qbo_payment_id", qbo_payment_id)
-        update.set("amount", amount)
-        if by_hand:
-            update.set("by_hand", True)
-        update.set("updated_at", iso_now())
+        update = _remembered(payment_id, invoice_id, qbo_payment_id, amount, by_hand)
         values = self._write(update, payment_id)
         return set(values.get("waiting_payouts", ()))
+
+    def remember_item(
+        self,
+        payment_id: str,
+        invoice_id: str,
+        qbo_payment_id: str,
+        amount: Decimal,
+        by_hand: bool = False,
+    ) -> TransactWriteItemTypeDef:
+        """`remember`'s write as an item of the recorder's transaction (one request for the
+        ledger's entry and this), which answers nothing: so it holds only while no payout waits
+        for the payment. When one does, the transaction is refused and the recorder remembers
+        the payment alone, reading back the payouts to resume (the invariant above)."""
+        update = _remembered(payment_id, invoice_id, qbo_payment_id, amount, by_hand)
+        condition = f"attribute_not_exists({update.name('waiting_payouts')})"
+        request = update.request(self._table, self._key(payment_id), condition)
+        return {"Update": request}  # type: ignore[typeddict-item]
 
     def wait_for(self, payment_id: str, payout_id: str) -> RecordedPayment | None:
         """Marks `payout_id` as waiting for the payment; the payment if it is recorded after all."""
@@ -133,6 +149,20 @@ class PaymentIndex:
 
     def _key(self, payment_id: str) -> dict[str, Any]:
         return self._key_of(self._contractor, self._realm, payment_id)
+
+
+def _remembered(
+    payment_id: str, invoice_id: str, qbo_payment_id: str, amount: Decimal, by_hand: bool
+) -> Update:
+    update = Update()
+    update.set("payment_id", payment_id)
+    update.set("invoice_id", invoice_id)
+    update.set("qbo_payment_id", qbo_payment_id)
+    update.set("amount", amount)
+    if by_hand:
+        update.set("by_hand", True)
+    update.set("updated_at", iso_now())
+    return update
 
 
 def payment_index(contractor_id: str, realm_id: str) -> PaymentIndex:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -35,7 +35,7 @@ from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
 from qbo_sync.events import PaymentCompleted
-from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, payment_ledger
+from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, SideItemRefused, payment_ledger
 from qbo_sync.ledger.payment_index import PaymentIndex, payment_index
 from qbo_sync.once import (
     LEASE_SECONDS,
@@ -138,6 +138,7 @@ class PaymentWrite:
         self.ledger = recorder.ledger
         self.claimed: Claim | None = None
         self.due: Decimal | None = None  # what the invoice is owed, when QBO had to be asked
+        self.indexed = False  # the index item was written with the settle
 
     # -- the slot: the payment's entry in its invoice's ledger --------------------------------
 
@@ -342,10 +343,33 @@ class PaymentWrite:
             values["by_hand"] = True
         if paid is not None:
             values["invoice_paid"] = paid
-        total_applied = self.ledger.recorded(
+        entry = _entry(payment, EntryStatus.RECORDED, **values)
+        total_applied = self._settle_recorded(attempt, entry, plan, str(created["Id"]))
+        if total_applied is None:
+            return False
+        if paid is None and known_due is not None:
+            # The transaction answers no total: the claim's, plus this payment, for the log line
+            # only (the invoice's event reads "paid" from the item, ledger/changes.py).
+            total = (
+                total_applied if isinstance(total_applied, Decimal) else ledger.applied + applied
+            )
+            paid = total >= known_due
+        _log_recorded(payment, str(created["Id"]), ledger.qbo_invoice_id, applied, paid)
+        return True
+
+    def _settle_recorded(
+        self, attempt: str, entry: dict[str, Any], plan: _Plan, qbo_payment_id: str
+    ) -> Decimal | bool | None:
+        """The settle: the ledger's entry and the payment's index item (a side record of
+        once.py) in one request. When a payout waits for the payment, the entry alone: the
+        index item is then written by side_records, which reads back the payouts to resume."""
+        payment, ledger = self.payment, plan.ledger
+        assert ledger.qbo_invoice_id is not None and ledger.qbo_customer_id is not None
+        record = partial(
+            self.ledger.recorded,
             payment.invoice_id,
             payment.payment_id,
-            _entry(payment, EntryStatus.RECORDED, **values),
+            entry,
             attempt=attempt,
             qbo_invoice_id=ledger.qbo_invoice_id,
             qbo_customer_id=ledger.qbo_customer_id,
@@ -353,12 +377,15 @@ class PaymentWrite:
             unpark=self._parked(),
             adopts=plan.adopts,
         )
-        if total_applied is None:
-            return False
-        if paid is None and known_due is not None:
-            paid = total_applied >= known_due
-        _log_recorded(payment, str(created["Id"]), ledger.qbo_invoice_id, applied, paid)
-        return True
+        index = self._index().remember_item(
+            payment.payment_id, payment.invoice_id, qbo_payment_id, payment.amount, plan.by_hand
+        )
+        try:
+            total_applied = record(with_items=[index])
+        except SideItemRefused:
+            return record()
+        self.indexed = total_applied is not None
+        return total_applied
 
     def side_records(self, plan: _Plan | None, qbo_id: str, written: Written | None) -> None:
         """Findable by its payment id, for the payouts that list it (ledger/payment_index.py),
@@ -369,9 +396,10 @@ class PaymentWrite:
         assert self.claimed is not None
         previous = self.claimed.previous
         in_part = plan.by_hand if plan is not None else bool(previous and previous.by_hand)
-        recorder.payouts_waiting |= self._index().remember(
-            payment.payment_id, payment.invoice_id, qbo_id, payment.amount, in_part
-        )
+        if not self.indexed:  # written with the settle when no payout waited (_recorded)
+            recorder.payouts_waiting |= self._index().remember(
+                payment.payment_id, payment.invoice_id, qbo_id, payment.amount, in_part
+            )
         if payment.payment_id in self.claimed.ledger.waiting_refunds:
             recorder.refunds_waiting.append((payment.invoice_id, payment.payment_id))
 

@@ -250,7 +250,7 @@ def test_payment_refused_by_quickbooks_is_failed_with_its_code_and_not_retried(
     assert refused["qbo_code"] == "2500" and refused["qbo_element"] == "DepositToAccountRef"
 
 
-def test_a_recorded_payment_costs_one_qbo_request_and_four_dynamodb_requests(
+def test_a_recorded_payment_costs_one_qbo_request_and_three_dynamodb_requests(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
     from qbo_sync.core import aws
@@ -277,8 +277,9 @@ def test_a_recorded_payment_costs_one_qbo_request_and_four_dynamodb_requests(
 
     assert answer == {"batchItemFailures": []}
     assert qbo.count_requests(realm) - qbo_before == 1
-    # connection, claim, record, and the payment findable by its id for payouts
-    assert calls == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    # connection, claim, and in one transaction: the record and the payment findable by its id
+    # for payouts (no payout waits for it: test_payouts' waiting payout takes the other way)
+    assert calls == ["GetItem", "UpdateItem", "TransactWriteItems"]
     assert balance(qbo, realm, "22") == 0
 
 
