@@ -78,7 +78,13 @@ def layer(folder: Path, bytecode: bool) -> Path:
     target = folder / ("bytecode" if bytecode else "source")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     requirements = str(ROOT / "shared" / "requirements.txt")
-    subprocess.run([*pip, "--no-compile", "--target", str(target), "-r", requirements], check=True)
+    installed = subprocess.run(
+        [*pip, "--no-compile", "--target", str(target), "-r", requirements],
+        capture_output=True,  # pip's notes on this virtualenv's own packages are not the layer's
+        text=True,
+    )
+    if installed.returncode != 0:
+        raise RuntimeError(f"could not build the layer: {installed.stderr[-2000:]}")
     for child in list(target.iterdir()):
         name = child.name.partition("-")[0].removesuffix(".py").lower().removeprefix("python_")
         if name in RUNTIME_PROVIDED:
