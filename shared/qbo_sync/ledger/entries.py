@@ -109,8 +109,9 @@ class Claim:
 
 
 class SideItemRefused(Exception):
-    """A record written in one transaction with the ledger's (`recorded`'s `with_items`) did not
-    meet its own condition: nothing was written, and the ledger's write alone may be made."""
+    """The transaction of the ledger's entry and its side records (`recorded`'s `with_items`)
+    was cancelled for another reason than the entry's own condition (a side record's condition,
+    or a conflict with another write): nothing was written; the entry alone may be."""
 
 
 class PaymentLedger:
@@ -206,8 +207,8 @@ class PaymentLedger:
         """Writes down a recorded payment; returns what is now applied to the invoice, or None
         if this attempt had lost the payment to another (whose result is the same QBO Payment).
         `with_items`: records written in the same transaction (one request for both), which
-        answers no values, so True instead of the total; SideItemRefused when one of their
-        conditions did not hold."""
+        answers no values, so True instead of the total; SideItemRefused when it was cancelled
+        for another reason than this entry's condition."""
         update = (
             "SET #p = :entry, updated_at = :at, "
             "qbo_invoice_id = if_not_exists(qbo_invoice_id, :qbo_invoice), "
@@ -240,12 +241,11 @@ class PaymentLedger:
             try:
                 dynamodb.transact_write_items(TransactItems=[{"Update": request}, *with_items])  # type: ignore[typeddict-item]
             except dynamodb.exceptions.TransactionCanceledException as error:
-                failed = cancelled_items(error)
-                if 0 in failed:
+                if 0 in cancelled_items(error):
                     return None
-                if failed:
-                    raise SideItemRefused(payment_id) from None
-                raise
+                # A side item's condition, or a conflict with another write: nothing was
+                # written, and the entry alone is what the flow needed anyway.
+                raise SideItemRefused(payment_id) from None
             return True
         try:
             response = dynamodb.update_item(**request, ReturnValues="UPDATED_NEW")
