@@ -30,6 +30,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import now
@@ -121,6 +122,8 @@ def _key(this_month: str, realm_id: str) -> dict[str, Any]:
 
 
 def _publish(name: str, value: int, **dimensions: str) -> None:
+    if is_metrics_disabled():  # single_metric prints its line even then (Powertools 3.37)
+        return
     service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "qbo-sync"
     with single_metric(
         name=name,

@@ -183,3 +183,20 @@ def test_the_payment_consumer_counts_through_the_same_client(
     env.runtime.poll_sqs(CONSUMER)
 
     assert connection(env, contractor)["metered_reads_this_month"] == metered_by_intuit(qbo, realm)
+
+
+def test_no_metric_line_goes_out_while_metrics_are_disabled(
+    env: LocalEnvironment,
+    contractor: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """POWERTOOLS_METRICS_DISABLED (the demo's and the benchmarks' quiet runs) holds for the
+    metered reads too: Powertools' single_metric prints its line whatever the setting."""
+    for function in env.stack.functions.values():
+        monkeypatch.setitem(function.environment, "POWERTOOLS_METRICS_DISABLED", "true")
+    capsys.readouterr()
+    export(env, contractor, "402", "10.00")
+
+    assert '"MeteredReads' not in capsys.readouterr().out
+    assert stack_month_to_date(env) > 0  # the export read QuickBooks: still counted
