@@ -195,6 +195,9 @@ def test_no_metric_line_goes_out_while_metrics_are_disabled(
     metered reads too: Powertools' single_metric prints its line whatever the setting."""
     for function in env.stack.functions.values():
         monkeypatch.setitem(function.environment, "POWERTOOLS_METRICS_DISABLED", "true")
+    # An invocation copies its function's environment into os.environ (as a container has it):
+    # set here too, so that the variable is taken away again after this test.
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     capsys.readouterr()
     export(env, contractor, "402", "10.00")
 
