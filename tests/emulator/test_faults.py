@@ -129,7 +129,7 @@ def test_more_than_ten_concurrent_requests_are_throttled(
 def test_latency_is_served_outside_the_lock_so_requests_overlap(
     emu: QboEmulator, realm: str, api: Api
 ) -> None:
-    emu.latency = 0.2
+    emu.latency = 0.5
     threads = [
         threading.Thread(
             target=requests.get,
@@ -143,7 +143,9 @@ def test_latency_is_served_outside_the_lock_so_requests_overlap(
     for thread in threads:
         thread.join()
 
-    assert emu.peak_concurrency(realm) == 4
+    # Served inside the lock, one request would be in flight at a time. All four need not
+    # overlap: on a loaded machine a thread may start after the first answer (CI saw 3).
+    assert emu.peak_concurrency(realm) >= 2
 
 
 def test_timeout_next_makes_the_client_time_out(emu: QboEmulator, realm: str, api: Api) -> None:
