@@ -4,6 +4,10 @@ about to expire."""
 
 from __future__ import annotations
 
+from qbo_sync.core import startup  # first: the rest is imported without garbage collection
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -39,3 +43,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "expiring_announced": run.expiring_announced,
         "stopped_early": run.stopped_early,
     }
+
+
+startup.started()

@@ -3,6 +3,10 @@ messages replayed): each invoice exported to QuickBooks, or voided, once."""
 
 from __future__ import annotations
 
+from qbo_sync.core import startup  # first: the rest is imported without garbage collection
+
+# isort: split
+
 from typing import Any, assert_never
 
 from aws_lambda_powertools import Logger, Metrics
@@ -155,3 +159,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     queue_url = get_settings().queue_url_of(str(records[0].get("eventSourceARN", "")))
     held_up.defer_the_rest(queue_url, event, failed)
     return response
+
+
+startup.started()

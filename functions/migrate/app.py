@@ -8,6 +8,10 @@ operator (docs/operations.md). A custom resource's answer goes to its pre-signed
 
 from __future__ import annotations
 
+from qbo_sync.core import startup  # first: the rest is imported without garbage collection
+
+# isort: split
+
 import json
 import urllib.request
 from typing import Any
@@ -75,3 +79,6 @@ def _answer(event: dict[str, Any], status: str, data: dict[str, Any], reason: st
     )
     with urllib.request.urlopen(request, timeout=10):
         pass
+
+
+startup.started()

@@ -3,6 +3,10 @@ each section of the page included from qbo_sync/api/, and the errors turned into
 
 from __future__ import annotations
 
+from qbo_sync.core import startup  # first: the rest is imported without garbage collection
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -84,3 +88,5 @@ def _after_restore() -> None:
 
 
 snapstart.install(before_snapshot=_before_snapshot, after_restore=_after_restore)
+
+startup.started()

@@ -4,6 +4,10 @@ is delivered again, from that record on, in order."""
 
 from __future__ import annotations
 
+from qbo_sync.core import startup  # first: the rest is imported without garbage collection
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -51,3 +55,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+startup.started()

@@ -5,6 +5,10 @@ of the batch are done). Which is which: the record's detail-type, through one ro
 
 from __future__ import annotations
 
+from qbo_sync.core import startup  # first: the rest is imported without garbage collection
+
+# isort: split
+
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -188,3 +192,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+
+
+startup.started()

@@ -62,13 +62,15 @@ def _client(service: str) -> Any:
     # indexes again, tens of milliseconds per client of a cold start. No client-side parameter
     # validation: mypy checks every call's parameters against the stubs, the services check
     # them again, and validating each request costs a few percent of a message's CPU.
-    client = _session().client(service, config=Config(parameter_validation=False))
+    client = _session().create_client(service, config=Config(parameter_validation=False))
     _made.append(client)
     return client
 
 
 @cache
 def _session() -> Any:
-    import boto3  # heavy: imported only when a client is first needed
+    # botocore's session, not boto3's: the boto3 package's import loads s3transfer (about 20 ms
+    # of a cold start) and its session adds only resources, which nothing here uses.
+    import botocore.session  # heavy: imported only when a client is first needed
 
-    return boto3.session.Session()
+    return botocore.session.get_session()

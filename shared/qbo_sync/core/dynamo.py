@@ -8,25 +8,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from qbo_sync.core import aws
+from qbo_sync.core.dynamo_types import deserialize, serialize
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputPaginateTypeDef
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 Key = dict[str, Any]
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    return {key: serialize(value) for key, value in values.items() if value is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+    return {key: deserialize(value) for key, value in item.items()}
 
 
 def key(pk: str, sk: str) -> Key:
