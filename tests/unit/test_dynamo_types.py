@@ -26,9 +26,11 @@ def values(nan: bool = True) -> st.SearchStrategy[Any]:
     )
     return st.recursive(
         scalars | sets,
-        lambda inner: st.lists(inner, max_size=4)
-        | st.tuples(inner, inner)
-        | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.tuples(inner, inner)
+            | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
         max_leaves=12,
     )
 
