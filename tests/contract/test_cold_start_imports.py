@@ -4,6 +4,10 @@ The page's first request (GET /quickbooks/connection) needs neither the event mo
 nor the QuickBooks client (requests): the routes that do import their workflows when called. A
 route module that imports a workflow at the top puts them back on every cold start, as a merge
 once did without any test noticing.
+
+No function imports boto3: its package loads s3transfer, about 20 ms of each cold start
+(core/aws.py makes the clients from botocore's session). Each imports with the garbage
+collector paused, and freezes what it loaded (core/startup.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AT_IMPORT = (
@@ -23,8 +30,16 @@ NOT_AT_IMPORT = (
 )
 
 
+FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
+
+
 def _loaded_by(module: str) -> set[str]:
-    code = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))\n"
+    return set(_after_import(module, "sorted(sys.modules)"))
+
+
+def _after_import(module: str, expression: str) -> Any:
+    """`expression`, evaluated in a new process once `module` is imported."""
+    code = f"import gc, json, sys\nimport {module}\nprint(json.dumps({expression}))\n"
     path = f"{ROOT / 'shared'}:{ROOT}"
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -34,10 +49,26 @@ def _loaded_by(module: str) -> set[str]:
         text=True,
         check=True,
     )
-    return set(json.loads(done.stdout))
+    return json.loads(done.stdout)
 
 
 def test_the_settings_page_function_imports_no_event_model_or_quickbooks_client() -> None:
     loaded = _loaded_by("functions.oauth.app")
     assert "qbo_sync.api.customers" in loaded  # the module under test was imported at all
     assert sorted(set(NOT_AT_IMPORT) & loaded) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_imports_boto3(function: str) -> None:
+    loaded = _loaded_by(f"functions.{function}.app")
+    assert f"functions.{function}.app" in loaded
+    assert sorted({"boto3", "s3transfer"} & loaded) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_function_freezes_what_it_imported_and_collects_again(function: str) -> None:
+    enabled, frozen = _after_import(
+        f"functions.{function}.app", "[gc.isenabled(), gc.get_freeze_count()]"
+    )
+    assert enabled
+    assert frozen > 10_000  # the modules it loaded, out of every later collection
