@@ -125,7 +125,10 @@ def client_credentials(settings: Settings) -> dict[str, str]:
 
 @cache
 def _secrets() -> Any:
-    """Powertools' provider (and its cache), on the layer's botocore session (core/aws.py) rather than its own."""
+    """Powertools' provider (and its cache), on the layer's botocore session (core/aws.py).
+
+    Not its own session: that would import boto3 on the cold path.
+    """
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     return SecretsProvider(boto3_client=aws.secretsmanager())
