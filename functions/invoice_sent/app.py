@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError  # not the parser's re-export: that package loads every model
-from qbo_sync.connection import services
 from qbo_sync.core.delivery import Deferred, HeldUp, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
@@ -25,6 +24,7 @@ from qbo_sync.events import parse_invoice_message, validation_problems
 from qbo_sync.invoices.dead_letters import dead_letter
 from qbo_sync.workflows.export import Refused
 from qbo_sync.workflows.history import handle_message
+from qbo_sync.workflows.invoice_batch import invoice_batch
 
 logger = Logger()
 metrics = Metrics()
@@ -149,13 +149,13 @@ def _refuse(
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     held_up.start()
-    # Each contractor's connection is read once for the batch's messages (store.py's batch).
-    with services.connections().batch():
+    records = event.get("Records") or [{}]
+    # What the batch's messages share is read once for them all (workflows/invoice_batch.py).
+    with invoice_batch([str(record.get("body", "")) for record in records]):
         response = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
     failed = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
-    records = event.get("Records") or [{}]
     queue_url = get_settings().queue_url_of(str(records[0].get("eventSourceARN", "")))
     held_up.defer_the_rest(queue_url, event, failed)
     return response

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qbo_sync.core import aws
+from qbo_sync.core import aws, read_ahead
 from qbo_sync.core.dynamo_types import deserialize, serialize
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputPaginateTypeDef
 
 Key = dict[str, Any]
+BATCH_GET = 100  # DynamoDB's BatchGetItem limit
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -45,16 +46,31 @@ def query_count(request: QueryInputPaginateTypeDef) -> int:
 
 def batch_get_by_sk(table: str, keys: list[Key]) -> dict[str, dict[str, Any]]:
     """The items of `keys` (pk/sk keys) that exist, by sort key: one consistent BatchGetItem,
-    and another only for keys DynamoDB left unprocessed."""
-    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
-    found: dict[str, dict[str, Any]] = {}
+    and another only for keys DynamoDB left unprocessed. Within a batch's read-ahead
+    (core/read_ahead.py), the keys it read are served from it and only the others are read."""
+    found, missing = read_ahead.served(table, keys)
+    for item in _batch_get(table, missing):
+        found[str(item["sk"])] = item
+    return found
+
+
+def read_ahead_items(table: str, keys: list[Key]) -> None:
+    """Reads `keys` (pk/sk keys, duplicates allowed) for the batch in progress, in requests of
+    DynamoDB's 100 keys at most; a message's `batch_get_by_sk` then serves them."""
+    unique = list({(k["pk"]["S"], k["sk"]["S"]): k for k in keys}.values())
+    for start in range(0, len(unique), BATCH_GET):
+        chunk = unique[start : start + BATCH_GET]
+        found = {(str(i["pk"]), str(i["sk"])): i for i in _batch_get(table, chunk)}
+        read_ahead.keep(table, chunk, found)
+
+
+def _batch_get(table: str, keys: list[Key]) -> Iterator[dict[str, Any]]:
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}} if keys else {}
     while request:
         response = aws.dynamodb().batch_get_item(RequestItems=request)
         for item in response.get("Responses", {}).get(table, []):
-            values = from_item(item)
-            found[str(values["sk"])] = values
+            yield from_item(item)
         request = dict(response.get("UnprocessedKeys") or {})
-    return found
 
 
 def cancelled_items(error: Exception) -> set[int]:

@@ -23,6 +23,7 @@ from qbo_sync.company.setup import SetupStore, planned, setup_store
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import RefreshInProgress
+from qbo_sync.core.dynamo import Key
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.events import Client, Invoice, InvoiceSent
@@ -93,17 +94,9 @@ class InvoiceExporter:
         temporary failure shows as failed, not as retrying for ever."""
         invoice = message.invoice
         contractor, realm = self.connection.contractor_id, self.connection.realm_id
-        settings = settings_store(contractor, realm)
-        also = [
-            *ExportPeek.keys(contractor, realm, invoice.id),
-            self.setups.key(),
-            self.mappings.customer_key(message.client.id, invoice.currency),
-            settings.key,
-            *self.construction.keys(message),
-            *hand_keyed_keys(self.connection, message),
-        ]
+        also = self._also_read(message)
         state, found = self.mappings.export_state(invoice.id, message.client.id, also=also)
-        income = settings.of(found).chosen("income_account_id")
+        income = settings_store(contractor, realm).of(found).chosen("income_account_id")
         if income:  # the contractor's choice (docs/interface.md §11), for the new item
             state = replace(state, income_account_id=income)
         peek = ExportPeek.of(realm, invoice.id, found)
@@ -129,6 +122,23 @@ class InvoiceExporter:
         write = InvoiceWrite(self, message, state, found, receive_count, hand_keyed)
         result = write_once(write, request_ids(self.connection))
         return write.exported(result, peek)
+
+    def read_keys(self, message: InvoiceSent) -> list[Key]:
+        """Every key `export` reads in its one batch read (for a batch's read-ahead)."""
+        keys = self.mappings.export_keys(message.invoice.id, message.client.id)
+        return keys + self._also_read(message)
+
+    def _also_read(self, message: InvoiceSent) -> list[Key]:
+        invoice = message.invoice
+        contractor, realm = self.connection.contractor_id, self.connection.realm_id
+        return [
+            *ExportPeek.keys(contractor, realm, invoice.id),
+            self.setups.key(),
+            self.mappings.customer_key(message.client.id, invoice.currency),
+            settings_store(contractor, realm).key,
+            *self.construction.keys(message),
+            *hand_keyed_keys(self.connection, message),
+        ]
 
     def _revise(
         self,

@@ -113,22 +113,24 @@ class MappingStore:
     ) -> tuple[ExportState, dict[str, dict[str, Any]]]:
         """The mappings an export needs, and the items of the other keys `also` names, by sort
         key: one BatchGetItem for all."""
-        keys = {
-            "invoice": f"invoice#{invoice_id}",
-            "customer": f"customer#{client_id}",
-            "account": "#".join(INCOME_ACCOUNT),
-        }
-        found = batch_get_by_sk(self._table, [self._key(k) for k in keys.values()] + also)
+        found = batch_get_by_sk(self._table, self.export_keys(invoice_id, client_id) + also)
         prefix = f"{self._realm}#"
         mine = {sk[len(prefix) :]: item for sk, item in found.items() if sk.startswith(prefix)}
-        customer, account = mine.get(keys["customer"]), mine.get(keys["account"])
+        customer = mine.get(f"customer#{client_id}")
+        account = mine.get("#".join(INCOME_ACCOUNT))
         state = ExportState(
-            invoice=_exported(invoice_id, mine.get(keys["invoice"])),
+            invoice=_exported(invoice_id, mine.get(f"invoice#{invoice_id}")),
             customer_id=str(customer["qbo_id"]) if customer else None,
             income_account_id=str(account["qbo_id"]) if account else None,
             customer_linked=bool(customer and customer.get("linked")),
         )
         return state, found
+
+    def export_keys(self, invoice_id: str, client_id: str) -> list[Key]:
+        """The mappings `export_state` reads: the invoice's, the client's customer, the
+        company's income account."""
+        suffixes = (f"invoice#{invoice_id}", f"customer#{client_id}", "#".join(INCOME_ACCOUNT))
+        return [self._key(suffix) for suffix in suffixes]
 
     def key_of(self, suffix: str) -> Key:
         """The key of a mapping ("<kind>#<platform id>"), to read with an export."""

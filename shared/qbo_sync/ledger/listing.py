@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from qbo_sync.core.dynamo import batch_get_by_sk, key, query_items
+from qbo_sync.core.dynamo import BATCH_GET, batch_get_by_sk, key, query_items
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportStatus
 from qbo_sync.ledger.records import SKIPPED_SCOPE
@@ -73,9 +73,6 @@ def skipped_bodies(contractor_id: str) -> Iterator[str]:
     ):
         if item.get("export_body"):
             yield str(item["export_body"])
-
-
-BATCH_GET = 100  # DynamoDB's BatchGetItem limit
 
 
 def client_records(contractor_id: str, realm_id: str, client_id: str) -> list[dict[str, Any]]:

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
-from qbo_sync.core.dynamo import Key, Update, from_item, to_item
+from qbo_sync.core.dynamo import BATCH_GET, Key, Update, from_item, to_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.ledger.keys import recorded_payment_key, recorded_refund_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-BATCH_GET, BATCH_WRITE = 100, 25  # DynamoDB's limits per request
+BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
 
 
 @dataclass(frozen=True)
