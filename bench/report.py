@@ -284,6 +284,15 @@ def _cpu(figure: dict[str, Any]) -> list[Row]:
         ),
         (
             name,
+            "  per message / one bare DynamoDB GetItem (machine's speed, same run)",
+            f"{mean / figure['reference_getitem_ms']:.1f} "
+            f"(GetItem {figure['reference_getitem_ms']:.2f} ms)"
+            if figure.get("reference_getitem_ms")
+            else "not measured",
+            "",
+        ),
+        (
+            name,
             "outbox CPU per change",
             f"{per['outbox_per_change']:.1f} ms ({figure['outbox_changes']} changes, "
             f"{figure['outbox_invocations']} invocations)",
