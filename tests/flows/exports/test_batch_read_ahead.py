@@ -138,3 +138,53 @@ def test_every_kind_of_write_forgets_what_was_read_ahead(env: LocalEnvironment, 
     # Not written by this invocation: served as read ahead, the next batch reads "later".
     assert found[f"{write}#b"]["value"] == "before"
     assert batch_get_by_sk(table, [other])[f"{write}#b"]["value"] == "later"
+
+
+def test_more_keys_than_one_request_takes_are_read_in_requests_of_100(
+    env: LocalEnvironment, batch_reads: Any
+) -> None:
+    from qbo_sync.core import aws, read_ahead
+    from qbo_sync.core.dynamo import batch_get_by_sk, key, read_ahead_items
+
+    table = env.stack.resources["MappingsTable"]
+    keys = [key("ctr_many", f"item#{i:03d}") for i in range(150)]
+    for item_key in keys[::2]:
+        aws.dynamodb().put_item(TableName=table, Item={**item_key, "n": {"N": "1"}})
+
+    with read_ahead.scope():
+        read_ahead_items(table, keys)
+        ahead = dict(batch_reads)
+        found = batch_get_by_sk(table, keys)
+
+    assert ahead == {"requests": 2, "keys": 150}
+    assert dict(batch_reads) == ahead  # every key served, the absent ones as absent
+    assert sorted(found) == [f"item#{i:03d}" for i in range(0, 150, 2)]
+
+
+def test_a_failed_read_ahead_leaves_each_message_to_read_its_own(
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str
+) -> None:
+    from botocore.exceptions import ClientError
+    from qbo_sync.core import aws
+
+    numbers = ["F-1", "F-2", "F-3"]
+    _send(env, contractor, [_invoice(contractor, n, "Failing Ahead", "20.00") for n in numbers])
+    refused: list[int] = []
+
+    def throttle_first(**_: Any) -> None:
+        if not refused:
+            refused.append(1)
+            error = {"Error": {"Code": "ValidationException", "Message": "refused once"}}
+            raise ClientError(error, "BatchGetItem")
+
+    events = aws.dynamodb().meta.events
+    event, unique_id = "before-call.dynamodb.BatchGetItem", "test-refuse-read-ahead"
+    events.register(event, throttle_first, unique_id=unique_id)
+    try:
+        result = env.runtime.poll_sqs(INVOICE_FUNCTION, max_batches=1)
+    finally:
+        events.unregister(event, unique_id=unique_id)
+
+    assert refused == [1]
+    assert (result.invocations, result.succeeded) == (1, len(numbers))
+    assert set(by_doc_number(qbo, realm)) == set(numbers)
