@@ -2,9 +2,9 @@
 
 An invoice consumer's batch (up to 10 messages) used to read, message after message, the items
 each export needs (invoices/mappings.py's `export_state`: one BatchGetItem each). Within
-`scope()`, `dynamo.read_ahead` reads every message's keys at once, and `dynamo.batch_get_by_sk`
-serves those keys from what it read (an item that did not exist included) and reads only the
-others.
+`scope()`, `dynamo.read_ahead_items` reads every message's keys at once, and
+`dynamo.batch_get_by_sk` serves those keys from what it read (an item that did not exist
+included) and reads only the others.
 
 Every write this thread makes through the layer's DynamoDB client (core/aws.py) forgets the
 items it names, before it is sent: a botocore hook on the client, so no store has to remember
@@ -46,10 +46,6 @@ def scope() -> Iterator[None]:
         _local.items = None
 
 
-def active() -> bool:
-    return _items() is not None
-
-
 def keep(table: str, keys: list[dict[str, Any]], found: dict[tuple[str, str], Any]) -> None:
     """What a read of `keys` found (by pk and sk), each key not found kept as absent."""
     items = _items()
@@ -83,7 +79,7 @@ def _forget_written(params: dict[str, Any], model: Any, **_: Any) -> None:
     for table, key in _written(model.name, params):
         if "pk" in key and "sk" in key:
             items.pop((table, *_ids(key)), None)
-        else:  # not a pk/sk item: nothing kept is known to be other, so forget the table's
+        else:  # a table keyed otherwise (none is kept today): forget all kept of that table
             for kept in [k for k in items if k[0] == table]:
                 del items[kept]
 
