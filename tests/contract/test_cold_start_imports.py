@@ -7,7 +7,8 @@ once did without any test noticing.
 
 No function imports boto3: its package loads s3transfer, about 20 ms of each cold start
 (core/aws.py makes the clients from botocore's session). Each imports with the garbage
-collector paused, and freezes what it loaded (core/startup.py).
+collector paused, and freezes what it loaded (core/startup.py); so does each client's first
+use, which loads its service model (core/aws.py).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _after_import(module: str, expression: str) -> Any:
     path = f"{ROOT / 'shared'}:{ROOT}"
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -72,3 +73,13 @@ def test_a_function_freezes_what_it_imported_and_collects_again(function: str) -
     )
     assert enabled
     assert frozen > 10_000  # the modules it loaded, out of every later collection
+
+
+def test_a_clients_first_use_is_frozen_too() -> None:
+    before, after, enabled = _after_import(
+        "functions.invoice_sent.app",
+        "[gc.get_freeze_count(), __import__('qbo_sync.core.aws').core.aws.dynamodb() and"
+        " gc.get_freeze_count(), gc.isenabled()]",
+    )
+    assert enabled
+    assert after - before > 10_000  # botocore and the DynamoDB model, out of every collection
