@@ -6,7 +6,8 @@ preconditions are, how QuickBooks shows "ours" and what its side records are. Th
 here, once:
 
 1. claim the slot: one conditional write that starts an attempt under a lease and answers what
-   the slot knew (`Held`);
+   the slot knew (`Held`), unless the settle before, in the same batch, claimed it
+   (`carried_claim`, core/carry.py);
 2. plan: the flow's preconditions, from what the claim answered (`Wait` when one is not met);
 3. when an earlier attempt may have reached QuickBooks (stored on the slot by the attempt that
    did not know, or an attempt that died holding its lease: never inferred from how often a
@@ -123,6 +124,11 @@ class Adapter(Protocol[P]):
 
     def claim(self, attempt: str, lease_until: int, at: float) -> Held: ...
 
+    def carried_claim(self) -> tuple[str, Held] | None:
+        """The claim another message's settle made for this slot (core/carry.py): its attempt
+        and what the slot held; None: claim as usual."""
+        ...
+
     def plan(self, held: Held) -> P | Wait:
         """The preconditions, from what the claim answered. May raise a fault."""
         ...
@@ -171,7 +177,11 @@ class _Run(Generic[P]):
     attempt: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def run(self, again: bool = True) -> Result:
-        held = self._claim()
+        carried = self.adapter.carried_claim()
+        if carried is not None:
+            self.attempt, held = carried
+        else:
+            held = self._claim()
         if held.status == ClaimStatus.DONE:
             assert held.qbo_id is not None
             self.adapter.side_records(None, held.qbo_id, None)

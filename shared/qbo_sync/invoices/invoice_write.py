@@ -11,6 +11,7 @@ total (recorded as exported, nothing written), and otherwise the export fails wi
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from qbo_sync.connection.tokens import ReauthorizationRequired
+from qbo_sync.core import carry
 from qbo_sync.core.delivery import gives_up
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.settings import get_settings
@@ -87,6 +89,20 @@ class InvoiceWrite:
             retry=claim.retry,
         )
 
+    def carried_claim(self) -> tuple[str, Held] | None:
+        attempt = carry.take(self._slot_id(self.message.invoice.id))
+        if attempt is None:
+            return None
+        # The carry held only while the invoice's ledger item did not exist: what `claim`
+        # would have answered for it.
+        self.claimed = ExportClaim(True, {})
+        self.exporter.retry = None
+        return attempt, Held(ClaimStatus.CLAIMED)
+
+    def _slot_id(self, invoice_id: str) -> carry.Slot:
+        connection = self.exporter.connection
+        return (connection.contractor_id, connection.realm_id, invoice_id)
+
     def settle(self, attempt: str, end: Written | Unsettled, plan: Plan | None) -> bool:
         message = self.message
         realm = self.exporter.connection.realm_id
@@ -104,6 +120,9 @@ class InvoiceWrite:
         exported = ExportRecord.of(message, ExportStatus.EXPORTED, realm_id=realm)
         # Not ours: a hand-keyed invoice, adopted (docs/interface.md §15).
         self.adopted = not is_ours(end.entity, "invoice", message.invoice.id)
+        # The batch's next invoice, claimed by this settle's transaction (core/carry.py).
+        carry_to = carry.next_after(self._slot_id(message.invoice.id))
+        carry_attempt = uuid.uuid4().hex
         while True:
             done = self.slot.done_item(
                 attempt,
@@ -116,14 +135,17 @@ class InvoiceWrite:
                 adopted=self.adopted,
                 customer_name=str((end.entity.get("CustomerRef") or {}).get("name", "")),
             )
+            carried = [self.slot.carry_item(carry_to[-1], carry_attempt)] if carry_to else []
+            with_items = [done, *plan.with_items, *carried]
             try:
-                self.exporter.mappings.record_export(
-                    record, plan.learnt, with_items=[done, *plan.with_items]
-                )
+                self.exporter.mappings.record_export(record, plan.learnt, with_items=with_items)
             except NewerRevisionRecorded:
                 logger.warning("A newer revision was exported meanwhile")
                 return False
-            except SettleRefused:
+            except SettleRefused as refused:
+                if carry_to and len(with_items) - 1 in refused.refused:
+                    carry_to = None  # the next invoice's item exists now: it claims on its own
+                    continue
                 fresh = self.slot.read(message.invoice.id)
                 if fresh.get(ATTEMPT) != attempt:
                     return False  # this attempt outlived its lease
@@ -132,6 +154,9 @@ class InvoiceWrite:
                 item = fresh
                 continue  # a payment parked since the claim: settle again, knowing it
             break
+        if carry_to:
+            carry.carried(carry_to, carry_attempt)
+            self.slot.keep_carried(carry_to[-1], carry_attempt)
         self.slot.trim(exported, item)
         ledger = replace(
             ledger_of(message.invoice.id, item),

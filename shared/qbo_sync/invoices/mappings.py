@@ -96,7 +96,12 @@ class NewerRevisionRecorded(Exception):
 
 
 class SettleRefused(Exception):
-    """An item written with the export (`with_items`) did not meet its condition."""
+    """An item written with the export (`with_items`) did not meet its condition; `refused`:
+    the positions in `with_items` of those that did not."""
+
+    def __init__(self, invoice_id: str, refused: frozenset[int] = frozenset()) -> None:
+        super().__init__(invoice_id)
+        self.refused = refused
 
 
 class MappingStore:
@@ -207,7 +212,9 @@ class MappingStore:
             if 0 in failed:
                 raise NewerRevisionRecorded(exported.invoice_id) from None
             if failed:
-                raise SettleRefused(exported.invoice_id) from None
+                # The export's own update is first in the transaction, then `with_items`.
+                refused = frozenset(position - 1 for position in failed)
+                raise SettleRefused(exported.invoice_id, refused) from None
             raise
 
     # -- the contractor's links (docs/interface.md §16) -------------------------------------------

@@ -18,11 +18,12 @@ that the export records every payment that waited for it.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from qbo_sync.core import aws
+from qbo_sync.core import aws, read_ahead
 from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Update, from_item
 from qbo_sync.core.settings import get_settings
@@ -84,6 +85,41 @@ class ExportSlot:
             old: Any = error.response.get("Item", {})
             return ExportClaim(False, from_item(dict(old)))
         return ExportClaim(True, from_item(dict(response.get("Attributes", {}))))
+
+    def absent_in_read_ahead(self, invoice_id: str) -> bool:
+        """Whether the batch's read-ahead found no ledger item for the invoice (and nothing
+        this invocation wrote made it forget that)."""
+        found, missing = read_ahead.served(self._table, [self._key(invoice_id)])
+        return not found and not missing
+
+    def carry_item(self, invoice_id: str, attempt: str) -> TransactWriteItemTypeDef:
+        """The claim of an invoice whose ledger item does not exist yet, as an item of another
+        invoice's settle (core/carry.py): it holds only while the item does not exist, so
+        what it answers is what `claim` would have (nothing)."""
+        update = Update()
+        update.set("invoice_id", invoice_id)
+        update.set(ATTEMPT, attempt)
+        request = update.request(self._table, self._key(invoice_id), "attribute_not_exists(pk)")
+        return {"Update": request}  # type: ignore[typeddict-item]
+
+    def keep_carried(self, invoice_id: str, attempt: str) -> None:
+        """The batch's read-ahead holds the item `carry_item` wrote, as the write left it (the
+        write made it forget the item), so the next message reads nothing."""
+        key = self._key(invoice_id)
+        pk, sk = key["pk"]["S"], key["sk"]["S"]
+        item = {"pk": pk, "sk": sk, "invoice_id": invoice_id, ATTEMPT: attempt}
+        read_ahead.keep(self._table, [key], {(pk, sk): item})
+
+    def release_carried(self, invoice_id: str, attempt: str) -> None:
+        """Ends a carried claim no message took: the slot is fresh again, not an attempt that
+        died (which would cost its next export a lookup in QuickBooks)."""
+        update = Update()
+        update.remove(ATTEMPT)
+        condition = f"{update.name(ATTEMPT)} = {update.value(attempt)}"
+        dynamodb = aws.dynamodb()
+        # Refused: another attempt took the slot over, and it is that attempt's.
+        with suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+            dynamodb.update_item(**update.request(self._table, self._key(invoice_id), condition))
 
     def done_item(
         self,

@@ -142,6 +142,9 @@ class PaymentWrite:
 
     # -- the slot: the payment's entry in its invoice's ledger --------------------------------
 
+    def carried_claim(self) -> tuple[str, Held] | None:
+        return None  # claimed on its own: the claim answers what its plan needs
+
     def claim(self, attempt: str, lease_until: int, at: float) -> Held:
         payment = self.payment
         entry = _entry(payment, EntryStatus.RECORDING, attempt=attempt, lease_until=lease_until)

@@ -110,6 +110,9 @@ class RefundWrite:
 
     # -- the slot: the refund's entry on its invoice's ledger item ----------------------------
 
+    def carried_claim(self) -> tuple[str, Held] | None:
+        return None  # claimed on its own: the claim answers what its plan needs
+
     def claim(self, attempt: str, lease_until: int, at: float) -> Held:
         refund = self.refund
         entry = _entry(refund, RefundStatus.RECORDING, attempt=attempt, lease_until=lease_until)

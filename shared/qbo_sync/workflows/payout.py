@@ -125,6 +125,9 @@ class PayoutWrite:
     def qbo(self) -> QboClient:
         return services.usable_client(self.connection)
 
+    def carried_claim(self) -> tuple[str, Held] | None:
+        return None  # claimed on its own: the claim answers what its plan needs
+
     def claim(self, attempt: str, lease_until: int, at: float) -> Held:
         claim = self.records.claim(self.payout, attempt, at, lease_until)
         previous = claim.previous
