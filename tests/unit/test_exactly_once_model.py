@@ -1,7 +1,9 @@
 """A stateful model of once.py's write_once against an in-memory slot and a fake
 QuickBooks (docs/exactly-once.md): deliveries that crash after each step, a racing invocation
 that resumes after its lease passed, lost answers, outages, refusals, a reconnect, the
-contractor's retry, a requestid memory QuickBooks forgets, and a clock. Whatever happens, at
+contractor's retry, a requestid memory QuickBooks forgets, and a clock; and a claim carried by
+the settle before it in a batch (core/carry.py), made only on a slot never written, which the
+next message takes, or which the batch releases when no message took it. Whatever happens, at
 most one entity carries our marker, and once the faults heal, delivery ends with exactly one.
 """
 
@@ -32,6 +34,7 @@ from qbo_sync.qbo.client import request_id
 from qbo_sync.qbo.faults import QboError, QboUnavailable
 
 MARKER = "platform thing th_1"
+TIMEOUT_SECONDS = 60  # the functions' Timeout: an invocation never outlives a lease
 STEPS = ("claimed", "committed", "answer_read", "settled", "side_records")
 
 
@@ -110,9 +113,16 @@ class FakeQbo:
 class FakeAdapter:
     what = "thing"
 
-    def __init__(self, slot: Slot, qbo: FakeQbo, crash_at: str | None) -> None:
+    def __init__(
+        self, slot: Slot, qbo: FakeQbo, crash_at: str | None, carried: str | None = None
+    ) -> None:
         self.slot, self.qbo, self.crash_at = slot, qbo, crash_at
         self.zombie: tuple[str, Written] | None = None
+        self.carried = carried
+
+    def carried_claim(self) -> tuple[str, Held] | None:
+        carried, self.carried = self.carried, None
+        return None if carried is None else (carried, Held(ClaimStatus.CLAIMED))
 
     def _crash(self, step: str) -> None:
         if self.crash_at == step:
@@ -184,11 +194,15 @@ class ExactlyOnce(RuleBasedStateMachine):
         self.zombie: tuple[str, Written] | None = None
         self.counted_from = 0  # the fake's temporary faults when the count last started again
         self.retries = itertools.count(1)
+        # A claim a settle carried for this slot: its attempt, and until when the invocation
+        # that made it can still run the next message (a function's timeout is below the lease).
+        self.carried: tuple[str, float] | None = None
+        self.carries = itertools.count(1)
 
     # -- the world -----------------------------------------------------------------------------
 
-    def deliver(self, crash_at: str | None) -> None:
-        adapter = FakeAdapter(self.slot, self.qbo, crash_at)
+    def deliver(self, crash_at: str | None, carried: str | None = None) -> None:
+        adapter = FakeAdapter(self.slot, self.qbo, crash_at, carried)
         before = self.slot.attempts
         once.now = lambda: self.clock.at  # type: ignore[attr-defined]
         try:
@@ -211,6 +225,29 @@ class ExactlyOnce(RuleBasedStateMachine):
     @rule(crash_at=st.sampled_from((None, None, *STEPS)))
     def a_delivery(self, crash_at: str | None) -> None:
         self.deliver(crash_at)
+
+    @precondition(lambda self: self.carried is None and self.slot == Slot())
+    @rule()
+    def a_settle_before_carries_the_claim(self) -> None:
+        # Conditional on the slot never having been written: the claim it answers is fresh.
+        attempt = f"carried-{next(self.carries)}"
+        self.slot.attempt, self.slot.lease_until = attempt, int(self.clock.at) + once.LEASE_SECONDS
+        self.carried = (attempt, self.clock.at + TIMEOUT_SECONDS)
+
+    @precondition(lambda self: self.carried is not None and self.clock.at < self.carried[1])
+    @rule(crash_at=st.sampled_from((None, None, *STEPS)))
+    def the_next_message_takes_the_carried_claim(self, crash_at: str | None) -> None:
+        assert self.carried is not None
+        attempt, self.carried = self.carried[0], None
+        self.deliver(crash_at, carried=attempt)
+
+    @precondition(lambda self: self.carried is not None)
+    @rule()
+    def the_batch_releases_a_carried_claim_no_message_took(self) -> None:
+        assert self.carried is not None
+        attempt, self.carried = self.carried[0], None
+        if self.slot.attempt == attempt:  # conditional on the carried attempt
+            self.slot.attempt, self.slot.lease_until = None, 0
 
     @rule()
     def an_answer_is_lost(self) -> None:
@@ -278,7 +315,7 @@ class ExactlyOnce(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.qbo.down = self.qbo.reauthorization = False
         self.qbo.lose_next_answer = self.qbo.refuse_next = False
-        self.zombie = None
+        self.zombie = self.carried = None  # the invocation holding a carried claim is gone
         if not self.slot.done:
             self.the_contractor_presses_retry()
         for _ in range(3):
@@ -300,5 +337,17 @@ def test_a_crash_at_each_step_still_ends_with_one_entity(crash_at: str) -> None:
     machine = ExactlyOnce()
     machine.quickbooks_forgets_its_requestids()
     machine.deliver(crash_at)
+    machine.quickbooks_forgets_its_requestids()
+    machine.teardown()
+
+
+@pytest.mark.parametrize("crash_at", STEPS)
+def test_a_carried_claim_and_a_crash_at_each_step_still_end_with_one_entity(
+    crash_at: str,
+) -> None:
+    machine = ExactlyOnce()
+    machine.a_settle_before_carries_the_claim()
+    machine.quickbooks_forgets_its_requestids()
+    machine.the_next_message_takes_the_carried_claim(crash_at)
     machine.quickbooks_forgets_its_requestids()
     machine.teardown()
