@@ -13,12 +13,12 @@ from typing import Any
 
 import botocore.session
 import pytest
-from tests.flows.ops.test_metered_reads import metered_by_intuit
 
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
 from tests.conftest import by_doc_number
+from tests.flows.ops.test_metered_reads import metered_by_intuit
 
 INVOICE_FUNCTION = "InvoiceSentFunction"
 
@@ -106,9 +106,7 @@ def test_a_carried_claim_no_message_took_is_released(
     # R-1 is exported and its settle claims R-2's slot; R-2 finds too little time left.
     response = env.runtime.handler(INVOICE_FUNCTION)({"Records": records}, _RunningOut())
 
-    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
-        records[1]["messageId"]
-    ]
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [records[1]["messageId"]]
     assert set(by_doc_number(qbo, realm)) == {"K-0", "R-1"}
     before = metered_by_intuit(qbo, realm)
     env.platform.send_invoice(_invoice(contractor, "R-2", "20.00"))  # delivered again
