@@ -34,14 +34,14 @@ def invoice_batch(bodies: list[str]) -> Iterator[None]:
     """`bodies`: the batch's message bodies, as SQS delivered them (invalid ones included: their
     records refuse them)."""
     with services.connections().batch(), read_ahead.scope():
-        slots: list[carry.Slot | None] = []
+        after: dict[carry.Slot, carry.Slot] = {}
         try:
-            slots = _read_ahead(bodies)
+            after = _carries(_read_ahead(bodies))
         except Exception as error:  # an optimisation: each message still reads what it needs
             logger.warning(
                 "The batch's read-ahead failed; each message reads its own", error=str(error)
             )
-        with carry.scope(_carries(slots)):
+        with carry.scope(after):
             try:
                 yield
             finally:
