@@ -59,11 +59,16 @@ def _read_ahead(bodies: list[str]) -> list[carry.Slot | None]:
         except ValidationError:
             slots.append(None)
             continue
+        # A void reads its invoice's slot itself; a history's close reads nothing. Either is
+        # kept (with no realm) only so that an export of the same invoice is not carried.
+        invoice = getattr(message, "invoice", None)
+        unread = None if invoice is None else (message.contractor_id, "", invoice.id)
+        if not isinstance(message, InvoiceSent):
+            slots.append(unread)
+            continue
         connection = services.connections().get_in_batch(message.contractor_id)
-        # A void reads its invoice's slot itself; a history's close reads nothing.
-        if not isinstance(message, InvoiceSent) or connection is None or not connection.usable:
-            invoice = getattr(message, "invoice", None)
-            slots.append(None if invoice is None else (message.contractor_id, "", invoice.id))
+        if connection is None or not connection.usable:
+            slots.append(unread)
             continue
         keys += InvoiceExporter(connection).read_keys(message)
         slots.append((message.contractor_id, connection.realm_id, message.invoice.id))
