@@ -38,6 +38,15 @@ def next_after(slot: Slot) -> Slot | None:
     return after.pop(slot, None) if after is not None else None
 
 
+def refused() -> None:
+    """A carried claim was refused: the item was written meanwhile, most often by payments
+    parking ahead of their invoices, which then reach the batch's next invoices too. The batch
+    carries no more (each refusal costs its settle a second transaction)."""
+    after: dict[Slot, Slot] | None = getattr(_local, "after", None)
+    if after is not None:
+        after.clear()
+
+
 def carried(slot: Slot, attempt: str) -> None:
     """A settle's transaction claimed `slot` for `attempt`."""
     kept: dict[Slot, str] | None = getattr(_local, "carried", None)

@@ -145,6 +145,7 @@ class InvoiceWrite:
             except SettleRefused as refused:
                 if carry_to and len(with_items) - 1 in refused.refused:
                     carry_to = None  # the next invoice's item exists now: it claims on its own
+                    carry.refused()
                     continue
                 fresh = self.slot.read(message.invoice.id)
                 if fresh.get(ATTEMPT) != attempt:
