@@ -70,9 +70,7 @@ class ExportSlot:
 
     def claim(self, invoice_id: str, attempt: str) -> ExportClaim:
         """Starts an attempt, unless the invoice is exported (then `done` names it)."""
-        update = Update()
-        update.set("invoice_id", invoice_id)
-        update.set(ATTEMPT, attempt)
+        update = _claim_update(invoice_id, attempt)
         condition = "attribute_not_exists(qbo_invoice_id)"
         dynamodb = aws.dynamodb()
         try:
@@ -96,9 +94,7 @@ class ExportSlot:
         """The claim of an invoice whose ledger item does not exist yet, as an item of another
         invoice's settle (core/carry.py): it holds only while the item does not exist, so
         what it answers is what `claim` would have (nothing)."""
-        update = Update()
-        update.set("invoice_id", invoice_id)
-        update.set(ATTEMPT, attempt)
+        update = _claim_update(invoice_id, attempt)
         request = update.request(self._table, self._key(invoice_id), "attribute_not_exists(pk)")
         return {"Update": request}  # type: ignore[typeddict-item]
 
@@ -107,7 +103,7 @@ class ExportSlot:
         write made it forget the item), so the next message reads nothing."""
         key = self._key(invoice_id)
         pk, sk = key["pk"]["S"], key["sk"]["S"]
-        item = {"pk": pk, "sk": sk, "invoice_id": invoice_id, ATTEMPT: attempt}
+        item = {"pk": pk, "sk": sk, **_claimed(invoice_id, attempt)}
         read_ahead.keep(self._table, [key], {(pk, sk): item})
 
     def release_carried(self, invoice_id: str, attempt: str) -> None:
@@ -203,6 +199,18 @@ class ExportSlot:
 
     def _key(self, invoice_id: str) -> dict[str, Any]:
         return ledger_key(self._pk, self._realm, invoice_id)
+
+
+def _claimed(invoice_id: str, attempt: str) -> dict[str, Any]:
+    """What a claim writes on the slot, made by `claim` or carried by another settle alike."""
+    return {"invoice_id": invoice_id, ATTEMPT: attempt}
+
+
+def _claim_update(invoice_id: str, attempt: str) -> Update:
+    update = Update()
+    for name, value in _claimed(invoice_id, attempt).items():
+        update.set(name, value)
+    return update
 
 
 def export_slot(contractor_id: str, realm_id: str) -> ExportSlot:
