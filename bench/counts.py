@@ -286,14 +286,16 @@ def _overhead(env: LocalEnvironment, probe: Probe, n: int) -> dict[str, Any]:
     from qbo_sync.connection import services
 
     created_at: list[float] = []
+    pool = services.http_pool()
+    urlopen = pool.urlopen
 
-    def on_response(response: Any, *_: Any, **__: Any) -> None:
-        request = response.request
-        if request.method == "POST" and "/invoice?" in request.url.lower():
+    def answered(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        response = urlopen(method, url, *args, **kwargs)
+        if method == "POST" and "/invoice?" in url.lower():
             created_at.append(time.perf_counter())
+        return response
 
-    session = services.http_session()
-    session.hooks["response"].append(on_response)
+    pool.urlopen = answered  # type: ignore[method-assign]
     env.qbo.latency = LATENCY_S
     to_invoice, whole, in_aws = [], [], []
     try:
@@ -312,7 +314,7 @@ def _overhead(env: LocalEnvironment, probe: Probe, n: int) -> dict[str, Any]:
             whole.append(cost["elapsed_s"] - cost["qbo"] * LATENCY_S)
     finally:
         env.qbo.latency = 0.0
-        session.hooks["response"].remove(on_response)
+        del pool.urlopen  # the class's own again
     return {
         "n": n,
         "latency_ms": LATENCY_S * 1000,

@@ -75,7 +75,7 @@ def _before_snapshot() -> None:
 
     aws.dynamodb()
     aws.kms()
-    services.http_session()
+    services.http_pool()
 
 
 def _after_restore() -> None:
@@ -83,7 +83,7 @@ def _after_restore() -> None:
     import random
 
     aws.close_connections()
-    services.http_session().close()  # requests opens new pools on the next request
+    services.http_pool().clear()  # urllib3 opens new pools on the next request
     random.seed()
 
 

@@ -6,9 +6,10 @@ route module that imports a workflow at the top puts them back on every cold sta
 once did without any test noticing.
 
 No function imports boto3: its package loads s3transfer, about 20 ms of each cold start
-(core/aws.py makes the clients from botocore's session). Each imports with the garbage
-collector paused, and freezes what it loaded (core/startup.py); so does each client's first
-use, which loads its service model (core/aws.py).
+(core/aws.py makes the clients from botocore's session). Nor requests, another 20 ms: the QBO
+client speaks urllib3, and only intuit-oauth's token calls load requests, when they are made.
+Each imports with the garbage collector paused, and freezes what it loaded (core/startup.py);
+so does each client's first use, which loads its service model (core/aws.py).
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def test_no_function_imports_boto3(function: str) -> None:
     loaded = _loaded_by(f"functions.{function}.app")
     assert f"functions.{function}.app" in loaded
     assert sorted({"boto3", "s3transfer"} & loaded) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_imports_requests(function: str) -> None:
+    loaded = _loaded_by(f"functions.{function}.app")
+    assert f"functions.{function}.app" in loaded
+    assert "requests" not in loaded
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -37,10 +37,8 @@ def balance(qbo: QboEmulator, realm: str, number: str) -> Decimal:
 @pytest.fixture
 def fast_retries(env: LocalEnvironment, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The QBO client's urllib3 retries without their backoff, so outages take milliseconds."""
-    from qbo_sync.connection import services
+    from qbo_sync.qbo import client
 
-    session = services.http_session()
-    for adapter in session.adapters.values():
-        retry: Retry = adapter.max_retries  # type: ignore[attr-defined]
-        monkeypatch.setattr(adapter, "max_retries", retry.new(backoff_factor=0, backoff_jitter=0))
+    retry: Retry = client.RETRY
+    monkeypatch.setattr(client, "RETRY", retry.new(backoff_factor=0, backoff_jitter=0))
     yield

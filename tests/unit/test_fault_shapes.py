@@ -1,6 +1,6 @@
 """The QBO client reads Intuit's fault bodies in both casings it sends: `Fault`/`Error`/
 `Message`/`Detail` (validation) and `fault`/`error`/`message`/`detail` (401 and 403). The
-bodies are Intuit's recorded shapes, answered by a transport adapter in place of the network."""
+bodies are Intuit's recorded shapes, answered by a connection pool in place of the network."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import json
 from typing import Any
 
 import pytest
-import requests
+import urllib3
 from qbo_sync.qbo.client import QboClient
 from qbo_sync.qbo.faults import AuthenticationFailed, NotAuthorized, QboError, reason_for
-from requests.adapters import BaseAdapter
 
 UPPER_6210 = {
     "Fault": {
@@ -55,30 +54,27 @@ LOWER_401 = {
 }
 
 
-class Canned(BaseAdapter):
+class Canned(urllib3.PoolManager):
+    """Answers every request with the recorded fault, as QuickBooks' server would."""
+
     def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
         super().__init__()
         self.status, self.body, self.headers, self.calls = status, body, headers, 0
 
-    def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
+    def urlopen(self, method: str, url: str, redirect: bool = True, **_: Any) -> Any:
         self.calls += 1
-        response = requests.Response()
-        response.status_code = self.status
-        response._content = json.dumps(self.body).encode()
-        response.headers.update({"Content-Type": "application/json", **self.headers})
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
+        return urllib3.HTTPResponse(
+            body=json.dumps(self.body).encode(),
+            status=self.status,
+            headers={"Content-Type": "application/json", **self.headers},
+            preload_content=True,
+        )
 
 
 def answering(status: int, body: dict[str, Any], **headers: str) -> tuple[QboClient, Canned]:
-    adapter = Canned(status, body, {"intuit_tid": "1-abc-def", **headers})
-    session = requests.Session()
-    session.mount("https://", adapter)
-    client = QboClient("https://qbo.test", "123", lambda _force: "token", session)
-    return client, adapter
+    pool = Canned(status, body, {"intuit_tid": "1-abc-def", **headers})
+    client = QboClient("https://qbo.test", "123", lambda _force: "token", pool)
+    return client, pool
 
 
 def test_upper_case_validation_fault() -> None:

@@ -13,7 +13,7 @@ from qbo_sync.connection.tokens import AccessTokens, TokenCipher
 from qbo_sync.core.settings import get_settings
 
 if TYPE_CHECKING:  # the HTTP stack loads with the first QBO call, not on routes that make none
-    import requests
+    import urllib3
 
     from qbo_sync.qbo.client import QboClient
     from qbo_sync.qbo.faults import NotAuthorized
@@ -45,10 +45,10 @@ def access_tokens() -> AccessTokens:
 
 
 @cache
-def http_session() -> requests.Session:
-    from qbo_sync.qbo.client import new_session
+def http_pool() -> urllib3.PoolManager:
+    from qbo_sync.qbo.client import new_pool
 
-    return new_session()
+    return new_pool()
 
 
 def qbo_client(connection: Connection) -> QboClient:
@@ -69,7 +69,7 @@ def qbo_client(connection: Connection) -> QboClient:
         access_tokens().not_authorized(current["connection"])
 
     base_url = get_settings().qbo_api_base_url
-    return QboClient(base_url, connection.realm_id, access_token, http_session(), not_authorized)
+    return QboClient(base_url, connection.realm_id, access_token, http_pool(), not_authorized)
 
 
 def usable_client(connection: Connection) -> QboClient:
@@ -86,4 +86,4 @@ def grant_client(realm_id: str, access_token: str) -> QboClient:
     from qbo_sync.qbo.client import QboClient
 
     base_url = get_settings().qbo_api_base_url
-    return QboClient(base_url, realm_id, lambda _force: access_token, http_session())
+    return QboClient(base_url, realm_id, lambda _force: access_token, http_pool())

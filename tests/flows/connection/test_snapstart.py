@@ -25,6 +25,11 @@ def _pooled(aws: Any) -> int:
     return sum(len(client._endpoint.http_session._manager.pools) for client in aws._made)
 
 
+def _qbo_pooled() -> int:
+    """Connection pools the QBO client holds open (the connect asked for the company's name)."""
+    return len(sys.modules["qbo_sync.connection.services"].http_pool().pools)
+
+
 def test_the_hooks_are_registered_where_the_runtime_has_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -54,9 +59,11 @@ def test_a_restored_container_serves_on_new_connections(
     app._before_snapshot()
     assert _connection(platform, contractor)["status"] == "connected"
     assert _pooled(aws) > 0
+    assert _qbo_pooled() > 0
 
     app._after_restore()
 
     assert _pooled(aws) == 0  # what the snapshot held is gone
+    assert _qbo_pooled() == 0
     assert _connection(platform, contractor)["status"] == "connected"
     assert _pooled(aws) > 0

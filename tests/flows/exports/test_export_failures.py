@@ -38,9 +38,11 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def short_read_timeout(monkeypatch: pytest.MonkeyPatch, qbo: QboEmulator) -> Iterator[None]:
     """The client's read timeout cut from 10 s, so that a timed-out request costs little."""
     import qbo_sync.qbo.client
+    import urllib3
 
-    connect_timeout, _ = qbo_sync.qbo.client.TIMEOUT_SECONDS
-    monkeypatch.setattr(qbo_sync.qbo.client, "TIMEOUT_SECONDS", (connect_timeout, READ_TIMEOUT_S))
+    connect_timeout = qbo_sync.qbo.client.TIMEOUT.connect_timeout
+    short = urllib3.Timeout(connect=connect_timeout, read=READ_TIMEOUT_S)
+    monkeypatch.setattr(qbo_sync.qbo.client, "TIMEOUT", short)
     yield
     qbo.timeout_rate(0.0, 0.0)
     # Answers the client gave up on are still on their way; they must land before the next
