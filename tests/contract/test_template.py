@@ -176,6 +176,12 @@ def test_every_variable_the_code_reads_is_set(logical_id: str) -> None:
     assert not missing, f"{logical_id} is not given {sorted(missing)}"
 
 
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_no_cold_start_scans_the_packages_for_pydantic_plugins(logical_id: str) -> None:
+    # Without it, the first model built reads every installed package's entry points.
+    assert environment(FUNCTIONS[logical_id]).get("PYDANTIC_DISABLE_PLUGINS") == "__all__"
+
+
 # --- code -----------------------------------------------------------------------------------
 
 
