@@ -3,9 +3,10 @@ through the message's own visibility, and given up on by the code after a window
 long before SQS's receive limit (a safety net for what the code never sees: a function that
 dies) would dead-letter it.
 
-The delay doubles from 30 s to a cap of 15 min, with jitter, so a contractor's QuickBooks that
+The delay doubles from 30 s to a cap of 14 min, with jitter, so a contractor's QuickBooks that
 fails for hours costs about four attempts an hour, and once it answers again the messages go on
-within 15 minutes. The window counts the attempts the code made (not SQS's receives, which also
+within 15 minutes (the cap leaves a minute for the attempt itself: with a 15-minute cap, the
+next attempt could come a few seconds late). The window counts the attempts the code made (not SQS's receives, which also
 count the messages a failing one holds up in its FIFO group): after 12 hours of them the
 message gives up (failed, `qbo_unavailable_gave_up`), and the contractor's Retry exports it.
 """
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 FIRST_DELAY_SECONDS = 30
-MAX_DELAY_SECONDS = 900
+MAX_DELAY_SECONDS = 840  # 14 min: the next attempt within 15 min of QuickBooks answering again
 GIVE_UP_AFTER_SECONDS = 12 * 3600
 _JITTER = 0.2
 

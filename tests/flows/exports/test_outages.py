@@ -65,8 +65,9 @@ def test_six_hour_outage_loses_nothing_exports_in_order_and_spares_other_compani
     assert balance(qbo, realm, "O-2") == 0
     assert len(qbo.entities(realm, "Invoice")) == 2 and len(qbo.entities(realm, "Payment")) == 1
     assert dead_letters(env) == [] and _payment_dead_letters(env) == []
-    # Exported within one capped delay (15 minutes) of QuickBooks answering again.
-    assert SIX_HOURS <= env.clock.now() - started <= SIX_HOURS + 16 * 60
+    # Exported within 15 minutes of QuickBooks answering again (docs/deployment.md): one capped
+    # delay (14 minutes) and the attempt.
+    assert SIX_HOURS <= env.clock.now() - started <= SIX_HOURS + 15 * 60
 
 
 def test_messages_held_up_behind_a_failing_one_are_not_dead_lettered(
