@@ -6,9 +6,10 @@ dies) would dead-letter it.
 The delay doubles from 30 s to a cap of 14 min, with jitter, so a contractor's QuickBooks that
 fails for hours costs about four attempts an hour, and once it answers again the messages go on
 within 15 minutes (the cap leaves a minute for the attempt itself: with a 15-minute cap, the
-next attempt could come a few seconds late). The window counts the attempts the code made (not SQS's receives, which also
-count the messages a failing one holds up in its FIFO group): after 12 hours of them the
-message gives up (failed, `qbo_unavailable_gave_up`), and the contractor's Retry exports it.
+next attempt could come a few seconds late). The window counts the attempts the code made (not
+SQS's receives, which also count the messages a failing one holds up in its FIFO group): after
+12 hours of them the message gives up (failed, `qbo_unavailable_gave_up`), and the contractor's
+Retry exports it.
 """
 
 from __future__ import annotations
