@@ -33,6 +33,7 @@ from qbo_sync.core.tracing import traced
 from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
 from qbo_sync.refused import show_refused_payout, show_refused_refund
 from qbo_sync.workflows.payment import record_payment
+from qbo_sync.workflows.payment_batch import payment_batch
 from qbo_sync.workflows.payout import deposit_payout
 from qbo_sync.workflows.refund import record_refund
 
@@ -187,8 +188,10 @@ def _refused(record: SQSRecord, route: Route, problems: list[str]) -> None:
 # clear_state: keys appended for one record must not label the next invocation's logs.
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    # Each contractor's connection is read once for the batch's payments (store.py's batch).
-    with services.connections().batch():
+    # Each contractor's connection is read once for the batch's payments (store.py's batch),
+    # and what the payments share is read ahead (workflows/payment_batch.py).
+    records = event.get("Records") or []
+    with services.connections().batch(), payment_batch([str(r.get("body", "")) for r in records]):
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )

@@ -90,14 +90,14 @@ class InvoiceWrite:
         )
 
     def carried_claim(self) -> tuple[str, Held] | None:
-        attempt = carry.take(self._slot_id(self.message.invoice.id))
-        if attempt is None:
+        taken = carry.take(self._slot_id(self.message.invoice.id))
+        if taken is None:
             return None
         # The carry held only while the invoice's ledger item did not exist: what `claim`
         # would have answered for it.
         self.claimed = ExportClaim(True, {})
         self.exporter.retry = None
-        return attempt, Held(ClaimStatus.CLAIMED)
+        return taken.attempt, Held(ClaimStatus.CLAIMED)
 
     def _slot_id(self, invoice_id: str) -> carry.Slot:
         connection = self.exporter.connection

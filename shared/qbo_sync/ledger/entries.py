@@ -18,16 +18,17 @@ page shows reads one item per invoice, payments included.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from qbo_sync.core import aws
+from qbo_sync.core import aws, read_ahead
 from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Update, cancelled_items, from_item, query_items, to_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, ExportStatus, RefundStatus
-from qbo_sync.ledger.keys import ENTRY_PREFIX, ledger_key, ledger_sk
+from qbo_sync.ledger.keys import ENTRY_PREFIX, REFUNDED, ledger_key, ledger_sk
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records, history_full
 from qbo_sync.ledger.refunds import refunds_of
 
@@ -111,7 +112,26 @@ class Claim:
 class SideItemRefused(Exception):
     """The transaction of the ledger's entry and its side records (`recorded`'s `with_items`)
     was cancelled for another reason than the entry's own condition (a side record's condition,
-    or a conflict with another write): nothing was written; the entry alone may be."""
+    or a conflict with another write): nothing was written; the entry alone may be. `refused`:
+    the positions in `with_items` whose condition did not hold (none for a conflict)."""
+
+    def __init__(self, payment_id: str, refused: frozenset[int] = frozenset()) -> None:
+        super().__init__(payment_id)
+        self.refused = refused
+
+
+# What a payment's claim answers that its plan and its settle read (payments/recorder.py), as
+# attributes of its invoice's ledger item: a carried claim holds only while each is as read.
+CARRIED_READS = (
+    "qbo_invoice_id",
+    "qbo_customer_id",
+    "due",
+    "applied",
+    "export_status",
+    "export_retry",
+    "currency_ref",
+    "adopted",
+)
 
 
 class PaymentLedger:
@@ -241,17 +261,72 @@ class PaymentLedger:
             try:
                 dynamodb.transact_write_items(TransactItems=[{"Update": request}, *with_items])  # type: ignore[typeddict-item]
             except dynamodb.exceptions.TransactionCanceledException as error:
-                if 0 in cancelled_items(error):
+                refused = cancelled_items(error)
+                if 0 in refused:
                     return None
                 # A side item's condition, or a conflict with another write: nothing was
                 # written, and the entry alone is what the flow needed anyway.
-                raise SideItemRefused(payment_id) from None
+                side = frozenset(position - 1 for position in refused)
+                raise SideItemRefused(payment_id, side) from None
             return True
         try:
             response = dynamodb.update_item(**request, ReturnValues="UPDATED_NEW")
         except dynamodb.exceptions.ConditionalCheckFailedException:
             return None
         return Decimal(from_item(dict(response["Attributes"]))["applied"])
+
+    def carriable(self, invoice_id: str, payment_id: str) -> dict[str, Any] | None:
+        """The invoice's ledger item as the batch's read-ahead holds it, when another payment's
+        settle may claim this payment on it (`carry_item`): the invoice exported (neither
+        adopted nor voided, what it is owed known), the payment never seen on it and no refund
+        naming it; else None."""
+        found, _ = read_ahead.served(self._table, [self._key(invoice_id)])
+        item = found.get(ledger_sk(self._realm, invoice_id))
+        if item is None or _ENTRY + payment_id in item:
+            return None
+        exported = all(item.get(name) is not None for name in ("qbo_customer_id", "due"))
+        plain = not item.get("adopted") and item.get("export_status") != ExportStatus.VOIDED
+        refunds = payment_id in item.get(REFUNDED, ()) or any(
+            refund.payment_id == payment_id for refund in refunds_of(item).values()
+        )
+        return item if exported and item.get("qbo_invoice_id") and plain and not refunds else None
+
+    def carry_item(
+        self, invoice_id: str, payment_id: str, entry: dict[str, Any], seen: dict[str, Any]
+    ) -> TransactWriteItemTypeDef:
+        """The claim of a payment (`entry`: RECORDING, its attempt and lease), as an item of
+        another payment's settle (core/carry.py). It holds only while the payment's entry does
+        not exist, no refund names it, and what its plan reads of the ledger (CARRIED_READS) is
+        as `seen` (`carriable`'s item): so it answers what `claim` would have, `seen`."""
+        conditions = ["attribute_not_exists(#p)", f"NOT contains({REFUNDED}, :payment)"]
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":entry": entry, ":invoice": invoice_id, ":payment": payment_id}
+        for n, attribute in enumerate(CARRIED_READS):
+            names[f"#c{n}"] = attribute
+            if seen.get(attribute) is None:
+                conditions.append(f"attribute_not_exists(#c{n})")
+            else:
+                conditions.append(f"#c{n} = :c{n}")
+                values[f":c{n}"] = seen[attribute]
+        update = "SET #p = :entry, invoice_id = :invoice, updated_at = :at"
+        request = self._request(
+            invoice_id, payment_id, update, " AND ".join(conditions), values, names
+        )
+        return {"Update": request}  # type: ignore[typeddict-item]
+
+    def release_carried(self, invoice_id: str, payment_id: str, attempt: str) -> None:
+        """Ends a carried claim no message took: the payment's entry is gone again, not an
+        attempt that died (which would cost its next delivery a lookup in QuickBooks)."""
+        dynamodb = aws.dynamodb()
+        # Refused: another attempt took the payment over, and it is that attempt's.
+        with suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+            self._update(
+                invoice_id,
+                payment_id,
+                "SET updated_at = :at REMOVE #p",
+                condition="#p.attempt = :attempt",
+                values={":attempt": attempt},
+            )
 
     def attach_invoice(
         self,

@@ -47,3 +47,6 @@ def recorded_refund_key(contractor_id: str, realm_id: str, refund_id: str) -> Ke
 # The ledger item's attribute of one refund's entry: "refund:<refund id>" (the payment it
 # refunds is in the entry: a payment's entry is rewritten whole by each payment write).
 REFUND_PREFIX = "refund:"
+# The payments a refund was ever claimed or refused for (a string set): a payment's claim
+# carried by another payment's settle holds only while no refund names it (entries.py).
+REFUNDED = "refunded_payments"

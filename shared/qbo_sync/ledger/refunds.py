@@ -20,7 +20,7 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import from_item, to_item
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, RefundStatus
-from qbo_sync.ledger.keys import REFUND_PREFIX, ledger_key
+from qbo_sync.ledger.keys import REFUND_PREFIX, REFUNDED, ledger_key
 
 WAITING, RECORDING, RECORDED, FAILED = (
     RefundStatus.WAITING,
@@ -80,10 +80,13 @@ class RefundLedger:
             response = self._update(
                 invoice_id,
                 refund_id,
-                "SET #r = :entry, invoice_id = :invoice, updated_at = :at",
+                # REFUNDED: a payment's claim carried by another's settle holds only while no
+                # refund names the payment (ledger/entries.py's carry_item).
+                f"SET #r = :entry, invoice_id = :invoice, updated_at = :at ADD {REFUNDED} :paid",
                 condition=_CLAIMABLE,
                 values={
                     ":entry": entry,
+                    ":paid": {entry["payment_id"]},
                     ":invoice": invoice_id,
                     ":waiting": WAITING,
                     ":failed": FAILED,
@@ -184,9 +187,9 @@ class RefundLedger:
             self._update(
                 invoice_id,
                 refund_id,
-                "SET #r = :entry, updated_at = :at",
+                f"SET #r = :entry, updated_at = :at ADD {REFUNDED} :paid",
                 condition="attribute_exists(pk) AND (attribute_not_exists(#r) OR #r.#st = :failed)",
-                values={":entry": entry, ":failed": FAILED},
+                values={":entry": entry, ":failed": FAILED, ":paid": {entry["payment_id"]}},
                 names={"#st": "status"},
             )
         except dynamodb.exceptions.ConditionalCheckFailedException:

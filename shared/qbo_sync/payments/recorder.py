@@ -6,17 +6,19 @@ in its invoice's ledger (ledger/entries.py), whose claim answers with what the p
 an exported invoice (else it waits, parked, until the export records it); "ours" in QuickBooks
 is a Payment of the customer on that date with our reference and note.
 
-In the steady state a payment costs one QBO request (the create) and four DynamoDB requests
-(the connection, the claim, the settle, and the payment's item that payouts find it by,
-ledger/payment_index.py). Imports nothing of invoices/: where the ledger does not know the
-invoice's QBO ids yet, it asks the `lookup` it was given (workflows/ hands it the mapping
-store's). Emits no event: the write that records a payment is its event (the outbox). The
-payouts and refunds that waited for a payment it recorded are in `payouts_waiting` and
-`refunds_waiting`, for the workflow.
+In the steady state a payment costs one QBO request (the create) and three DynamoDB requests
+(the connection, the claim, and the settle with the payment's item that payouts find it by,
+ledger/payment_index.py); in a batch, the connection is read once and a settle claims the
+batch's next payment (core/carry.py), so a payment costs about one. Imports nothing of
+invoices/: where the ledger does not know the invoice's QBO ids yet, it asks the `lookup` it
+was given (workflows/ hands it the mapping store's). Emits no event: the write that records a
+payment is its event (the outbox). The payouts and refunds that waited for a payment it
+recorded are in `payouts_waiting` and `refunds_waiting`, for the workflow.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -29,13 +31,21 @@ from qbo_sync.company.setup import currency_ref
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired, RefreshInProgress
+from qbo_sync.core import carry
 from qbo_sync.core.clock import iso_now, now
 from qbo_sync.core.delivery import gives_up
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
 from qbo_sync.events import PaymentCompleted
-from qbo_sync.ledger.entries import Claim, Ledger, PaymentLedger, SideItemRefused, payment_ledger
+from qbo_sync.ledger.entries import (
+    Claim,
+    Ledger,
+    PaymentLedger,
+    SideItemRefused,
+    ledger_of,
+    payment_ledger,
+)
 from qbo_sync.ledger.payment_index import PaymentIndex, payment_index
 from qbo_sync.once import (
     LEASE_SECONDS,
@@ -128,6 +138,17 @@ class Recorder:
         return self.record_waiting(ledger)
 
 
+@dataclass(frozen=True)
+class _Carry:
+    """The next payment's claim carried by a settle: its slot and attempt, the ledger it
+    answers (as read ahead), and the transaction's item that makes it."""
+
+    slot: carry.Slot
+    attempt: str
+    seen: dict[str, Any]
+    item: Any
+
+
 class PaymentWrite:
     """The payment's adapter of once.py."""
 
@@ -143,7 +164,17 @@ class PaymentWrite:
     # -- the slot: the payment's entry in its invoice's ledger --------------------------------
 
     def carried_claim(self) -> tuple[str, Held] | None:
-        return None  # claimed on its own: the claim answers what its plan needs
+        taken = carry.take(self._slot())
+        if taken is None:
+            return None
+        # The carry held only while the entry did not exist and the ledger was as read: what
+        # `claim` would have answered, the item as read (ledger/entries.py's carry_item).
+        ledger = ledger_of(self.payment.invoice_id, taken.answer)
+        self.claimed = Claim(ClaimOutcome.CLAIMED, ledger, None)
+        return taken.attempt, Held(ClaimStatus.CLAIMED, retry=ledger.retry)
+
+    def _slot(self) -> carry.Slot:
+        return payment_slot(self.recorder.connection, self.payment)
 
     def claim(self, attempt: str, lease_until: int, at: float) -> Held:
         payment = self.payment
@@ -383,12 +414,39 @@ class PaymentWrite:
         index = self._index().remember_item(
             payment.payment_id, payment.invoice_id, qbo_payment_id, payment.amount, plan.by_hand
         )
-        try:
-            total_applied = record(with_items=[index])
-        except SideItemRefused:
-            return record()
+        # The batch's next payment, claimed by this settle's transaction (core/carry.py).
+        carried = self._carry()
+        while True:
+            try:
+                total_applied = record(with_items=[index, *([carried.item] if carried else [])])
+            except SideItemRefused as refused:
+                if carried is not None:
+                    carry.refused()  # the next payment claims on its own
+                if carried is None or 1 not in refused.refused:
+                    return record()  # the index's condition, or a conflict: the entry alone
+                carried = None  # the next payment's ledger changed since it was read
+                continue
+            break
+        if carried is not None and total_applied is not None:
+            carry.carried(carried.slot, carried.attempt, carried.seen)
         self.indexed = total_applied is not None
         return total_applied
+
+    def _carry(self) -> _Carry | None:
+        """The claim of the batch's next payment, as an item of this settle, when the batch
+        planned one and the read-ahead still holds that payment's ledger as carriable."""
+        following = carry.next_after(self._slot())
+        if following is None:
+            return None
+        payment: PaymentCompleted = carry.message_of(following)
+        seen = self.ledger.carriable(payment.invoice_id, payment.payment_id)
+        if seen is None:  # this invocation wrote that ledger since: its own claim reads it
+            return None
+        attempt = uuid.uuid4().hex
+        lease = int(now() + LEASE_SECONDS)
+        entry = _entry(payment, EntryStatus.RECORDING, attempt=attempt, lease_until=lease)
+        item = self.ledger.carry_item(payment.invoice_id, payment.payment_id, entry, seen)
+        return _Carry(following, attempt, seen, item)
 
     def side_records(self, plan: _Plan | None, qbo_id: str, written: Written | None) -> None:
         """Findable by its payment id, for the payouts that list it (ledger/payment_index.py),
@@ -445,6 +503,11 @@ def _log_recorded(
         qbo_invoice_id=qbo_invoice_id,
         invoice_paid=paid,
     )
+
+
+def payment_slot(connection: Connection, payment: PaymentCompleted) -> carry.Slot:
+    """A payment's slot, as a batch plans carried claims (workflows/payment_batch.py)."""
+    return (connection.contractor_id, connection.realm_id, payment.invoice_id, payment.payment_id)
 
 
 def _entry(payment: PaymentCompleted, status: EntryStatus, **values: Any) -> dict[str, Any]:
