@@ -1,9 +1,9 @@
 """A batch of the payment queue's events (functions/payment_completed): what its payments share.
 
 Each contractor's connection is read once for the batch (connection/store.py's `batch`). A
-payment's settle also claims the payment right after it in the batch (core/carry.py), when
-that one pays another invoice of the same connection which the batch's read-ahead (one
-request, core/read_ahead.py) found exported and without it (ledger/entries.py's `carriable`):
+payment's settle also claims the batch's next payment of the same connection (core/carry.py),
+when that one pays another invoice which the batch's read-ahead (one request,
+core/read_ahead.py) found exported and without it (ledger/entries.py's `carriable`):
 a batch of 10 payments makes one claim instead of ten, and one read more. Each event is then
 handled on its own, as it would be without the batch.
 """
@@ -14,7 +14,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import pairwise
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -78,19 +77,19 @@ def _payments(bodies: list[str]) -> list[Planned | None]:
 def _carries(
     planned: list[Planned | None],
 ) -> tuple[dict[carry.Slot, carry.Slot], dict[carry.Slot, PaymentCompleted]]:
-    """Each payment's slot -> the slot of the payment right after it, when both are of the
-    same connection, pay invoices no other payment of the batch pays, and the read-ahead (one
-    request, for those next payments only) holds the next one's ledger as carriable; and the
-    next payments' events, which their carried claims write."""
+    """Each payment's slot -> the slot of the batch's next payment of the same connection, when
+    both pay invoices no other payment of the batch pays and the read-ahead (one request, for
+    those next payments only) holds the next one's ledger as carriable; and the next payments'
+    events, which their carried claims write. The payments of other connections between them
+    write none of this connection's items."""
     invoices = Counter(slot[:3] for slot, _ in filter(None, planned))
-    pairs = [
-        (this[0], following)
-        for this, following in pairwise(planned)
-        if this is not None
-        and following is not None
-        and this[0][:2] == following[0][:2]
-        and invoices[this[0][:3]] == invoices[following[0][:3]] == 1
-    ]
+    unique = [(slot, payment) for slot, payment in filter(None, planned) if invoices[slot[:3]] == 1]
+    last: dict[carry.Slot, carry.Slot] = {}  # connection (contractor, realm) -> its last slot
+    pairs: list[tuple[carry.Slot, Planned]] = []
+    for slot, payment in unique:
+        if slot[:2] in last:
+            pairs.append((last[slot[:2]], (slot, payment)))
+        last[slot[:2]] = slot
     if not pairs:
         return {}, {}
     keys = [ledger_key(*following[0][:3]) for _, following in pairs]

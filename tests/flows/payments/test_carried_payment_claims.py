@@ -19,6 +19,7 @@ from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
 from tests.conftest import by_doc_number
 from tests.flows.ops.test_metered_reads import metered_by_intuit
+from tests.support.export_support import connect
 from tests.support.payments_support import CONSUMER, balance, export
 
 NUMBERS = ("P-1", "P-2", "P-3")
@@ -81,6 +82,30 @@ def test_a_batch_of_payments_claims_once(
     # each settle claims the next payment.
     assert (calls["GetItem"], calls["BatchGetItem"], calls["UpdateItem"]) == (1, 1, 1)
     assert calls["TransactWriteItems"] == len(numbers)
+
+
+def test_two_contractors_payments_interleaved_claim_once_each(
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, calls: Any
+) -> None:
+    other = "ctr_interleaved"
+    other_realm = connect(env, other, "Interleaved Roofing")
+    for owner in (contractor, other):
+        for number in NUMBERS:
+            export(env, owner, number, "70.00")
+    for number in NUMBERS:  # as a standard queue mixes them: one of each, in turn
+        for owner in (contractor, other):
+            env.platform.complete_payment(_payment(owner, number, "70.00"))
+    calls.clear()
+
+    result = env.runtime.poll_sqs(CONSUMER, max_batches=1)
+
+    assert (result.invocations, result.succeeded) == (1, 2 * len(NUMBERS))
+    for company in (realm, other_realm):
+        assert _applied(qbo, company) == dict.fromkeys(NUMBERS, Decimal("70.00"))
+    # Each payment's settle claims the next payment of its own connection, the other
+    # contractor's payment in between: one claim and one connection read each.
+    assert (calls["GetItem"], calls["BatchGetItem"], calls["UpdateItem"]) == (2, 1, 2)
+    assert calls["TransactWriteItems"] == 2 * len(NUMBERS)
 
 
 def test_a_carried_claim_no_record_took_is_released(
