@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,23 @@ def _clean_slate(request: pytest.FixtureRequest) -> None:
         return
     environment: LocalEnvironment = request.getfixturevalue("env")
     environment.reset()
+
+
+@pytest.fixture
+def dynamodb_calls(env: LocalEnvironment) -> Iterator[Counter[str]]:
+    """The layer's DynamoDB requests from now on, by operation (GetItem, UpdateItem, ...)."""
+    from qbo_sync.core import aws
+
+    seen: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        seen[model.name] += 1
+
+    events = aws.dynamodb().meta.events
+    unique_id = "test-dynamodb-calls"
+    events.register("before-parameter-build.dynamodb", count, unique_id=unique_id)
+    yield seen
+    events.unregister("before-parameter-build.dynamodb", unique_id=unique_id)
 
 
 @pytest.fixture

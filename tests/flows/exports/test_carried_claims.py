@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import botocore.session
-import pytest
 
 from local import samples
 from local.environment import LocalEnvironment
@@ -21,23 +18,6 @@ from tests.conftest import by_doc_number
 from tests.flows.ops.test_metered_reads import metered_by_intuit
 
 INVOICE_FUNCTION = "InvoiceSentFunction"
-
-
-@pytest.fixture
-def writes(env: LocalEnvironment) -> Iterator[Counter[str]]:
-    """The layer's DynamoDB writes, by operation."""
-    from qbo_sync.core import aws
-
-    seen: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        seen[model.name] += 1
-
-    events = aws.dynamodb().meta.events
-    unique_id = "test-carried-claims-writes"
-    events.register("before-parameter-build.dynamodb", count, unique_id=unique_id)
-    yield seen
-    events.unregister("before-parameter-build.dynamodb", unique_id=unique_id)
 
 
 def _invoice(contractor: str, number: str, price: str) -> dict[str, Any]:
@@ -55,10 +35,10 @@ def _statuses(env: LocalEnvironment, contractor: str) -> dict[str, str]:
 
 
 def test_a_batch_of_new_invoices_claims_once(
-    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, writes: Any
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, dynamodb_calls: Any
 ) -> None:
     _known_client(env, contractor)
-    writes.clear()
+    dynamodb_calls.clear()
     numbers = [f"C-{i}" for i in range(1, 9)]
     for i, number in enumerate(numbers):
         env.platform.send_invoice(_invoice(contractor, number, f"{10 + i}.25"))
@@ -72,8 +52,8 @@ def test_a_batch_of_new_invoices_claims_once(
     }
     assert len(qbo.entities(realm, "Invoice")) == len(numbers) + 1
     # The first invoice's claim; each settle claims the next invoice's slot.
-    assert writes["UpdateItem"] == 1
-    assert writes["TransactWriteItems"] == len(numbers)
+    assert dynamodb_calls["UpdateItem"] == 1
+    assert dynamodb_calls["TransactWriteItems"] == len(numbers)
     assert {n: _statuses(env, contractor)[n] for n in numbers} == dict.fromkeys(numbers, "exported")
 
 
@@ -117,7 +97,7 @@ def test_a_carried_claim_no_message_took_is_released(
 
 
 def test_a_next_invoice_written_meanwhile_claims_on_its_own(
-    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, writes: Any
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, dynamodb_calls: Any
 ) -> None:
     from qbo_sync.core import aws
     from qbo_sync.ledger.keys import ledger_key
@@ -140,7 +120,7 @@ def test_a_next_invoice_written_meanwhile_claims_on_its_own(
         prices = {"S-1": "30.00", "S-2": "40.00", "S-3": "50.00"}
         for number, price in prices.items():
             env.platform.send_invoice(_invoice(contractor, number, price))
-        writes.clear()
+        dynamodb_calls.clear()
         result = env.runtime.poll_sqs(INVOICE_FUNCTION, max_batches=1)
     finally:
         events.unregister(event, unique_id=unique_id)
@@ -154,4 +134,4 @@ def test_a_next_invoice_written_meanwhile_claims_on_its_own(
     # S-1's settle was refused for the carried claim's sake and made again alone; S-2 claimed
     # on its own, and so did S-3: after a refusal (payments parking ahead of their invoices,
     # most often) the batch carries no more, each refusal costing a second transaction.
-    assert (writes["UpdateItem"], writes["TransactWriteItems"]) == (3, 4)
+    assert (dynamodb_calls["UpdateItem"], dynamodb_calls["TransactWriteItems"]) == (3, 4)

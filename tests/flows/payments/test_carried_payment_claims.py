@@ -7,7 +7,6 @@ waiting before the batch keeps its payment out of the carries."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -23,23 +22,6 @@ from tests.support.export_support import connect
 from tests.support.payments_support import CONSUMER, balance, export
 
 NUMBERS = ("P-1", "P-2", "P-3")
-
-
-@pytest.fixture
-def calls(env: LocalEnvironment) -> Iterator[Counter[str]]:
-    """The layer's DynamoDB requests, by operation."""
-    from qbo_sync.core import aws
-
-    seen: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        seen[model.name] += 1
-
-    events = aws.dynamodb().meta.events
-    unique_id = "test-carried-payment-claims"
-    events.register("before-parameter-build.dynamodb", count, unique_id=unique_id)
-    yield seen
-    events.unregister("before-parameter-build.dynamodb", unique_id=unique_id)
 
 
 def _payment(contractor: str, number: str, amount: str) -> dict[str, Any]:
@@ -60,7 +42,7 @@ def _applied(qbo: QboEmulator, realm: str) -> dict[str, Decimal]:
 
 
 def test_a_batch_of_payments_claims_once(
-    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, calls: Any
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, dynamodb_calls: Any
 ) -> None:
     numbers = [f"B-{i}" for i in range(1, 9)]
     amounts = {number: f"{20 + i}.35" for i, number in enumerate(numbers)}
@@ -68,7 +50,7 @@ def test_a_batch_of_payments_claims_once(
         export(env, contractor, number, amounts[number])
     for number in numbers:
         env.platform.complete_payment(_payment(contractor, number, amounts[number]))
-    calls.clear()
+    dynamodb_calls.clear()
 
     result = env.runtime.poll_sqs(CONSUMER, max_batches=1)
 
@@ -80,12 +62,16 @@ def test_a_batch_of_payments_claims_once(
     assert _applied(qbo, realm) == {number: Decimal(a) for number, a in amounts.items()}
     # The connection, the read-ahead of the next payments' ledgers, the first payment's claim;
     # each settle claims the next payment.
-    assert (calls["GetItem"], calls["BatchGetItem"], calls["UpdateItem"]) == (1, 1, 1)
-    assert calls["TransactWriteItems"] == len(numbers)
+    assert (
+        dynamodb_calls["GetItem"],
+        dynamodb_calls["BatchGetItem"],
+        dynamodb_calls["UpdateItem"],
+    ) == (1, 1, 1)
+    assert dynamodb_calls["TransactWriteItems"] == len(numbers)
 
 
 def test_two_contractors_payments_interleaved_claim_once_each(
-    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, calls: Any
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, dynamodb_calls: Any
 ) -> None:
     other = "ctr_interleaved"
     other_realm = connect(env, other, "Interleaved Roofing")
@@ -95,7 +81,7 @@ def test_two_contractors_payments_interleaved_claim_once_each(
     for number in NUMBERS:  # as a standard queue mixes them: one of each, in turn
         for owner in (contractor, other):
             env.platform.complete_payment(_payment(owner, number, "70.00"))
-    calls.clear()
+    dynamodb_calls.clear()
 
     result = env.runtime.poll_sqs(CONSUMER, max_batches=1)
 
@@ -104,8 +90,12 @@ def test_two_contractors_payments_interleaved_claim_once_each(
         assert _applied(qbo, company) == dict.fromkeys(NUMBERS, Decimal("70.00"))
     # Each payment's settle claims the next payment of its own connection, the other
     # contractor's payment in between: one claim and one connection read each.
-    assert (calls["GetItem"], calls["BatchGetItem"], calls["UpdateItem"]) == (2, 1, 2)
-    assert calls["TransactWriteItems"] == 2 * len(NUMBERS)
+    assert (
+        dynamodb_calls["GetItem"],
+        dynamodb_calls["BatchGetItem"],
+        dynamodb_calls["UpdateItem"],
+    ) == (2, 1, 2)
+    assert dynamodb_calls["TransactWriteItems"] == 2 * len(NUMBERS)
 
 
 def test_a_carried_claim_no_record_took_is_released(
@@ -197,7 +187,12 @@ def _written_meanwhile(env: LocalEnvironment, contractor: str, realm: str, what:
 
 @pytest.mark.parametrize("what", MEANWHILE)
 def test_a_next_payment_written_meanwhile_claims_on_its_own(
-    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, calls: Any, what: str
+    env: LocalEnvironment,
+    qbo: QboEmulator,
+    realm: str,
+    contractor: str,
+    dynamodb_calls: Any,
+    what: str,
 ) -> None:
     from qbo_sync.core import aws
 
@@ -210,7 +205,7 @@ def test_a_next_payment_written_meanwhile_claims_on_its_own(
     event = "before-parameter-build.dynamodb.TransactWriteItems"
     unique_id = "test-next-payment-written"
     events.register(event, hook, unique_id=unique_id)
-    calls.clear()
+    dynamodb_calls.clear()
     try:
         result = env.runtime.poll_sqs(CONSUMER, max_batches=1)
     finally:
@@ -222,9 +217,9 @@ def test_a_next_payment_written_meanwhile_claims_on_its_own(
     # The settle was refused for the carried claim's sake and made again alone; the payment
     # claimed on its own, answered what was written, and so did the next one: after a refusal
     # the batch carries no more.
-    assert calls["TransactWriteItems"] == 4
+    assert dynamodb_calls["TransactWriteItems"] == 4
     if what == MEANWHILE[0]:
-        assert calls["UpdateItem"] == 3
+        assert dynamodb_calls["UpdateItem"] == 3
         # 60.00 was left open on that invoice: the rest of the payment is the client's credit.
         expected = {number: Decimal("100.00") for number in NUMBERS} | {meanwhile: Decimal("60")}
         assert _applied(qbo, realm) == expected
@@ -237,7 +232,7 @@ def test_a_next_payment_written_meanwhile_claims_on_its_own(
 
 
 def test_a_refund_waiting_before_the_batch_keeps_its_payment_out_of_the_carries(
-    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, calls: Any
+    env: LocalEnvironment, qbo: QboEmulator, realm: str, contractor: str, dynamodb_calls: Any
 ) -> None:
     for number in NUMBERS[:2]:
         export(env, contractor, number, "80.00")
@@ -249,14 +244,14 @@ def test_a_refund_waiting_before_the_batch_keeps_its_payment_out_of_the_carries(
     assert qbo.entities(realm, "RefundReceipt") == []
     for number in NUMBERS[:2]:
         env.platform.complete_payment(_payment(contractor, number, "80.00"))
-    calls.clear()
+    dynamodb_calls.clear()
 
     result = env.runtime.poll_sqs(CONSUMER, max_batches=1)
 
     assert (result.invocations, result.succeeded) == (1, 2)
     # Nothing was carried (a refund names P-2): each payment claimed on its own, and P-2's
     # claim answered the refund that waited for it, which is recorded now.
-    assert calls["UpdateItem"] >= 2 and calls["BatchGetItem"] <= 1
+    assert dynamodb_calls["UpdateItem"] >= 2 and dynamodb_calls["BatchGetItem"] <= 1
     [receipt] = qbo.entities(realm, "RefundReceipt")
     assert Decimal(str(receipt["TotalAmt"])) == Decimal("30.00")
     assert _applied(qbo, realm) == {"P-1": Decimal("80.00"), "P-2": Decimal("80.00")}
