@@ -92,6 +92,12 @@ class ConnectionStore:
             read[contractor_id] = self.get(contractor_id)
         return read[contractor_id]
 
+    def usable_in_batch(self, contractor_id: str) -> Connection | None:
+        """The batch's connection of the contractor when QuickBooks may be written with it
+        (what a batch plans its read-ahead and carried claims for); else None."""
+        connection = self.get_in_batch(contractor_id)
+        return connection if connection is not None and connection.usable else None
+
     def _forget(self, contractor_id: str) -> None:
         read: dict[str, Connection | None] | None = getattr(self._local, "read", None)
         if read is not None:

@@ -66,8 +66,8 @@ def _read_ahead(bodies: list[str]) -> list[carry.Slot | None]:
         if not isinstance(message, InvoiceSent):
             slots.append(unread)
             continue
-        connection = services.connections().get_in_batch(message.contractor_id)
-        if connection is None or not connection.usable:
+        connection = services.connections().usable_in_batch(message.contractor_id)
+        if connection is None:
             slots.append(unread)
             continue
         keys += InvoiceExporter(connection).read_keys(message)

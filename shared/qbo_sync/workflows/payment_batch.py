@@ -66,11 +66,8 @@ def _payments(bodies: list[str]) -> list[Planned | None]:
         except (ValueError, AttributeError, ValidationError):  # its record refuses it
             planned.append(None)
             continue
-        connection = services.connections().get_in_batch(payment.contractor_id)
-        if connection is None or not connection.usable:
-            planned.append(None)
-            continue
-        planned.append((payment_slot(connection, payment), payment))
+        connection = services.connections().usable_in_batch(payment.contractor_id)
+        planned.append(None if connection is None else (payment_slot(connection, payment), payment))
     return planned
 
 
