@@ -9,7 +9,11 @@ Attributes: invoice_id, qbo_invoice_id, qbo_customer_id, due (what the client ow
 when known), applied (the sum of the Payment lines recorded against it), parked (a string set of
 the payment ids waiting for the invoice or a reconnect), and one map per payment,
 "payment:<payment id>" = {status, amount, detail, attempt, lease_until, qbo_payment_id, applied,
-maybe_in_qbo, reason, updated_at, invoice_paid}.
+maybe_in_qbo, reason, updated_at, invoice_paid}; refunds add theirs (refunds.py) and
+refunded_payments (a string set of the payments a refund ever named: keys.py's REFUNDED).
+
+In a batch, a payment's claim may be made by the settle of the payment before it
+(`carriable`, `carry_item`, `release_carried`; docs/exactly-once.md).
 
 The same item carries the invoice's export record (records.py), so that the list the settings
 page shows reads one item per invoice, payments included.
