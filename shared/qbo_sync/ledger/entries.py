@@ -288,12 +288,14 @@ class PaymentLedger:
         item = found.get(ledger_sk(self._realm, invoice_id))
         if item is None or _ENTRY + payment_id in item:
             return None
-        exported = all(item.get(name) is not None for name in ("qbo_customer_id", "due"))
+        exported = bool(item.get("qbo_invoice_id")) and all(
+            item.get(name) is not None for name in ("qbo_customer_id", "due")
+        )
         plain = not item.get("adopted") and item.get("export_status") != ExportStatus.VOIDED
         refunds = payment_id in item.get(REFUNDED, ()) or any(
             refund.payment_id == payment_id for refund in refunds_of(item).values()
         )
-        return item if exported and item.get("qbo_invoice_id") and plain and not refunds else None
+        return item if exported and plain and not refunds else None
 
     def carry_item(
         self, invoice_id: str, payment_id: str, entry: dict[str, Any], seen: dict[str, Any]

@@ -77,8 +77,9 @@ def _carries(
     """Each payment's slot -> the slot of the batch's next payment of the same connection, when
     both pay invoices no other payment of the batch pays and the read-ahead (one request, for
     those next payments only) holds the next one's ledger as carriable; and the next payments'
-    events, which their carried claims write. The payments of other connections between them
-    write none of this connection's items."""
+    events, which their carried claims write. What runs between a pair (other connections'
+    payments, and this connection's payments of other invoices) writes other invoices' items
+    only; the carried claim's condition catches any other writer."""
     invoices = Counter(slot[:3] for slot, _ in filter(None, planned))
     unique = [(slot, payment) for slot, payment in filter(None, planned) if invoices[slot[:3]] == 1]
     last: dict[carry.Slot, carry.Slot] = {}  # connection (contractor, realm) -> its last slot
