@@ -20,7 +20,8 @@ from qbo_sync.core.delivery import Deferred, HeldUp, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
 from qbo_sync.core.tracing import traced
-from qbo_sync.events import parse_invoice_message, validation_problems
+from qbo_sync.events import validation_problems
+from qbo_sync.events.invoices import parse_invoice_message
 from qbo_sync.invoices.dead_letters import dead_letter
 from qbo_sync.workflows.export import Refused
 from qbo_sync.workflows.history import handle_message

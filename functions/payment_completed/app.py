@@ -30,7 +30,9 @@ from qbo_sync.core.delivery import Deferred, defer
 from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import Outcome
 from qbo_sync.core.tracing import traced
-from qbo_sync.events import PaymentCompleted, PaymentRefunded, PayoutPaid, validation_problems
+from qbo_sync.events import validation_problems
+from qbo_sync.events.payments import PaymentCompleted, PaymentRefunded
+from qbo_sync.events.payouts import PayoutPaid
 from qbo_sync.refused import show_refused_payout, show_refused_refund
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payment_batch import payment_batch

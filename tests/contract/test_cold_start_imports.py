@@ -60,6 +60,17 @@ def test_the_settings_page_function_imports_no_event_model_or_quickbooks_client(
     assert sorted(set(NOT_AT_IMPORT) & loaded) == []
 
 
+def test_each_queue_consumer_loads_the_event_models_it_reads_only() -> None:
+    """One module per queue's events (qbo_sync/events/): each model class costs a consumer's
+    cold start about a millisecond, and the invoice models are most of them."""
+    invoices = _loaded_by("functions.invoice_sent.app")
+    payments = _loaded_by("functions.payment_completed.app")
+    assert "qbo_sync.events.invoices" in invoices
+    assert {"qbo_sync.events.payments", "qbo_sync.events.payouts"} <= payments
+    assert sorted({"qbo_sync.events.payments", "qbo_sync.events.payouts"} & invoices) == []
+    assert "qbo_sync.events.invoices" not in payments
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_no_function_imports_boto3(function: str) -> None:
     loaded = _loaded_by(f"functions.{function}.app")

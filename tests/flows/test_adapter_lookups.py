@@ -35,7 +35,7 @@ def _create_then_find(write: Any) -> tuple[dict[str, Any], dict[str, Any] | None
 def test_the_invoice_lookup_finds_the_invoice_its_create_wrote(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
-    from qbo_sync.events import InvoiceSent
+    from qbo_sync.events.invoices import InvoiceSent
     from qbo_sync.invoices.exporter import InvoiceExporter
     from qbo_sync.invoices.invoice_write import InvoiceWrite
 
@@ -54,7 +54,7 @@ def test_the_invoice_lookup_finds_the_invoice_its_create_wrote(
 def test_the_payment_lookup_finds_the_payment_its_create_wrote(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
-    from qbo_sync.events import PaymentCompleted
+    from qbo_sync.events.payments import PaymentCompleted
     from qbo_sync.payments.recorder import PaymentWrite
     from qbo_sync.workflows.payment import recorder_for
 
@@ -72,7 +72,7 @@ def test_the_payment_lookup_finds_the_payment_its_create_wrote(
 def test_the_refund_lookup_finds_the_receipt_its_create_wrote(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
-    from qbo_sync.events import PaymentRefunded
+    from qbo_sync.events.payments import PaymentRefunded
     from qbo_sync.refunds.recorder import RefundWrite
     from qbo_sync.workflows.refund import refund_recorder
 
@@ -90,7 +90,7 @@ def test_the_refund_lookup_finds_the_receipt_its_create_wrote(
 def test_the_payout_lookup_finds_the_deposit_its_create_wrote(
     env: LocalEnvironment, qbo: QboEmulator, contractor: str, realm: str
 ) -> None:
-    from qbo_sync.events import PayoutPaid
+    from qbo_sync.events.payouts import PayoutPaid
     from qbo_sync.workflows.payout import PayoutWrite
 
     paid(env, contractor, "LK-4", "70.00", "pay_LK-4")

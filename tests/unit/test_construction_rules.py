@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from qbo_sync.events import parse_invoice_sent, validation_problems
+from qbo_sync.events import validation_problems
+from qbo_sync.events.invoices import parse_invoice_sent
 from qbo_sync.invoices.retainage import available
 from qbo_sync.qbo.fields import invoice_lines
 

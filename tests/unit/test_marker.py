@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-from qbo_sync.events import PaymentCompleted, PaymentRefunded
+from qbo_sync.events.payments import PaymentCompleted, PaymentRefunded
 from qbo_sync.payouts.lines import payout_note
 from qbo_sync.qbo.fields import invoice_note, payment_fields
 from qbo_sync.qbo.marker import is_ours, noted_revision

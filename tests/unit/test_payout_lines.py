@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from qbo_sync.events import PayoutPaid
+from qbo_sync.events.payouts import PayoutPaid
 from qbo_sync.payouts.lines import DepositAccounts, deposit_fields, lines_total
 
 CENTS = st.integers(min_value=1, max_value=5_000_000).map(lambda c: Decimal(c) / 100)

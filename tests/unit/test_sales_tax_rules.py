@@ -37,7 +37,7 @@ CODES = [
 
 
 def _invoice(rate: str | None, name: str | None, taxable: tuple[bool, ...] = (True,)) -> Any:
-    from qbo_sync.events import parse_invoice_sent
+    from qbo_sync.events.invoices import parse_invoice_sent
 
     message = samples.invoice_sent("c", "1", "Client")
     lines = [{"amount": "10.00", "taxable": t} for t in taxable]

@@ -12,7 +12,7 @@ fault about tax codes or currency drops it (`forget`), so the next attempt reads
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -22,7 +22,6 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import Key, key, to_item
 from qbo_sync.core.reasons import ReasonCode, reason_naming
 from qbo_sync.core.settings import get_settings
-from qbo_sync.events import Invoice
 from qbo_sync.qbo.client import QboClient
 from qbo_sync.qbo.faults import Refused
 from qbo_sync.qbo.sales_tax import (
@@ -34,6 +33,9 @@ from qbo_sync.qbo.sales_tax import (
     needs_tax_codes,
     plan,
 )
+
+if TYPE_CHECKING:  # the invoice models: not on the payment function's path (events/)
+    from qbo_sync.events.invoices import Invoice
 
 logger = Logger(child=True)
 SUFFIX = "company#setup"

@@ -18,7 +18,7 @@ from qbo_sync.history.store import history_store
 if TYPE_CHECKING:
     from qbo_sync.connection.store import Connection
     from qbo_sync.core.dynamo import Key
-    from qbo_sync.events import InvoiceSent
+    from qbo_sync.events.invoices import InvoiceSent
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from qbo_sync.accounts.clearing import AccountRole, account_for
 from qbo_sync.accounts.settings import AccountSettings, settings_store
 from qbo_sync.core.dynamo import Key
 from qbo_sync.core.reasons import ReasonCode, reason
-from qbo_sync.events import InvoiceSent, Job, LineKind
+from qbo_sync.events import LineKind
+from qbo_sync.events.invoices import InvoiceSent, Job
 from qbo_sync.qbo.client import content_digest, quote
 from qbo_sync.qbo.faults import DUPLICATE_NAME, Refused
 from qbo_sync.qbo.fields import (

@@ -26,7 +26,7 @@ from qbo_sync.connection.tokens import RefreshInProgress
 from qbo_sync.core.dynamo import Key
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.statuses import ExportOutcome
-from qbo_sync.events import Client, Invoice, InvoiceSent
+from qbo_sync.events.invoices import Client, Invoice, InvoiceSent
 from qbo_sync.history.adoption import hand_keyed_keys, hand_keyed_rows
 from qbo_sync.invoices.construction import Construction
 from qbo_sync.invoices.exported import Exported, Plan, total_of

@@ -24,7 +24,7 @@ from qbo_sync.core.delivery import gives_up
 from qbo_sync.core.reasons import Reason, ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ExportOutcome, ExportStatus, Outcome
-from qbo_sync.events import InvoiceSent
+from qbo_sync.events.invoices import InvoiceSent
 from qbo_sync.history.adoption import HandKeyed, adoptable
 from qbo_sync.invoices.exported import Exported, Plan, total_of
 from qbo_sync.invoices.mappings import (

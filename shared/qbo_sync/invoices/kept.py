@@ -20,7 +20,7 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import query_items, to_item
 from qbo_sync.core.reasons import ReasonCode
 from qbo_sync.core.settings import get_settings
-from qbo_sync.events import InvoiceSent, InvoiceVoided
+from qbo_sync.events.invoices import InvoiceSent, InvoiceVoided
 
 PENDING_PREFIX = "pending#"
 

@@ -26,7 +26,7 @@ from qbo_sync.core.clock import iso_now
 from qbo_sync.core.dynamo import from_item, key, to_item
 from qbo_sync.core.reasons import Reason, ReasonCode, reason_naming
 from qbo_sync.core.settings import get_settings
-from qbo_sync.events import InvoiceSent
+from qbo_sync.events.invoices import InvoiceSent
 from qbo_sync.qbo.faults import Refused
 
 if TYPE_CHECKING:

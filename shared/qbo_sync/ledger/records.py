@@ -54,7 +54,7 @@ from qbo_sync.ledger.keys import (
 )
 
 if TYPE_CHECKING:  # the pydantic models are not loaded on the settings page's routes
-    from qbo_sync.events import InvoiceSent, InvoiceVoided
+    from qbo_sync.events.invoices import InvoiceSent, InvoiceVoided
 
 logger = Logger(child=True)
 

@@ -37,7 +37,7 @@ from qbo_sync.core.delivery import gives_up
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import ClaimOutcome, EntryStatus, Outcome
-from qbo_sync.events import PaymentCompleted
+from qbo_sync.events.payments import PaymentCompleted
 from qbo_sync.ledger.entries import (
     Claim,
     Ledger,

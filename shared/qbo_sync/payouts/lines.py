@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
+from qbo_sync.events.payouts import PayoutPaid, PayoutPayment, PayoutRefund
 from qbo_sync.qbo.marker import marker
 
 

@@ -27,7 +27,7 @@ from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import PayoutStatus
 
 if TYPE_CHECKING:  # the pydantic models are not loaded on the settings page's routes
-    from qbo_sync.events import PayoutPaid
+    from qbo_sync.events.payouts import PayoutPaid
 
 PAYOUT_MARK = "#payout#"
 

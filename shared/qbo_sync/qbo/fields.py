@@ -6,10 +6,14 @@ import base64
 import hashlib
 import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qbo_sync.events import Address, Client, Invoice, InvoiceSent, LineKind, PaymentCompleted
+from qbo_sync.events import LineKind
 from qbo_sync.qbo.marker import marker
+
+if TYPE_CHECKING:  # each function loads the models of the events it reads only (events/)
+    from qbo_sync.events.invoices import Address, Client, Invoice, InvoiceSent
+    from qbo_sync.events.payments import PaymentCompleted
 
 MAX_DISPLAY_NAME = 500
 MAX_ITEM_NAME = 100

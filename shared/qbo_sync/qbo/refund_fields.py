@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbo_sync.events import PaymentRefunded
+from qbo_sync.events.payments import PaymentRefunded
 from qbo_sync.qbo.fields import payment_ref
 from qbo_sync.qbo.marker import marker
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qbo_sync.events import Invoice
+if TYPE_CHECKING:  # the invoice models: not on the payment function's path (events/)
+    from qbo_sync.events.invoices import Invoice
 
 US = "US"
 PSEUDO_CODES = ("TAX", "NON")

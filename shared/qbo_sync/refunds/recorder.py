@@ -37,7 +37,7 @@ from qbo_sync.core.statuses import (
     Outcome,
     RefundStatus,
 )
-from qbo_sync.events import PaymentRefunded
+from qbo_sync.events.payments import PaymentRefunded
 from qbo_sync.ledger.entries import PaymentEntry, entries_of
 from qbo_sync.ledger.payment_index import refund_index
 from qbo_sync.ledger.refunds import RefundClaim, RefundLedger, refund_ledger, refunds_of

@@ -22,7 +22,7 @@ from qbo_sync.core.delivery import Deferred, gives_up
 from qbo_sync.core.reasons import ReasonCode, reason
 from qbo_sync.core.settings import get_settings
 from qbo_sync.core.statuses import EntryStatus, ExportOutcome, ExportStatus
-from qbo_sync.events import InvoiceSent
+from qbo_sync.events.invoices import InvoiceSent
 from qbo_sync.invoices.exported import Exported
 from qbo_sync.invoices.exporter import (
     Dismissed,
@@ -31,12 +31,10 @@ from qbo_sync.invoices.exporter import (
     VoidedOnPlatform,
 )
 from qbo_sync.invoices.kept import kept_invoices
-from qbo_sync.ledger.entries import payment_ledger
+from qbo_sync.ledger.entries import Ledger, payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
 from qbo_sync.once import Verdict, verdict
 from qbo_sync.qbo.faults import QboError, Refused
-from qbo_sync.workflows.payment import after_recording, recorder_for
-from qbo_sync.workflows.refund import record_waiting_refunds
 
 __all__ = ["Refused", "export_invoice"]
 
@@ -107,7 +105,19 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
             exported.total,
             record,
         )
+    _record_waiting(connection, ledger, invoice.invoice_id)
+    if exported.skipped_record:
+        # Sent before QuickBooks was connected, exported now: listed once, as exported.
+        export_records(message.contractor_id).delete_skipped(message.invoice.id)
+
+
+def _record_waiting(connection: Connection, ledger: Ledger, invoice_id: str) -> None:
+    """The payments that came before their invoice, and the refunds that wait for a payment.
+    Few exports have any: their workflows (and the payment event models) are imported here
+    when there are, not on each cold start of the invoice function (bench figure 1)."""
     if ledger.waiting(now()):
+        from qbo_sync.workflows.payment import after_recording, recorder_for
+
         recorder = recorder_for(connection)
         try:
             recorder.record_waiting(ledger)
@@ -116,16 +126,15 @@ def after_export(connection: Connection, message: InvoiceSent, exported: Exporte
     # Refunds still waiting for a payment recorded before this run: an earlier run's attempt
     # failed for a while (it raised, so this message came again), or the contractor's retry.
     stuck = [
-        (invoice.invoice_id, payment_id)
+        (invoice_id, payment_id)
         for payment_id in sorted(ledger.waiting_refunds)
         if payment_id in ledger.entries
         and ledger.entries[payment_id].status == EntryStatus.RECORDED
     ]
     if stuck:
+        from qbo_sync.workflows.refund import record_waiting_refunds
+
         record_waiting_refunds(connection, stuck)
-    if exported.skipped_record:
-        # Sent before QuickBooks was connected, exported now: listed once, as exported.
-        export_records(message.contractor_id).delete_skipped(message.invoice.id)
 
 
 def _exported_record(

@@ -22,7 +22,7 @@ from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import Deferred
 from qbo_sync.core.reasons import ReasonCode
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
-from qbo_sync.events import HistoryComplete, InvoiceMessage, InvoiceSent, InvoiceVoided
+from qbo_sync.events.invoices import HistoryComplete, InvoiceMessage, InvoiceSent, InvoiceVoided
 from qbo_sync.history.numbers import hand_keyed
 from qbo_sync.history.store import HistoryOutcome, Progress, history_store
 from qbo_sync.invoices.queue import send_history
@@ -142,6 +142,6 @@ def _closing(message: HistoryComplete) -> None:
 
 
 def _issued_since(body: str, since: date) -> bool:
-    from qbo_sync.events import parse_invoice_sent  # the models only where a body is read
+    from qbo_sync.events.invoices import parse_invoice_sent  # the models only where a body is read
 
     return parse_invoice_sent(body).invoice.issue_date >= since

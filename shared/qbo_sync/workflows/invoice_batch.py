@@ -22,7 +22,7 @@ from qbo_sync.connection import services
 from qbo_sync.core import carry, read_ahead
 from qbo_sync.core.dynamo import Key, read_ahead_items
 from qbo_sync.core.settings import get_settings
-from qbo_sync.events import InvoiceSent, parse_invoice_message
+from qbo_sync.events.invoices import InvoiceSent, parse_invoice_message
 from qbo_sync.invoices.exporter import InvoiceExporter
 from qbo_sync.ledger.export_slot import export_slot
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.core.statuses import Outcome
-from qbo_sync.events import PaymentCompleted
+from qbo_sync.events.payments import PaymentCompleted
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.payments.recorder import PaymentResult, Recorder
 from qbo_sync.workflows.refund import record_waiting_refunds

@@ -22,7 +22,7 @@ from qbo_sync.connection import services
 from qbo_sync.core import carry, read_ahead
 from qbo_sync.core.dynamo import read_ahead_items
 from qbo_sync.core.settings import get_settings
-from qbo_sync.events import PaymentCompleted
+from qbo_sync.events.payments import PaymentCompleted
 from qbo_sync.ledger.entries import payment_ledger
 from qbo_sync.ledger.keys import ledger_key
 from qbo_sync.payments.recorder import payment_slot

@@ -28,7 +28,7 @@ from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import gives_up
 from qbo_sync.core.reasons import Reason, ReasonCode, reason, recorded_by_hand
 from qbo_sync.core.statuses import Outcome, PayoutStatus
-from qbo_sync.events import PayoutPaid, PayoutPayment, PayoutRefund
+from qbo_sync.events.payouts import PayoutPaid, PayoutPayment, PayoutRefund
 from qbo_sync.ledger.payment_index import PaymentIndex, RecordedPayment, payment_index, refund_index
 from qbo_sync.once import (
     LEASE_SECONDS,

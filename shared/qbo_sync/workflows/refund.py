@@ -10,7 +10,7 @@ from qbo_sync.connection import services
 from qbo_sync.connection.store import Connection
 from qbo_sync.core.delivery import Deferred
 from qbo_sync.core.statuses import Outcome
-from qbo_sync.events import PaymentRefunded
+from qbo_sync.events.payments import PaymentRefunded
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.refunds.recorder import RefundRecorder, RefundResult
 

@@ -17,7 +17,7 @@ from qbo_sync.connection.store import Connection
 from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import Deferred
 from qbo_sync.core.statuses import EntryStatus, ExportStatus, VoidOutcome
-from qbo_sync.events import InvoiceVoided
+from qbo_sync.events.invoices import InvoiceVoided
 from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.invoices.mappings import ExportedInvoice, mapping_store
 from qbo_sync.invoices.retainage import retainage_store

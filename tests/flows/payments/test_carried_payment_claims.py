@@ -147,7 +147,7 @@ def _written_meanwhile(env: LocalEnvironment, contractor: str, realm: str, what:
     from qbo_sync.core.clock import now
     from qbo_sync.core.dynamo import to_item
     from qbo_sync.core.statuses import RefundStatus
-    from qbo_sync.events import PaymentRefunded
+    from qbo_sync.events.payments import PaymentRefunded
     from qbo_sync.ledger.refunds import refund_ledger
     from qbo_sync.refunds.recorder import _entry
 

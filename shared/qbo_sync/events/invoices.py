@@ -1,4 +1,5 @@
-"""The platform's event shapes (docs/interface.md §3, §4, §8, §9), validated at the edge."""
+"""The invoice queues' messages (docs/interface.md §3, §8, §15, §17): invoice-sent, invoice-voided
+and a history's closing message."""
 
 from __future__ import annotations
 
@@ -7,33 +8,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
-# Quantities and rates are not money: more decimals are fine, but they stay finite and bounded so
-# that Qty × UnitPrice can never overflow.
-Measure = Annotated[Decimal, Field(max_digits=20, decimal_places=8)]
-NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
-# The largest integer every JSON reader keeps exact; a larger revision would also overflow
-# DynamoDB's 38 digits and fail every delivery instead of being refused once.
-MAX_REVISION = 2**53 - 1
+from qbo_sync.events import MAX_REVISION, EventModel, LineKind, Measure, Money, NonEmpty
 
 
-class _Event(BaseModel):
-    # Unknown fields are ignored (docs/interface.md: fields may be added). Each model's validator
-    # is built when it first validates, not on import: a function validates one or two kinds of
-    # event, and building them all was a tenth of a consumer's cold start (bench figure 1).
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-
-class Address(_Event):
+class Address(EventModel):
     line1: str | None = None
     line2: str | None = None
     city: str | None = None
@@ -42,7 +22,7 @@ class Address(_Event):
     country: str | None = None
 
 
-class Client(_Event):
+class Client(EventModel):
     id: NonEmpty
     display_name: Annotated[str, Field(min_length=1, max_length=500)]
     company_name: str | None = None
@@ -51,15 +31,7 @@ class Client(_Event):
     billing_address: Address | None = None
 
 
-class LineKind(StrEnum):
-    """What an invoice line bills (docs/interface.md §17)."""
-
-    WORK = "work"
-    FEE = "fee"  # a processing fee passed on to the client
-    RETAINAGE_RELEASE = "retainage_release"  # retainage held on earlier invoices, now billed
-
-
-class InvoiceLine(_Event):
+class InvoiceLine(EventModel):
     # `kind` first: the validators of amount and taxable read it.
     kind: LineKind = LineKind.WORK
     description: str = ""
@@ -88,26 +60,26 @@ class InvoiceLine(_Event):
         return self.kind == LineKind.WORK
 
 
-class Job(_Event):
+class Job(EventModel):
     """The job (project) an invoice bills (docs/interface.md §17)."""
 
     id: NonEmpty
     name: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class Retainage(_Event):
+class Retainage(EventModel):
     """The part of the invoice the client holds back until the job is done."""
 
     amount: Money
     percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=9, decimal_places=4)] | None = None
 
 
-class Discount(_Event):
+class Discount(EventModel):
     amount: Money
     description: str | None = None
 
 
-class Tax(_Event):
+class Tax(EventModel):
     """The platform's sales tax (docs/interface.md §7): `amount` is the truth; `rate` (a percentage)
     and `name` (the jurisdiction) say which of the company's tax rates it is."""
 
@@ -116,7 +88,7 @@ class Tax(_Event):
     name: Annotated[str, Field(max_length=100)] | None = None
 
 
-class Invoice(_Event):
+class Invoice(EventModel):
     # Fields are validated in this order, and each validator names its own field: lines, then
     # discount and tax (which need the lines), then total (which needs all three).
     id: NonEmpty
@@ -239,13 +211,13 @@ def _amount(part: Discount | Tax | Retainage | None) -> Decimal:
     return part.amount if part is not None else Decimal("0.00")
 
 
-class HistoryTag(_Event):
+class HistoryTag(EventModel):
     """On a message the platform replays for a history request (docs/interface.md §15)."""
 
     request_id: NonEmpty
 
 
-class InvoiceSent(_Event):
+class InvoiceSent(EventModel):
     schema_version: Literal[1]
     event_id: NonEmpty
     contractor_id: NonEmpty
@@ -253,47 +225,6 @@ class InvoiceSent(_Event):
     invoice: Invoice
     client: Client
     history: HistoryTag | None = None
-
-
-class PaymentCompleted(_Event):
-    schema_version: Literal[1]
-    payment_id: NonEmpty
-    contractor_id: NonEmpty
-    invoice_id: NonEmpty
-    invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
-    amount: Money
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
-    paid_at: datetime
-    method: Literal["card", "ach", "other"] = "other"
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
-
-
-class PaymentRefunded(_Event):
-    """docs/interface.md §9."""
-
-    schema_version: Literal[1]
-    refund_id: NonEmpty
-    payment_id: NonEmpty
-    contractor_id: NonEmpty
-    invoice_id: NonEmpty
-    invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
-    amount: Money
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
-    refunded_at: datetime
-    reason: Literal["requested_by_customer", "duplicate", "dispute_lost", "other"] = "other"
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
 
 
 class MessageType(StrEnum):
@@ -304,13 +235,13 @@ class MessageType(StrEnum):
     HISTORY_COMPLETE = "history_complete"
 
 
-class VoidedInvoice(_Event):
+class VoidedInvoice(EventModel):
     id: NonEmpty
     number: Annotated[str, Field(min_length=1, max_length=21)]
     revision: Annotated[int, Field(ge=1, le=MAX_REVISION)]
 
 
-class InvoiceVoided(_Event):
+class InvoiceVoided(EventModel):
     schema_version: Literal[1]
     message_type: Literal[MessageType.INVOICE_VOIDED]
     event_id: NonEmpty
@@ -321,12 +252,12 @@ class InvoiceVoided(_Event):
     history: HistoryTag | None = None
 
 
-class HistoryCount(_Event):
+class HistoryCount(EventModel):
     request_id: NonEmpty
     count: Annotated[int, Field(ge=0)]
 
 
-class HistoryComplete(_Event):
+class HistoryComplete(EventModel):
     """The platform's closing message of a history request (docs/interface.md §15): how many
     invoices it replayed."""
 
@@ -341,14 +272,6 @@ class _Kind(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     message_type: MessageType = MessageType.INVOICE_SENT
-
-
-def validation_problems(error: ValidationError) -> list[str]:
-    """Which field and why, for a log line a person can act on; never the offending values."""
-    # A problem with no location is the body's own (not JSON, not an object).
-    return sorted(
-        {(".".join(map(str, e["loc"])) or "body") + ": " + e["msg"] for e in error.errors()}
-    )
 
 
 def parse_invoice_sent(body: str) -> InvoiceSent:
@@ -368,101 +291,3 @@ def parse_invoice_message(body: str) -> InvoiceMessage:
     if kind == MessageType.HISTORY_COMPLETE:
         return HistoryComplete.model_validate_json(body)
     return parse_invoice_sent(body)
-
-
-# -- payout-paid (docs/interface.md §10) --------------------------------------------------------
-
-
-class PayoutPayment(_Event):
-    type: Literal["payment"]
-    payment_id: NonEmpty
-    amount: Money
-    fee: Money = Decimal("0")
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
-
-    @field_validator("fee")
-    @classmethod
-    def _not_negative(cls, value: Decimal) -> Decimal:
-        if value < 0:
-            raise ValueError("fee must not be negative")
-        return value
-
-
-class PayoutRefund(_Event):
-    type: Literal["refund"]
-    refund_id: NonEmpty
-    amount: Money
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
-
-
-class PayoutAdjustment(_Event):
-    type: Literal["adjustment"]
-    description: Annotated[str, Field(min_length=1, max_length=4000)]
-    amount: Money
-
-    @field_validator("amount")
-    @classmethod
-    def _not_zero(cls, value: Decimal) -> Decimal:
-        if value == 0:
-            raise ValueError("amount must not be 0")
-        return value
-
-
-PayoutItem = Annotated[PayoutPayment | PayoutRefund | PayoutAdjustment, Field(discriminator="type")]
-
-
-class PayoutPaid(_Event):
-    schema_version: Literal[1]
-    payout_id: NonEmpty
-    contractor_id: NonEmpty
-    amount: Money
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
-    arrival_date: date
-    items: Annotated[list[PayoutItem], Field(min_length=1)]
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0: a payout is money into the bank")
-        return value
-
-    # On items (they come after amount), so that the refusal names the field to fix.
-    @field_validator("items")
-    @classmethod
-    def _items_add_up(cls, items: list[PayoutItem], info: ValidationInfo) -> list[PayoutItem]:
-        payments = [item.payment_id for item in items if isinstance(item, PayoutPayment)]
-        refunds = [item.refund_id for item in items if isinstance(item, PayoutRefund)]
-        if len(set(payments)) != len(payments) or len(set(refunds)) != len(refunds):
-            raise ValueError("a payment or refund is listed twice")
-        amount = info.data.get("amount")  # absent when the amount itself was refused
-        if amount is not None and payout_net(items) != amount:
-            raise ValueError(
-                "items do not add up to the payout amount (payments - fees - refunds + adjustments)"
-            )
-        return items
-
-
-def payout_net(items: list[PayoutItem]) -> Decimal:
-    """What the bank receives for these items (docs/interface.md §10)."""
-    total = Decimal("0")
-    for item in items:
-        if isinstance(item, PayoutPayment):
-            total += item.amount - item.fee
-        elif isinstance(item, PayoutRefund):
-            total -= item.amount
-        else:
-            total += item.amount
-    return total
