@@ -71,7 +71,7 @@ def _before_snapshot() -> None:
     load everything the routes use: the clients (no connection is opened) and the workflows
     the routes otherwise import when first called."""
     import qbo_sync.workflows.account_settings
-    import qbo_sync.workflows.history  # noqa: F401
+    import qbo_sync.workflows.history_request  # noqa: F401
 
     aws.dynamodb()
     aws.kms()

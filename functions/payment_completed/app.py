@@ -12,6 +12,7 @@ from qbo_sync.core import startup  # first: the rest is imported without garbage
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -31,13 +32,9 @@ from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import Outcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import validation_problems
-from qbo_sync.events.payments import PaymentCompleted, PaymentRefunded
-from qbo_sync.events.payouts import PayoutPaid
-from qbo_sync.refused import show_refused_payout, show_refused_refund
+from qbo_sync.events.payments import PaymentCompleted
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payment_batch import payment_batch
-from qbo_sync.workflows.payout import deposit_payout
-from qbo_sync.workflows.refund import record_refund
 
 logger = Logger()
 metrics = Metrics()
@@ -47,19 +44,53 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @dataclass(frozen=True)
-class Route:
-    """One kind of event: its model, its workflow, and the words its logs and metrics use."""
+class Flow:
+    """What handles one kind of event: its model and its workflow, and what a refused event of
+    that kind leaves for the contractor to see (refused.py)."""
 
     model: type[BaseModel]
     run: Callable[[Any], Any]  # returns a result with `outcome` (Outcome) and the QBO id
+    refused: Callable[[Any, list[str]], object] | None = None
+
+
+@cache
+def _payment() -> Flow:
+    return Flow(PaymentCompleted, record_payment)
+
+
+# A refund's and a payout's modules are imported with the first event of their kind: most of
+# this function's cold starts serve payments (bench figure 1).
+@cache
+def _refund() -> Flow:
+    from qbo_sync.events.payments import PaymentRefunded
+    from qbo_sync.refused import show_refused_refund
+    from qbo_sync.workflows.refund import record_refund
+
+    # A refused refund is shown failed on its payment's entry, the field named.
+    return Flow(PaymentRefunded, record_refund, show_refused_refund)
+
+
+@cache
+def _payout() -> Flow:
+    from qbo_sync.events.payouts import PayoutPaid
+    from qbo_sync.refused import show_refused_payout
+    from qbo_sync.workflows.payout import deposit_payout
+
+    # A refused payout is listed as failed, its reason naming the field.
+    return Flow(PayoutPaid, deposit_payout, show_refused_payout)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One kind of event: how it is handled, and the words its logs and metrics use."""
+
+    flow: Callable[[], Flow]
     noun: str  # "Payment": metric PaymentsRecorded, log "Payment handled"
     done: str  # what WRITTEN is called: "recorded", "deposited"
     waiting: str  # what WAITING is called: "parked", "waiting"
     qbo_id: str  # the result's attribute (and log key) of the QBO entity's id
     log_keys: tuple[str, ...]  # the model's ids that label the logs
     not_done: str  # the log of a deferral
-    # What a refused event of this kind leaves for the contractor to see (refused.py).
-    refused: Callable[[Any, list[str]], object] | None = None
 
     def word(self, outcome: Outcome) -> str:
         """The outcome as this flow's logs name it ("already_recorded", "parked", ...)."""
@@ -85,8 +116,7 @@ class Route:
 
 
 PAYMENT = Route(
-    PaymentCompleted,
-    record_payment,
+    _payment,
     "Payment",
     "recorded",
     "parked",
@@ -95,26 +125,22 @@ PAYMENT = Route(
     "Payment not recorded; it is tried again later",
 )
 REFUND = Route(
-    PaymentRefunded,
-    record_refund,
+    _refund,
     "Refund",
     "recorded",
     "waiting",
     "qbo_refund_id",
     ("contractor_id", "refund_id", "payment_id", "invoice_id"),
     "Refund not recorded; it is tried again later",
-    show_refused_refund,  # failed on its payment's entry, the field named
 )
 PAYOUT = Route(
-    PayoutPaid,
-    deposit_payout,
+    _payout,
     "Payout",
     "deposited",
     "waiting",
     "qbo_deposit_id",
     ("contractor_id", "payout_id"),
     "Payout not deposited; it is tried again later",
-    show_refused_payout,  # listed as failed, its reason naming the field
 )
 LOG_KEYS = sorted({key for route in (PAYMENT, REFUND, PAYOUT) for key in route.log_keys})
 
@@ -142,21 +168,22 @@ def record_handler(record: SQSRecord) -> None:
         problems = ["detail-type: not a payment-completed, payment-refunded or payout-paid event"]
         _refused(record, PAYMENT, problems)
         return
+    flow = route.flow()
     try:
         # The event's detail, as Powertools' EventBridgeEnvelope would hand it over: that
         # package builds every model of every AWS event it knows on import, a third of this
         # function's cold start (bench figure 1), for the one field read here.
-        parsed = route.model.model_validate(event.get("detail"))
+        parsed = flow.model.model_validate(event.get("detail"))
     except ValidationError as invalid:
         # Retrying cannot fix a malformed event (a payout whose items do not add up).
         problems = validation_problems(invalid)
         _refused(record, route, problems)
-        if route.refused is not None:
-            route.refused(event, problems)
+        if flow.refused is not None:
+            flow.refused(event, problems)
         return
     logger.append_keys(**{key: getattr(parsed, key) for key in route.log_keys})
     try:
-        result = route.run(parsed)
+        result = flow.run(parsed)
     except Deferred as deferred:
         # Back on the queue after the delay its attempt number gives; the others go on.
         queue_url = get_settings().payment_events_queue_url

@@ -24,7 +24,7 @@ INVALID_SINCE = "invalid_since"
 
 @router.post("/quickbooks/history")
 def post_history() -> Response[Any]:
-    from qbo_sync.workflows.history import request_history
+    from qbo_sync.workflows.history_request import request_history
 
     contractor_id, _ = contractor(router)
     try:
@@ -37,7 +37,7 @@ def post_history() -> Response[Any]:
 
 @router.get("/quickbooks/history")
 def get_history() -> Response[Any]:
-    from qbo_sync.workflows.history import history_progress
+    from qbo_sync.workflows.history_request import history_progress
 
     contractor_id, _ = contractor(router)
     progress = history_progress(contractor_id)

@@ -7,7 +7,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from qbo_sync.connection.intuit import IntuitOAuth
-from qbo_sync.connection.oauth_states import OAuthStateStore
 from qbo_sync.connection.store import Connection, ConnectionStore
 from qbo_sync.connection.tokens import AccessTokens, TokenCipher
 from qbo_sync.core.settings import get_settings
@@ -15,6 +14,7 @@ from qbo_sync.core.settings import get_settings
 if TYPE_CHECKING:  # the HTTP stack loads with the first QBO call, not on routes that make none
     import urllib3
 
+    from qbo_sync.connection.oauth_states import OAuthStateStore
     from qbo_sync.qbo.client import QboClient
     from qbo_sync.qbo.faults import NotAuthorized
 
@@ -26,6 +26,9 @@ def connections() -> ConnectionStore:
 
 @cache
 def oauth_states() -> OAuthStateStore:
+    # Only the connect flow's routes use it: not loaded by the queue consumers.
+    from qbo_sync.connection.oauth_states import OAuthStateStore
+
     return OAuthStateStore(get_settings().oauth_states_table)
 
 

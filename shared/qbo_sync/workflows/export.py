@@ -30,7 +30,6 @@ from qbo_sync.invoices.exporter import (
     RevisionNotWritten,
     VoidedOnPlatform,
 )
-from qbo_sync.invoices.kept import kept_invoices
 from qbo_sync.ledger.entries import Ledger, payment_ledger
 from qbo_sync.ledger.records import ExportRecord, RecordState, export_records
 from qbo_sync.once import Verdict, verdict
@@ -193,6 +192,9 @@ def _record(record: ExportRecord) -> RecordState | None:
 
 
 def _keep(message: InvoiceSent, seen: Connection) -> ExportOutcome:
+    # Imported here: only a company that must be reconnected keeps invoices.
+    from qbo_sync.invoices.kept import kept_invoices
+
     store = kept_invoices(message.contractor_id)
     kept = store.keep(message)
     if kept is not None:

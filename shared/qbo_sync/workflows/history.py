@@ -1,32 +1,23 @@
-"""A contractor's history (docs/interface.md §15): the request, each replayed message, the close.
+"""A contractor's history (docs/interface.md §15), the queue's side: each replayed message and
+the close. (The page's side, the request and its progress: workflows/history_request.py.)
 
-The request reads the company's invoices once (history/numbers.py), keeps their numbers with
-the request, then writes the request, which is the event that asks the platform to replay (the
-outbox emits QuickBooks History Requested from that write), and sends the skipped invoices from
-that date back on their way. Each replayed message is exported or voided as a live one is,
-through the same exactly-once core; its outcome is then noted on the request (what the page's
-progress counts).
+Each replayed message is exported or voided as a live one is, through the same exactly-once
+core; its outcome is then noted on the request (what the page's progress counts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aws_lambda_powertools import Logger
 
-from qbo_sync.api.errors import HistoryInProgress, NotConnected
 from qbo_sync.connection import services
-from qbo_sync.connection.tokens import ReauthorizationRequired
 from qbo_sync.core.delivery import Deferred
 from qbo_sync.core.reasons import ReasonCode
 from qbo_sync.core.statuses import ExportOutcome, VoidOutcome
 from qbo_sync.events.invoices import HistoryComplete, InvoiceMessage, InvoiceSent, InvoiceVoided
-from qbo_sync.history.numbers import hand_keyed
-from qbo_sync.history.store import HistoryOutcome, Progress, history_store
-from qbo_sync.invoices.queue import send_history
-from qbo_sync.ledger.listing import skipped_bodies
+from qbo_sync.history.store import HistoryOutcome, history_store
 from qbo_sync.qbo.faults import Refused
 from qbo_sync.workflows.export import export_invoice
 from qbo_sync.workflows.void import void_invoice
@@ -35,44 +26,6 @@ logger = Logger(child=True)
 
 M = TypeVar("M", InvoiceSent, InvoiceVoided)
 Handled = ExportOutcome | VoidOutcome
-
-
-def request_history(contractor_id: str, since: date) -> dict[str, Any]:
-    """docs/interface.md §15's POST: 202's body. Raises NotConnected or HistoryInProgress."""
-    connection = services.connections().get(contractor_id)
-    if connection is None or not connection.usable:
-        raise NotConnected()
-    store = history_store(contractor_id, connection.realm_id)
-    current = store.latest()
-    if current is not None and not store.progress(current).done:
-        raise HistoryInProgress()
-    try:
-        numbers = hand_keyed(services.qbo_client(connection), since)
-    except ReauthorizationRequired as error:
-        raise NotConnected() from error
-    request = store.start(since, current.request_id if current else None, numbers)
-    if request is None:
-        raise HistoryInProgress()  # another request was made meanwhile
-    bodies = [body for body in skipped_bodies(contractor_id) if _issued_since(body, since)]
-    send_history(contractor_id, request.request_id, bodies)
-    logger.info(
-        "History requested",
-        request_id=request.request_id,
-        since=since.isoformat(),
-        hand_keyed_numbers=len(numbers),
-        skipped_resent=len(bodies),
-    )
-    return {"request_id": request.request_id, "since": since.isoformat(), "status": "requested"}
-
-
-def history_progress(contractor_id: str) -> Progress | None:
-    """The latest request of the connected company and its progress (None: none made)."""
-    connection = services.connections().get(contractor_id)
-    if connection is None:
-        return None
-    store = history_store(contractor_id, connection.realm_id)
-    request = store.latest()
-    return None if request is None else store.progress(request)
 
 
 def handle_message(message: InvoiceMessage, *, receive_count: int = 1) -> Handled | None:
@@ -139,9 +92,3 @@ def _closing(message: HistoryComplete) -> None:
     store = history_store(message.contractor_id, connection.realm_id)
     store.heard(message.history.request_id, count=message.history.count)
     logger.info("History's closing message", expected=message.history.count)
-
-
-def _issued_since(body: str, since: date) -> bool:
-    from qbo_sync.events.invoices import parse_invoice_sent  # the models only where a body is read
-
-    return parse_invoice_sent(body).invoice.issue_date >= since

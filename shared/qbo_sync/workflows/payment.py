@@ -12,7 +12,6 @@ from qbo_sync.core.statuses import Outcome
 from qbo_sync.events.payments import PaymentCompleted
 from qbo_sync.invoices.mappings import mapping_store
 from qbo_sync.payments.recorder import PaymentResult, Recorder
-from qbo_sync.workflows.refund import record_waiting_refunds
 
 logger = Logger(child=True)
 
@@ -45,6 +44,9 @@ def after_recording(recorder: Recorder) -> None:
     payouts that list them (§10). Their events come from the writes (the outbox)."""
     waiting, recorder.refunds_waiting = recorder.refunds_waiting, []
     if waiting:
+        # Imported here, as the payouts below: a refund's modules load only when one waited.
+        from qbo_sync.workflows.refund import record_waiting_refunds
+
         record_waiting_refunds(recorder.connection, waiting)
     if recorder.payouts_waiting:
         # Imported here: a payout's modules load only when a payout waited for a payment.
