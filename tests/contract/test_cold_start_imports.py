@@ -66,9 +66,20 @@ def test_each_queue_consumer_loads_the_event_models_it_reads_only() -> None:
     invoices = _loaded_by("functions.invoice_sent.app")
     payments = _loaded_by("functions.payment_completed.app")
     assert "qbo_sync.events.invoices" in invoices
-    assert {"qbo_sync.events.payments", "qbo_sync.events.payouts"} <= payments
+    assert "qbo_sync.events.payments" in payments
     assert sorted({"qbo_sync.events.payments", "qbo_sync.events.payouts"} & invoices) == []
     assert "qbo_sync.events.invoices" not in payments
+
+
+def test_the_payment_function_loads_a_refund_or_payout_with_the_first_of_its_kind() -> None:
+    """Most of its cold starts serve a payment: a refund's and a payout's models and workflows
+    load when one comes (the route's `flow`), and so does an export's for a waiting payment."""
+    payments = _loaded_by("functions.payment_completed.app")
+    invoices = _loaded_by("functions.invoice_sent.app")
+    later = {"qbo_sync.events.payouts", "qbo_sync.workflows.payout", "qbo_sync.workflows.refund"}
+    assert "qbo_sync.workflows.payment" in payments
+    assert sorted(later & payments) == []
+    assert sorted({"qbo_sync.workflows.payment", "qbo_sync.workflows.refund"} & invoices) == []
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
