@@ -17,7 +17,9 @@ def iso_now() -> str:
 
 
 def seconds_since(iso_time: str) -> float:
-    return now() - datetime.strptime(iso_time, ISO_FORMAT).replace(tzinfo=UTC).timestamp()
+    # fromisoformat reads ISO_FORMAT's times as strptime did; strptime's first call builds its
+    # locale's regular expressions, about 5 ms of a consumer's first event (bench figure 1).
+    return now() - datetime.fromisoformat(iso_time).replace(tzinfo=UTC).timestamp()
 
 
 def iso_at(epoch_seconds: float) -> str:
