@@ -9,13 +9,23 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 # Quantities and rates are not money: more decimals are fine, but they stay finite and bounded so
 # that Qty × UnitPrice can never overflow.
 Measure = Annotated[Decimal, Field(max_digits=20, decimal_places=8)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _positive(amount: Decimal) -> Decimal:
+    if amount <= 0:
+        raise ValueError("amount must be greater than 0")
+    return amount
+
+
+# The amount of a payment, a refund, or a payout's payment or refund: money that moved.
+PositiveAmount = Annotated[Money, AfterValidator(_positive)]
 # The largest integer every JSON reader keeps exact; a larger revision would also overflow
 # DynamoDB's 38 digits and fail every delivery instead of being refused once.
 MAX_REVISION = 2**53 - 1

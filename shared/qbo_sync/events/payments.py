@@ -4,12 +4,11 @@ payment-refunded."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from qbo_sync.events import EventModel, Money, NonEmpty
+from qbo_sync.events import EventModel, NonEmpty, PositiveAmount
 
 
 class PaymentCompleted(EventModel):
@@ -18,17 +17,10 @@ class PaymentCompleted(EventModel):
     contractor_id: NonEmpty
     invoice_id: NonEmpty
     invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
-    amount: Money
+    amount: PositiveAmount
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
     paid_at: datetime
     method: Literal["card", "ach", "other"] = "other"
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
 
 
 class PaymentRefunded(EventModel):
@@ -40,14 +32,7 @@ class PaymentRefunded(EventModel):
     contractor_id: NonEmpty
     invoice_id: NonEmpty
     invoice_number: Annotated[str, Field(min_length=1, max_length=21)]
-    amount: Money
+    amount: PositiveAmount
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
     refunded_at: datetime
     reason: Literal["requested_by_customer", "duplicate", "dispute_lost", "other"] = "other"
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value

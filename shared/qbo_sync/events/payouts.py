@@ -8,21 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from qbo_sync.events import EventModel, Money, NonEmpty
+from qbo_sync.events import EventModel, Money, NonEmpty, PositiveAmount
 
 
 class PayoutPayment(EventModel):
     type: Literal["payment"]
     payment_id: NonEmpty
-    amount: Money
+    amount: PositiveAmount
     fee: Money = Decimal("0")
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
 
     @field_validator("fee")
     @classmethod
@@ -35,14 +28,7 @@ class PayoutPayment(EventModel):
 class PayoutRefund(EventModel):
     type: Literal["refund"]
     refund_id: NonEmpty
-    amount: Money
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("amount must be greater than 0")
-        return value
+    amount: PositiveAmount
 
 
 class PayoutAdjustment(EventModel):
