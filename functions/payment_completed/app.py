@@ -32,7 +32,7 @@ from qbo_sync.core.settings import configured, get_settings
 from qbo_sync.core.statuses import Outcome
 from qbo_sync.core.tracing import traced
 from qbo_sync.events import validation_problems
-from qbo_sync.events.payments import PaymentCompleted
+from qbo_sync.events.payments import PaymentCompleted, PaymentRefunded
 from qbo_sync.workflows.payment import record_payment
 from qbo_sync.workflows.payment_batch import payment_batch
 
@@ -58,11 +58,11 @@ def _payment() -> Flow:
     return Flow(PaymentCompleted, record_payment)
 
 
-# A refund's and a payout's modules are imported with the first event of their kind: most of
-# this function's cold starts serve payments (bench figure 1).
+# A refund's workflow and a payout's modules are imported with the first event of their kind:
+# most of this function's cold starts serve payments (bench figure 1). (The refund's model is in
+# the payments' module, loaded anyway.)
 @cache
 def _refund() -> Flow:
-    from qbo_sync.events.payments import PaymentRefunded
     from qbo_sync.refused import show_refused_refund
     from qbo_sync.workflows.refund import record_refund
 

@@ -26,6 +26,7 @@ def _positive(amount: Decimal) -> Decimal:
 
 # The amount of a payment, a refund, or a payout's payment or refund: money that moved.
 PositiveAmount = Annotated[Money, AfterValidator(_positive)]
+
 # The largest integer every JSON reader keeps exact; a larger revision would also overflow
 # DynamoDB's 38 digits and fail every delivery instead of being refused once.
 MAX_REVISION = 2**53 - 1
