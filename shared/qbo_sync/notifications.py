@@ -11,8 +11,7 @@ raw answers.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.reasons import Reason
@@ -34,8 +33,7 @@ HISTORY_REQUESTED = "QuickBooks History Requested"
 MAX_ENTRIES = 10
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     detail_type: str
     contractor_id: str
     ids: dict[str, Any]

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -70,8 +70,7 @@ class ClaimStatus(StrEnum):
     BUSY = "busy"  # another attempt holds a lease that has not run out
 
 
-@dataclass(frozen=True)
-class Held:
+class Held(NamedTuple):
     """What the claim answered about the slot, before this attempt."""
 
     status: ClaimStatus
@@ -81,8 +80,7 @@ class Held:
     qbo_id: str | None = None  # when done
 
 
-@dataclass(frozen=True)
-class Wait:
+class Wait(NamedTuple):
     """A precondition not met: the slot waits with `reason`. `recheck` is asked once after the
     slot is settled as waiting: True when what it waits for happened meanwhile (then the write
     runs again), so that a wait and the event it waits for cannot miss each other."""
@@ -91,14 +89,12 @@ class Wait:
     recheck: Callable[[], bool] | None = None
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     entity: dict[str, Any]
     found: bool  # found in QuickBooks (an earlier attempt made it), not created now
 
 
-@dataclass(frozen=True)
-class Unsettled:
+class Unsettled(NamedTuple):
     """How an attempt ends without the entity: waiting (to be tried again) or failed."""
 
     failed: bool
@@ -108,8 +104,7 @@ class Unsettled:
     verdict: Verdict | None = None  # None: a precondition's wait
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     outcome: Outcome
     qbo_id: str | None = None
     reason: Reason | None = None

@@ -9,8 +9,7 @@ another company starts with its own item, empty."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
@@ -30,8 +29,7 @@ JOB_TRACKING = "job_tracking"
 JOB_TRACKING_VALUES = ("off", "sub_customers")
 
 
-@dataclass(frozen=True)
-class AccountSettings:
+class AccountSettings(NamedTuple):
     values: dict[str, Any]
 
     def chosen(self, field: str) -> str | None:

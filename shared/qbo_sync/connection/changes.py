@@ -7,8 +7,7 @@ ciphertext; nothing here reads them, and no change carries them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.connection.store import connection_of
 from qbo_sync.core.clock import iso_at
@@ -17,15 +16,13 @@ from qbo_sync.core.statuses import ConnectionStatus
 REAUTHORIZATION = ConnectionStatus.REAUTHORIZATION_REQUIRED
 
 
-@dataclass(frozen=True)
-class NeedsReauthorization:
+class NeedsReauthorization(NamedTuple):
     contractor_id: str
     realm_id: str
     company_name: str | None
 
 
-@dataclass(frozen=True)
-class Expiring:
+class Expiring(NamedTuple):
     contractor_id: str
     realm_id: str
     refresh_expires_at: str

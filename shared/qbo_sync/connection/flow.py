@@ -6,7 +6,7 @@ workflows/reconnect.py runs the callback, then resumes them."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from aws_lambda_powertools import Logger
 
@@ -26,8 +26,7 @@ class PaymentsNotEnabled(Exception):
     """Only contractors with invoice payments enabled may connect QuickBooks."""
 
 
-@dataclass(frozen=True)
-class CallbackOutcome:
+class CallbackOutcome(NamedTuple):
     contractor_id: str | None
     refusal: CallbackRefusal | None = None  # None: connected
 
@@ -36,8 +35,7 @@ class CallbackOutcome:
         return self.refusal is None
 
 
-@dataclass(frozen=True)
-class ConnectStart:
+class ConnectStart(NamedTuple):
     authorization_url: str
     browser_binding: str  # goes into a cookie; the callback must bring it back
 
@@ -144,7 +142,7 @@ def _store_connection(contractor_id: str, realm_id: str, grant: TokenGrant) -> N
         connected_at=iso_now(),
         **sealed,  # type: ignore[arg-type]
     )
-    connection = replace(connection, company_name=_company_name(realm_id, grant))
+    connection = connection._replace(company_name=_company_name(realm_id, grant))
     services.connections().put(connection)
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.settings import Settings
@@ -33,8 +32,7 @@ class InvalidGrant(IntuitAuthError):
     """The code or refresh token is used, expired or revoked: only the contractor can fix it."""
 
 
-@dataclass(frozen=True)
-class TokenGrant:
+class TokenGrant(NamedTuple):
     access_token: str
     refresh_token: str
     expires_in: int

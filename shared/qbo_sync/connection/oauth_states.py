@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import now
@@ -20,14 +20,12 @@ from qbo_sync.core.dynamo import from_item, to_item
 STATE_LIFETIME_SECONDS = 600
 
 
-@dataclass(frozen=True)
-class IssuedState:
+class IssuedState(NamedTuple):
     contractor_id: str
     expires_at: int
 
 
-@dataclass(frozen=True)
-class NewState:
+class NewState(NamedTuple):
     state: str
     browser_binding: str
 

@@ -9,8 +9,7 @@ import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now, now
@@ -30,8 +29,7 @@ TOKEN_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(NamedTuple):
     contractor_id: str
     realm_id: str
     status: ConnectionStatus
@@ -235,7 +233,7 @@ class ConnectionStore:
         known = read.get(contractor_id) if read is not None else None
         if read is not None and known is not None:
             # The batch's next exports see the touch, and do not touch again within the minute.
-            read[contractor_id] = replace(known, last_export_at=touched)
+            read[contractor_id] = known._replace(last_export_at=touched)
 
     def delete(self, contractor_id: str) -> None:
         self._forget(contractor_id)
@@ -249,7 +247,7 @@ def _key(contractor_id: str) -> dict[str, Any]:
 
 
 def _to_values(connection: Connection) -> dict[str, Any]:
-    return dict(connection.__dict__)
+    return connection._asdict()
 
 
 def _optional_int(value: Any) -> int | None:

@@ -8,7 +8,6 @@ revoked. So only the holder of a short DynamoDB lease refreshes; the others wait
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from qbo_sync.connection.intuit import IntuitOAuth, InvalidGrant, TokenGrant
 from qbo_sync.connection.store import Connection, ConnectionStore, StaleConnection
@@ -95,13 +94,13 @@ class AccessTokens:
             self._flip(connection)
             raise ReauthorizationRequired(connection.contractor_id) from None
         sealed = self._cipher.seal(connection.contractor_id, grant)
-        refreshed = replace(connection, **sealed)  # type: ignore[arg-type]
+        refreshed = connection._replace(**sealed)  # type: ignore[arg-type]
         try:
             self._store.replace_tokens(connection, refreshed)
         except StaleConnection:
             # Only a reconnect writes without the lease; its tokens are the newest.
             return self._newer(connection)
-        refreshed = replace(refreshed, token_version=connection.token_version + 1)
+        refreshed = refreshed._replace(token_version=connection.token_version + 1)
         self._plaintext[(refreshed.contractor_id, refreshed.token_version)] = grant.access_token
         return refreshed, grant.access_token
 

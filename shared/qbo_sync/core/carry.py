@@ -18,16 +18,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Slot = tuple[str, ...]  # a slot's identity, as the flow names it
 
 _local = threading.local()
 
 
-@dataclass(frozen=True)
-class Carried:
+class Carried(NamedTuple):
     attempt: str
     answer: dict[str, Any]  # what the slot's claim would have answered: the item before
 

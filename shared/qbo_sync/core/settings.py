@@ -10,9 +10,8 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -47,8 +46,7 @@ class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed: the deployment is wrong, not the event."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     intuit_environment: str
     qbo_api_base_url: str
     credentials_secret: str

@@ -9,9 +9,8 @@ export whose create QuickBooks refused as a duplicate number (invoices/invoice_w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.history.store import history_store
 
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     from qbo_sync.events.invoices import InvoiceSent
 
 
-@dataclass(frozen=True)
-class HandKeyed:
+class HandKeyed(NamedTuple):
     qbo_invoice_id: str
     customer_id: str
     customer_name: str

@@ -4,14 +4,12 @@ emits. A message heard or the closing count changes the item, not the request: n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.history.store import is_request_sk
 
 
-@dataclass(frozen=True)
-class HistoryRequested:
+class HistoryRequested(NamedTuple):
     contractor_id: str
     request_id: str
     since: str

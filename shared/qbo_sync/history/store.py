@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now, seconds_since
@@ -74,8 +74,7 @@ class HistoryRequest:
         )
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     request: HistoryRequest
     exported: int
     adopted: int

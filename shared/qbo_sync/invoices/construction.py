@@ -15,8 +15,7 @@ batch read (`keys`), so the steady state makes no QuickBooks request here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.accounts.clearing import AccountRole, account_for
 from qbo_sync.accounts.settings import AccountSettings, settings_store
@@ -46,8 +45,7 @@ CHARGES = {
 }
 
 
-@dataclass(frozen=True)
-class Charges:
+class Charges(NamedTuple):
     """The invoice's customer (the job's sub-customer, or the one it was given) and the items of
     its fee and retainage lines ("fee", "retainage": item id)."""
 

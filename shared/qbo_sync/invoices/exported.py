@@ -3,9 +3,8 @@ shared by the exporter (invoices/exporter.py) and the create's adapter (invoice_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.core.statuses import ExportOutcome
 from qbo_sync.invoices.mappings import ExportedInvoice
@@ -15,8 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-@dataclass(frozen=True)
-class Exported:
+class Exported(NamedTuple):
     outcome: ExportOutcome  # EXPORTED, UPDATED, UNCHANGED or GAVE_UP
     invoice: ExportedInvoice | None  # the invoice's mapping as it now is (None: gave up)
     total: Decimal | None  # the QBO invoice's TotalAmt, when this run wrote it
@@ -24,8 +22,7 @@ class Exported:
     ledger: Ledger | None = None  # the ledger as the create's settle left it
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     fields: dict[str, Any]
     customer_id: str
     item_id: str

@@ -13,7 +13,6 @@ workflows/export.py's. Faults propagate as qbo/faults.py's exceptions, Refused, 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -98,7 +97,7 @@ class InvoiceExporter:
         state, found = self.mappings.export_state(invoice.id, message.client.id, also=also)
         income = settings_store(contractor, realm).of(found).chosen("income_account_id")
         if income:  # the contractor's choice (docs/interface.md §11), for the new item
-            state = replace(state, income_account_id=income)
+            state = state._replace(income_account_id=income)
         peek = ExportPeek.of(realm, invoice.id, found)
         if peek.voided:
             raise VoidedOnPlatform(invoice.id)
@@ -199,9 +198,9 @@ class InvoiceExporter:
             if tax_plan.currency:
                 # The client's customer in that currency, which is not the home currency's.
                 customer = self.mappings.customer_in(found, message.client.id, tax_plan.currency)
-                state = replace(state, customer_id=customer)
+                state = state._replace(customer_id=customer)
             if kept_customer and not message.invoice.job:  # a job's: construction.py keeps it
-                state = replace(state, customer_id=kept_customer)
+                state = state._replace(customer_id=kept_customer)
             learnt: dict[tuple[str, str], str] = {}
             customer_id, item_id = self._customer_and_item(
                 message, state, learnt, tax_plan.currency

@@ -12,7 +12,6 @@ total (recorded as exported, nothing written), and otherwise the export fails wi
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +110,7 @@ class InvoiceWrite:
             unsettled = ExportRecord.of(message, status, end.reason, realm)
             counted = not end.failed and end.verdict == Verdict.TEMPORARY
             return self.slot.release(
-                attempt, replace(unsettled, counts_attempt=counted), end.maybe_in_qbo
+                attempt, unsettled._replace(counts_attempt=counted), end.maybe_in_qbo
             )
         assert plan is not None and self.claimed is not None
         record = self.exporter.mapping(message, end.entity, plan)
@@ -159,8 +158,7 @@ class InvoiceWrite:
             carry.carried(carry_to, carry_attempt)
             self.slot.keep_carried(carry_to[-1], carry_attempt)
         self.slot.trim(exported, item)
-        ledger = replace(
-            ledger_of(message.invoice.id, item),
+        ledger = ledger_of(message.invoice.id, item)._replace(
             qbo_invoice_id=record.qbo_invoice_id,
             qbo_customer_id=record.qbo_customer_id,
             due=total,

@@ -13,7 +13,7 @@ may choose another company.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
@@ -25,8 +25,7 @@ from qbo_sync.events.invoices import InvoiceSent, InvoiceVoided
 PENDING_PREFIX = "pending#"
 
 
-@dataclass(frozen=True)
-class KeptInvoice:
+class KeptInvoice(NamedTuple):
     invoice_id: str
     revision: int
     body: str  # the invoice-sent message, as JSON

@@ -24,8 +24,7 @@ steady-state invoice costs two requests here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from qbo_sync.connection.store import Connection
 
@@ -47,8 +46,7 @@ INCOME_ACCOUNT = ("account", "income")
 LINK_PREFIX = "customer-link#"
 
 
-@dataclass(frozen=True)
-class ExportedInvoice:
+class ExportedInvoice(NamedTuple):
     invoice_id: str
     revision: int
     qbo_invoice_id: str
@@ -58,8 +56,7 @@ class ExportedInvoice:
     qbo_item_id: str | None = None
 
 
-@dataclass(frozen=True)
-class ExportState:
+class ExportState(NamedTuple):
     """What the mapping table knows before an export: read together, in one request."""
 
     invoice: ExportedInvoice | None
@@ -69,8 +66,7 @@ class ExportState:
     customer_linked: bool = False
 
 
-@dataclass(frozen=True)
-class CustomerLink:
+class CustomerLink(NamedTuple):
     """The contractor's link of a client to a QBO customer (docs/interface.md §16)."""
 
     client_id: str

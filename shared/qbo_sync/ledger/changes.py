@@ -9,9 +9,8 @@ knows the item's attributes; the outbox asks here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core.reasons import Reason
 from qbo_sync.core.statuses import EntryStatus, ExportStatus, RefundStatus
@@ -21,8 +20,7 @@ from qbo_sync.ledger.records import RecordState
 from qbo_sync.ledger.refunds import refunds_of
 
 
-@dataclass(frozen=True)
-class ExportChanged:
+class ExportChanged(NamedTuple):
     """The export record moved to exported or failed (a new status, revision or reason)."""
 
     contractor_id: str
@@ -35,8 +33,7 @@ class ExportChanged:
     realm_id: str | None
 
 
-@dataclass(frozen=True)
-class PaymentRecordedChange:
+class PaymentRecordedChange(NamedTuple):
     contractor_id: str
     payment_id: str
     invoice_id: str
@@ -44,15 +41,13 @@ class PaymentRecordedChange:
     invoice_paid: bool
 
 
-@dataclass(frozen=True)
-class InvoiceVoidedChange:
+class InvoiceVoidedChange(NamedTuple):
     contractor_id: str
     invoice_id: str
     qbo_invoice_id: str
 
 
-@dataclass(frozen=True)
-class RefundRecordedChange:
+class RefundRecordedChange(NamedTuple):
     contractor_id: str
     refund_id: str
     payment_id: str

@@ -21,11 +21,11 @@ page shows reads one item per invoice, payments included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.core import aws, read_ahead
 from qbo_sync.core.clock import iso_now
@@ -54,8 +54,7 @@ _CLAIMABLE = (
 )
 
 
-@dataclass(frozen=True)
-class PaymentEntry:
+class PaymentEntry(NamedTuple):
     payment_id: str
     status: EntryStatus
     amount: Decimal
@@ -80,15 +79,14 @@ class PaymentEntry:
         return self.status == PARKED or (self.status == RECORDING and self.lease_until < now)
 
 
-@dataclass(frozen=True)
-class Ledger:
+class Ledger(NamedTuple):
     invoice_id: str
     qbo_invoice_id: str | None = None
     qbo_customer_id: str | None = None
     due: Decimal | None = None
     applied: Decimal = Decimal("0")
     parked: frozenset[str] = frozenset()
-    entries: dict[str, PaymentEntry] = field(default_factory=dict)
+    entries: Mapping[str, PaymentEntry] = MappingProxyType({})  # read-only: one shared default
     retry: str | None = None  # the contractor's latest retry of the invoice (records.py)
     voided: bool = False  # voided on the platform: its payments are the customer's credit
     # The payments whose refunds wait for them to be recorded (refunds.py).
@@ -106,8 +104,7 @@ class Ledger:
         return None if self.due is None else max(self.due - self.applied, Decimal("0"))
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     outcome: ClaimOutcome
     ledger: Ledger
     previous: PaymentEntry | None  # this payment's entry before the claim
@@ -364,8 +361,7 @@ class PaymentLedger:
         old = dict(response.get("Attributes", {}))
         if export is not None and export.history is not None and history_full(from_item(old)):
             export_records(self._pk).trim_history(self._realm, invoice_id)
-        ledger = replace(
-            _ledger(invoice_id, old),
+        ledger = _ledger(invoice_id, old)._replace(
             qbo_invoice_id=qbo_invoice_id,
             qbo_customer_id=qbo_customer_id,
             due=due,

@@ -19,9 +19,8 @@ that the export records every payment that waited for it.
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.core import aws, read_ahead
 from qbo_sync.core.clock import iso_now
@@ -36,8 +35,7 @@ if TYPE_CHECKING:
 ATTEMPT, MAYBE = "export_attempt", "export_maybe_in_qbo"
 
 
-@dataclass(frozen=True)
-class ExportClaim:
+class ExportClaim(NamedTuple):
     claimed: bool
     item: dict[str, Any]  # the ledger item before the claim, deserialised
 

@@ -19,9 +19,8 @@ recorded, so a crash between the ledger's write and this one heals on the redeli
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
@@ -35,8 +34,7 @@ if TYPE_CHECKING:
 BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
 
 
-@dataclass(frozen=True)
-class RecordedPayment:
+class RecordedPayment(NamedTuple):
     payment_id: str
     invoice_id: str
     qbo_payment_id: str

@@ -33,8 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 
@@ -72,8 +71,7 @@ SKIPPED_SCOPE = "skipped"
 _KEPT_IF_PRESENT = ("exports_sk", "export_body")
 
 
-@dataclass(frozen=True)
-class ExportRecord:
+class ExportRecord(NamedTuple):
     """What one export run knows about an invoice, to be written on its record."""
 
     contractor_id: str
@@ -148,8 +146,7 @@ class ExportRecord:
             self.history.add_to(update)
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     """One attempt in an invoice's history (docs/interface.md §14)."""
 
     outcome: str  # exported | failed | deferred | retried | dismissed | voided
@@ -238,8 +235,7 @@ def history_full(old: dict[str, Any]) -> bool:
     return len(old.get(HISTORY) or []) >= HISTORY_TRIM - 1
 
 
-@dataclass(frozen=True)
-class RecordState:
+class RecordState(NamedTuple):
     """A record as it was before a write: enough to tell whether the write changed it."""
 
     status: str | None
@@ -267,8 +263,7 @@ class RecordState:
         )
 
 
-@dataclass(frozen=True)
-class ExportPeek:
+class ExportPeek(NamedTuple):
     """What the export needs of the ledger before it writes QBO, read in the mapping store's
     request (invoices/mappings.py asks for these keys and hands back what it found)."""
 
@@ -443,8 +438,7 @@ class ExportRecords:
                 ExpressionAttributeValues={":d": {"S": ExportStatus.DISMISSED.value}},
             )
         except dynamodb.exceptions.ConditionalCheckFailedException:
-            dismissed = replace(
-                record,
+            dismissed = record._replace(
                 status=ExportStatus.DISMISSED,
                 reason=reason(ReasonCode.INVOICE_DISMISSED),
                 history=None,

@@ -11,9 +11,8 @@ whether its payment is recorded, what the payment's other refunds add up to, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
@@ -36,8 +35,7 @@ _CLAIMABLE = (
 )
 
 
-@dataclass(frozen=True)
-class RefundEntry:
+class RefundEntry(NamedTuple):
     refund_id: str
     payment_id: str
     status: RefundStatus
@@ -59,8 +57,7 @@ class RefundEntry:
         return self.status == RECORDED or (self.status == RECORDING and self.lease_until >= now)
 
 
-@dataclass(frozen=True)
-class RefundClaim:
+class RefundClaim(NamedTuple):
     outcome: ClaimOutcome
     item: dict[str, Any]  # the ledger item before the claim, deserialised
     previous: RefundEntry | None

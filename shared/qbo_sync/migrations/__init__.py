@@ -17,8 +17,7 @@ in MIGRATIONS, and template.yaml's `LatestMigration` set to its number (a test c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.migrations import m0001_recorded_payment_index
 
@@ -27,8 +26,7 @@ from qbo_sync.migrations import m0001_recorded_payment_index
 Page = Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, int]]
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):
     number: int
     name: str
     run_page: Page

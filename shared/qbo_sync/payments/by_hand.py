@@ -16,22 +16,19 @@ A payment not recorded in full is `by_hand`: payouts and refunds naming it fail 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.qbo.client import QboClient, quote
 from qbo_sync.qbo.marker import is_ours, made_by_us
 
 
-@dataclass(frozen=True)
-class InvoiceByHand:
+class InvoiceByHand(NamedTuple):
     balance: Decimal  # what QuickBooks says is still open
     payments: list[dict[str, Any]]  # the Payments linked to it, oldest first
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """What the payment does: adopt (or find) `payment`, else create for `applied`."""
 
     applied: Decimal

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property, partial
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -84,15 +83,13 @@ class InvoiceInQbo(Protocol):
 InvoiceLookup = Callable[[str], InvoiceInQbo | None]
 
 
-@dataclass(frozen=True)
-class PaymentResult:
+class PaymentResult(NamedTuple):
     outcome: Outcome
     payment_id: str
     qbo_payment_id: str | None = None
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     ledger: Ledger  # with the invoice's QBO ids
     applied: Decimal  # what the Payment applies to the invoice
     # An adopted invoice's (payments/by_hand.py): the QBO Payment found or adopted, nothing
@@ -138,8 +135,7 @@ class Recorder:
         return self.record_waiting(ledger)
 
 
-@dataclass(frozen=True)
-class _Carry:
+class _Carry(NamedTuple):
     """The next payment's claim carried by a settle: its slot and attempt, the ledger it
     answers (as read ahead), and the transaction's item that makes it."""
 
@@ -250,8 +246,7 @@ class PaymentWrite:
                 why = reason(ReasonCode.INVOICE_VOIDED) if ledger.voided else NOT_EXPORTED
                 # The export may have finished, and looked for parked payments, meanwhile.
                 return Wait(why, recheck=self._exported_meanwhile)
-            ledger = replace(
-                ledger,
+            ledger = ledger._replace(
                 qbo_invoice_id=exported.qbo_invoice_id,
                 qbo_customer_id=exported.qbo_customer_id,
             )

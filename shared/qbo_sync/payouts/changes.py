@@ -7,9 +7,8 @@ redelivery that ends as it began changes nothing here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.core.reasons import Reason
 from qbo_sync.core.statuses import PayoutStatus
@@ -18,16 +17,14 @@ from qbo_sync.payouts.records import PayoutRecord, is_payout_sk
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class PayoutDeposited:
+class PayoutDeposited(NamedTuple):
     contractor_id: str
     payout_id: str
     qbo_deposit_id: str
     amount: str  # the bank transfer, to the cent
 
 
-@dataclass(frozen=True)
-class PayoutWaiting:
+class PayoutWaiting(NamedTuple):
     contractor_id: str
     payout_id: str
     reason: Reason

@@ -8,16 +8,14 @@ to be the payout's amount, so the deposit is the bank transfer to the cent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from qbo_sync.events.payouts import PayoutPaid, PayoutPayment, PayoutRefund
 from qbo_sync.qbo.marker import marker
 
 
-@dataclass(frozen=True)
-class DepositAccounts:
+class DepositAccounts(NamedTuple):
     bank: str
     fees: str | None  # needed when the payout has fees or adjustments
     refunds: str | None  # needed when it has refunds

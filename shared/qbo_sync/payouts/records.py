@@ -16,8 +16,7 @@ the Deposited and Waiting events are derived from that transition (changes.py, f
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.clock import iso_now
@@ -36,8 +35,7 @@ def is_payout_sk(sk: str) -> bool:
     return PAYOUT_MARK in sk
 
 
-@dataclass(frozen=True)
-class PayoutRecord:
+class PayoutRecord(NamedTuple):
     values: dict[str, Any]
 
     @property
@@ -73,8 +71,7 @@ class PayoutRecord:
         return str(value) if value else None
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     claimed: bool
     previous: PayoutRecord  # the item before the claim (empty: first seen)
 

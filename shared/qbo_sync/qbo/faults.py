@@ -7,7 +7,7 @@ page's routes) does not load the HTTP stack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qbo_sync.core.reasons import Reason, ReasonCode, reason, refused, refused_field
 
@@ -73,8 +73,7 @@ class StaleObject(QboError):
     """5010: the SyncToken sent is not the entity's current one."""
 
 
-@dataclass(frozen=True)
-class Fault:
+class Fault(NamedTuple):
     exception: type[QboError]
     # None: the fault has no sentence of its own; the element it names (a refused field), or
     # the generic refusal with its code, is shown.

@@ -15,10 +15,9 @@ pure functions, no I/O. The company's setup (`CompanySetup`) is read once per co
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # the invoice models: not on the payment function's path (events/)
     from qbo_sync.events.invoices import Invoice
@@ -34,27 +33,25 @@ class TaxModel(StrEnum):
     LINE_CODES = "line_codes"  # outside the US: a tax code on every line
 
 
-@dataclass(frozen=True)
-class TaxCode:
+class TaxCode(NamedTuple):
     id: str
     name: str
     rate: Decimal  # the sum of its sales rates, a percentage
     rate_names: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CompanySetup:
+class CompanySetup(NamedTuple):
     country: str
     tax_model: TaxModel
     multicurrency: bool
     home_currency: str
-    tax_codes: tuple[TaxCode, ...] = field(default=())
+    tax_codes: tuple[TaxCode, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["tax_codes"] = [
-            {**code, "rate": str(code["rate"]), "rate_names": list(code["rate_names"])}
-            for code in data["tax_codes"]
+            {**code._asdict(), "rate": str(code.rate), "rate_names": list(code.rate_names)}
+            for code in self.tax_codes
         ]
         return data
 
@@ -138,8 +135,7 @@ def _codes(codes: list[dict[str, Any]], rates: list[dict[str, Any]]) -> tuple[Ta
 # -- what an invoice needs --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TaxPlan:
+class TaxPlan(NamedTuple):
     """What the setup decided for one invoice, before anything is written."""
 
     currency: str | None  # a CurrencyRef other than the home currency

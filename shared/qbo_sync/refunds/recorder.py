@@ -15,10 +15,9 @@ company, the clearing account's lookup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 
@@ -64,8 +63,7 @@ logger = Logger(child=True)
 ItemLookup = Callable[[str], str | None]  # invoice id -> its QBO item id, when known
 
 
-@dataclass(frozen=True)
-class RefundResult:
+class RefundResult(NamedTuple):
     outcome: Outcome
     refund_id: str
     qbo_refund_id: str | None = None

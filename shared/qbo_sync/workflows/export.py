@@ -10,8 +10,6 @@ verdict (once.py's `verdict`) and deferral (core/delivery.py's `Deferred`).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from aws_lambda_powertools import Logger
 
 from qbo_sync.connection import services
@@ -73,7 +71,7 @@ def _export(connection: Connection, message: InvoiceSent, receive_count: int) ->
         # Kept as the latest revision received, for the Retry that undoes the dismissal.
         why = reason(ReasonCode.INVOICE_DISMISSED)
         record = ExportRecord.of(message, ExportStatus.DISMISSED, why, connection.realm_id)
-        _record(replace(record, history=None))
+        _record(record._replace(history=None))
         logger.info("Invoice not exported: the contractor dismissed it")
         return ExportOutcome.DISMISSED
     except RevisionNotWritten as failed:
@@ -145,7 +143,7 @@ def _exported_record(
     if message.invoice.revision >= newer.revision:
         return record
     # A late message of an older revision: the record stays about the newer one.
-    return replace(record, revision=newer.revision, invoice_number=newer.doc_number, latest=False)
+    return record._replace(revision=newer.revision, invoice_number=newer.doc_number, latest=False)
 
 
 def _revision_failed(
@@ -169,13 +167,13 @@ def _revision_failed(
             f"QuickBooks refused the invoice: {fault}", why, fault.code, fault.detail, fault.element
         ) from fault
     pending = ExportRecord.of(message, ExportStatus.PENDING, why, connection.realm_id)
-    before = _record(replace(pending, counts_attempt=True))
+    before = _record(pending._replace(counts_attempt=True))
     attempt = before.attempts + 1 if before is not None else receive_count
     last = receive_count >= get_settings().invoice_sent_max_receive_count
     if not (gives_up(attempt) or last):
         raise Deferred(f"invoice not exported: {fault}", attempt) from fault
     logger.warning("QuickBooks kept failing; the export gives up", attempts=attempt)
-    gave_up = replace(pending, status=ExportStatus.FAILED, reason=reason(ReasonCode.GAVE_UP))
+    gave_up = pending._replace(status=ExportStatus.FAILED, reason=reason(ReasonCode.GAVE_UP))
     _record(gave_up)
     return ExportOutcome.GAVE_UP
 

@@ -13,10 +13,9 @@ and, for a payout of n payments, ⌈n/100⌉ + ⌈n/25⌉ + 4 DynamoDB requests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 
@@ -58,8 +57,7 @@ logger = Logger(child=True)
 __all__ = ["LEASE_SECONDS", "PayoutResult", "deposit_payout", "resume_all_waiting"]
 
 
-@dataclass(frozen=True)
-class PayoutResult:
+class PayoutResult(NamedTuple):
     outcome: Outcome
     payout_id: str
     qbo_deposit_id: str | None = None
@@ -103,8 +101,7 @@ def resume_all_waiting(contractor_id: str) -> int:
     return len(waiting)
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     fields: dict[str, Any]  # the Deposit's
     payments: list[RecordedPayment]
     refunds: list[RecordedPayment]

@@ -3,7 +3,6 @@ what a recorded payment looks like, partial and over-payments, and payments that
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -51,9 +50,7 @@ def test_payment_goes_to_undeposited_funds_unless_a_deposit_account_is_configure
     accounts = {account["Name"]: account["Id"] for account in qbo.entities(realm, "Account")}
     export(env, contractor, "20", "50.00")
     pay(env, samples.payment_completed(contractor, "inv_20", "20", "20.00", payment_id="pay_a"))
-    configured = dataclasses.replace(
-        settings.get_settings(), deposit_account_id=accounts["Checking"]
-    )
+    configured = settings.get_settings()._replace(deposit_account_id=accounts["Checking"])
     monkeypatch.setattr(payments, "get_settings", lambda: configured)
     pay(env, samples.payment_completed(contractor, "inv_20", "20", "30.00", payment_id="pay_b"))
 
@@ -269,7 +266,7 @@ def test_resume_parked_payments_counts_what_it_recorded_and_leaves_unexported_in
         )
     reconnected = connections.get(contractor)
     assert reconnected is not None
-    connections.put(dataclasses.replace(reconnected, status=ConnectionStatus.CONNECTED))
+    connections.put(reconnected._replace(status=ConnectionStatus.CONNECTED))
 
     assert resume_parked_payments(contractor) == 2
 

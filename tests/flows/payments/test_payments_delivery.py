@@ -233,13 +233,12 @@ def test_payment_refused_by_quickbooks_is_failed_with_its_code_and_not_retried(
     logs: LogCapture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import dataclasses
 
     from qbo_sync.core import settings
     from qbo_sync.payments import recorder as payments
 
     export(env, contractor, "19", "100.00")
-    broken = dataclasses.replace(settings.get_settings(), deposit_account_id="9999")
+    broken = settings.get_settings()._replace(deposit_account_id="9999")
     monkeypatch.setattr(payments, "get_settings", lambda: broken)
 
     result = pay(env, samples.payment_completed(contractor, "inv_19", "19", "100.00"))
