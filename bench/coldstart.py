@@ -18,6 +18,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,10 @@ IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 BEFORE = "@before"
 # A kind run on the layer without bytecode: "<function id>@source".
 SOURCE = "@source"
+# A kind run as Lambda runs it with the template's `Tracing: Active`: X-Ray's tracer loaded and
+# its segments sent over UDP (to a socket of this process, never read): "<function id>@traced".
+TRACED = "@traced"
+TRACE_ID = "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
 # In the python3.12 runtime, not in the layer (.ci/check_build.py's RUNTIME_PROVIDED).
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "jmespath", "six", "urllib3")
 
@@ -59,15 +64,27 @@ TARGET_RATIOS = {"OAuthFunction": 1.3, "InvoiceSentFunction": 1.6, "PaymentCompl
 
 
 def child_environment(
-    env: LocalEnvironment, function_id: str | None, root: Path = ROOT, layer: Path | None = None
+    env: LocalEnvironment,
+    function_id: str | None,
+    root: Path = ROOT,
+    layer: Path | None = None,
+    daemon: str | None = None,
 ) -> dict[str, str]:
     """This process's environment (AWS_ENDPOINT_URL, credentials) plus the function's own,
-    with the layer (`root`/shared unless given) and the handlers of `root` on the path."""
+    with the layer (`root`/shared unless given) and the handlers of `root` on the path;
+    `daemon`: X-Ray tracing on, as in Lambda, its segments sent to that address."""
     child = dict(os.environ)
     child.pop("PYTHONDONTWRITEBYTECODE", None)
     if function_id is not None:
         child.update(env.stack.functions[function_id].environment)
     child["PYTHONPATH"] = os.pathsep.join([str(layer or root / "shared"), str(root)])
+    if daemon is not None and function_id is not None:
+        child.update(
+            LAMBDA_TASK_ROOT=str(root),
+            AWS_LAMBDA_FUNCTION_NAME=function_id,
+            _X_AMZN_TRACE_ID=TRACE_ID,
+            AWS_XRAY_DAEMON_ADDRESS=daemon,
+        )
     return child
 
 
@@ -188,8 +205,10 @@ def run_once(
     kind: str,
     before: Path | None = None,
     layers: dict[bool, Path] | None = None,
+    daemon: str | None = None,
 ) -> dict[str, float]:
-    """`layers`: the built layer with (True) and without bytecode, for this checkout's kinds."""
+    """`layers`: the built layer with (True) and without bytecode, for this checkout's kinds;
+    `daemon`: the X-Ray daemon's address for the traced kinds."""
     function_id, _, other = kind.partition("@")
     root = before if other == BEFORE[1:] and before else ROOT
     built = None if root != ROOT or not layers else layers[other != SOURCE[1:]]
@@ -200,7 +219,8 @@ def run_once(
         path = events.write(function_id, bus_shape=root != ROOT and _takes_bus_events(root))
         flags = ["-B"] if built else []  # Lambda's /opt is read-only: nothing compiled is kept
         command = [sys.executable, *flags, SERVE_ONCE, HANDLERS[function_id], path]
-        environ = child_environment(env, function_id, root, built)
+        traced = daemon if other == TRACED[1:] else None
+        environ = child_environment(env, function_id, root, built, traced)
     started = time.perf_counter()
     done = subprocess.run(command, env=environ, cwd=root, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -221,6 +241,7 @@ def import_times(
     top: int = 10,
     root: Path = ROOT,
     layer: Path | None = None,
+    daemon: str | None = None,
 ) -> list[dict[str, Any]]:
     """`python -X importtime` over the import and the first event (lazy imports included)."""
     path = events.write(kind, bus_shape=root != ROOT and _takes_bus_events(root))
@@ -228,7 +249,7 @@ def import_times(
     command = [sys.executable, *flags, "-X", "importtime", SERVE_ONCE, HANDLERS[kind], path]
     done = subprocess.run(
         command,
-        env=child_environment(env, kind, root, layer),
+        env=child_environment(env, kind, root, layer, daemon),
         cwd=root,
         capture_output=True,
         text=True,
@@ -262,20 +283,26 @@ def measure(
     measured = [
         *HANDLERS,
         *[f"{kind}{SOURCE}" for kind in HANDLERS],
+        *[f"{kind}{TRACED}" for kind in HANDLERS],
         *([f"{kind}{BEFORE}" for kind in HANDLERS] if before else []),
     ]
     kinds = [BASELINE, *measured]
     samples_by_kind: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
-    with tempfile.TemporaryDirectory(prefix="qbo-bench-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="qbo-bench-") as folder,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon,
+    ):
+        daemon.bind(("127.0.0.1", 0))  # X-Ray's daemon for the traced kinds: nothing reads it
+        address = "{}:{}".format(*daemon.getsockname())
         events = Events(env, Path(folder))
         layers = {bytecode: layer(Path(folder), bytecode) for bytecode in (True, False)}
         for kind in kinds:  # one unmeasured round: page cache and .pyc files warm for all alike
-            run_once(env, events, kind, before, layers)
+            run_once(env, events, kind, before, layers, address)
         for _ in range(rounds):
             order = list(kinds)
             shuffle(order)
             for kind in order:
-                samples_by_kind[kind].append(run_once(env, events, kind, before, layers))
+                samples_by_kind[kind].append(run_once(env, events, kind, before, layers, address))
         importtime = {
             kind: import_times(
                 env,
@@ -283,6 +310,7 @@ def measure(
                 kind.partition("@")[0],
                 root=before if BEFORE in kind and before else ROOT,
                 layer=None if BEFORE in kind else layers[SOURCE not in kind],
+                daemon=address if TRACED in kind else None,
             )
             for kind in measured
         }

@@ -39,13 +39,20 @@ def _loaded_by(module: str) -> set[str]:
     return set(_after_import(module, "sorted(sys.modules)"))
 
 
-def _after_import(module: str, expression: str) -> Any:
-    """`expression`, evaluated in a new process once `module` is imported."""
+def _after_import(module: str, expression: str, traced: bool = False) -> Any:
+    """`expression`, evaluated in a new process once `module` is imported; `traced`: in
+    Lambda's environment with X-Ray tracing on, as the template deploys every function."""
     code = f"import gc, json, sys\nimport {module}\nprint(json.dumps({expression}))\n"
     path = f"{ROOT / 'shared'}:{ROOT}"
+    lambda_environment = {"LAMBDA_TASK_ROOT": str(ROOT), "AWS_LAMBDA_FUNCTION_NAME": "f"}
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+        env={
+            "PYTHONPATH": path,
+            "PATH": "/usr/bin:/bin",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            **(lambda_environment if traced else {}),
+        },
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -94,6 +101,15 @@ def test_no_function_imports_requests(function: str) -> None:
     loaded = _loaded_by(f"functions.{function}.app")
     assert f"functions.{function}.app" in loaded
     assert "requests" not in loaded
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_with_tracing_on_the_tracer_loads_nothing_the_layer_does_not_call(function: str) -> None:
+    """Powertools' Tracer patches every library X-Ray knows that is installed, importing each:
+    requests and sqlite3 on every cold start in Lambda. core/tracing.py patches botocore."""
+    loaded = set(_after_import(f"functions.{function}.app", "sorted(sys.modules)", traced=True))
+    assert "aws_xray_sdk.ext.botocore.patch" in loaded  # tracing was on
+    assert sorted({"requests", "sqlite3"} & loaded) == []
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

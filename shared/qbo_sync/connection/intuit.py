@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from qbo_sync.core import aws
 from qbo_sync.core.settings import Settings
+from qbo_sync.core.tracing import remote_call
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 CREDENTIALS_MAX_AGE_SECONDS = 300
@@ -82,11 +83,15 @@ class IntuitOAuth:
 
         with _lock:
             client = self._client()
-            try:
-                call(client)
-            except AuthClientError as error:
-                # `from None`: AuthClientError's own text quotes the raw response.
-                raise _auth_error(error) from None
+            endpoint = str(getattr(client, "token_endpoint", "") or "")
+            with remote_call("Intuit OAuth", "POST", endpoint) as answered:
+                try:
+                    call(client)
+                except AuthClientError as error:
+                    answered(int(getattr(error, "status_code", 0) or 0))
+                    # `from None`: AuthClientError's own text quotes the raw response.
+                    raise _auth_error(error) from None
+                answered(200)
             grant = TokenGrant(
                 access_token=str(client.access_token),
                 refresh_token=str(client.refresh_token),

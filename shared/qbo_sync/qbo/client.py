@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
 
 from qbo_sync.core import metering
+from qbo_sync.core.tracing import remote_call
 from qbo_sync.qbo.faults import NotAuthorized, QboError, QboUnavailable, exception_for
 
 logger = Logger(child=True)
@@ -205,18 +206,21 @@ class QboClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload, allow_nan=False).encode()
-        try:
-            # RETRY looked up per request: a test may swap it for one without backoff.
-            return self.http.request(
-                method,
-                f"{url}?{urlencode(query)}",
-                body=body,
-                headers=headers,
-                timeout=TIMEOUT,
-                retries=RETRY,
-            )
-        except HTTPError as error:  # connection, timeout or protocol errors, retries spent
-            raise QboUnavailable(0, "network", type(error).__name__) from None
+        with remote_call("QuickBooks Online", method, url) as answered:
+            try:
+                # RETRY looked up per request: a test may swap it for one without backoff.
+                response = self.http.request(
+                    method,
+                    f"{url}?{urlencode(query)}",
+                    body=body,
+                    headers=headers,
+                    timeout=TIMEOUT,
+                    retries=RETRY,
+                )
+            except HTTPError as error:  # connection, timeout or protocol errors, retries spent
+                raise QboUnavailable(0, "network", type(error).__name__) from None
+            answered(response.status)
+            return response
 
 
 def new_pool() -> urllib3.PoolManager:
