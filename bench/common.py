@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,14 +36,7 @@ def connect(env: LocalEnvironment, contractor_id: str) -> str:
 
 def sqs_event(env: LocalEnvironment, message: dict[str, Any]) -> dict[str, Any]:
     """The SQS FIFO event Lambda's event source mapping would deliver for one message."""
-    fifo = {
-        "SequenceNumber": str(time.time_ns()),
-        "MessageGroupId": message["contractor_id"],
-        "MessageDeduplicationId": message["event_id"],
-    }
-    queue_arn = env.stack.attributes["InvoiceSentQueue"]["Arn"]
-    record = samples.sqs_record(json.dumps(message), queue_arn, env.stack.region, fifo)
-    return {"Records": [record]}
+    return samples.invoice_event(env.stack, message)
 
 
 def median(values: list[float]) -> float:

@@ -179,6 +179,18 @@ def payment_bus_event(
     }
 
 
+def invoice_event(stack: LocalStack, message: dict[str, Any]) -> dict[str, Any]:
+    """An invoice-sent message as Lambda receives it from InvoiceSentQueue (one FIFO record,
+    its group the contractor), for invoking the handler directly."""
+    fifo = {
+        "SequenceNumber": str(time.time_ns()),
+        "MessageGroupId": message["contractor_id"],
+        "MessageDeduplicationId": message["event_id"],
+    }
+    queue_arn = stack.attributes["InvoiceSentQueue"]["Arn"]
+    return {"Records": [sqs_record(json.dumps(message), queue_arn, stack.region, fifo)]}
+
+
 def payment_event(
     stack: LocalStack, detail: dict[str, Any], detail_type: str = "PaymentEventDetailType"
 ) -> dict[str, Any]:

@@ -102,8 +102,9 @@ def dynamodb_calls() -> Iterator[list[str]]:
 
 # One invocation of InvoiceSentFunction in a process of its own: the project root, when to
 # start, a request id and the batch in argv (not stdin: on stdin each racer would wait for the
-# other's communicate(), and they would run one after the other).
-_INVOKE_IN_ANOTHER_PROCESS = """
+# other's communicate(), and they would run one after the other). It prints its answer, then
+# the modules it loaded.
+INVOKE_IN_ANOTHER_PROCESS = """
 import json, sys, time, types
 sys.path[:0] = [sys.argv[1] + "/shared", sys.argv[1]]
 from functions.invoice_sent.app import lambda_handler
@@ -115,6 +116,7 @@ context = types.SimpleNamespace(
 )
 time.sleep(max(0.0, start_at - time.time()))
 print("RESULT " + json.dumps(lambda_handler(event, context)))
+print("LOADED " + json.dumps(sorted(sys.modules)))
 """
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +137,7 @@ def race_the_queued_batch(env: LocalEnvironment, qbo: QboEmulator) -> None:
     racers = [
         subprocess.Popen(
             [
-                *(sys.executable, "-c", _INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
+                *(sys.executable, "-c", INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
                 *(str(start_at), n, json.dumps(event)),
             ],
             stdout=subprocess.PIPE,

@@ -40,14 +40,18 @@ def remote_call(name: str, method: str, url: str) -> Iterator[Callable[[int], No
     recorded if it raises); yields a function that records the answer's HTTP status. `url`
     without its query string: a query can hold a client's name."""
     if not tracing_on():
-        yield lambda status: None
+        yield _unrecorded
         return
     from aws_xray_sdk.core import xray_recorder
 
     with xray_recorder.in_subsegment(name, namespace="remote") as subsegment:
         if subsegment is None:  # no trace to add it to (X-Ray's context missing: logged)
-            yield lambda status: None
+            yield _unrecorded
             return
         subsegment.put_http_meta("method", method)
         subsegment.put_http_meta("url", url)
         yield lambda status: subsegment.put_http_meta("status", status)
+
+
+def _unrecorded(status: int) -> None:
+    """The answer of a call no subsegment records."""

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,22 +21,10 @@ import pytest
 from local import samples
 from local.environment import LocalEnvironment
 from local.qbo_emulator import QboEmulator
+from tests.support.export_support import INVOKE_IN_ANOTHER_PROCESS, PROJECT_ROOT
 
 FUNCTION = "InvoiceSentFunction"
-ROOT = Path(__file__).resolve().parents[3]
 TRACE_ID = "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
-_SERVE = """
-import json, sys, types
-from functions.invoice_sent.app import lambda_handler
-context = types.SimpleNamespace(
-    function_name="InvoiceSentFunction", function_version="$LATEST", memory_limit_in_mb=256,
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:InvoiceSentFunction",
-    aws_request_id="traced-1", get_remaining_time_in_millis=lambda: 60_000,
-)
-answer = lambda_handler(json.loads(sys.argv[1]), context)
-loaded = sorted(name for name in ("requests", "sqlite3") if name in sys.modules)
-print("RESULT " + json.dumps({"answer": answer, "loaded": loaded}))
-"""
 
 
 @pytest.fixture
@@ -51,28 +38,30 @@ def daemon() -> Iterator[socket.socket]:
 
 
 def _traced_first_event(env: LocalEnvironment, daemon: socket.socket, event: Any) -> Any:
+    """The function's answer and the modules its process loaded."""
     host, port = daemon.getsockname()
     environment = {
         **os.environ,
         **env.runtime.function(FUNCTION).environment,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), str(ROOT)]),
-        "LAMBDA_TASK_ROOT": str(ROOT),
+        "LAMBDA_TASK_ROOT": str(PROJECT_ROOT),
         "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
         "_X_AMZN_TRACE_ID": TRACE_ID,
         "AWS_XRAY_DAEMON_ADDRESS": f"{host}:{port}",
         "AWS_XRAY_CONTEXT_MISSING": "RUNTIME_ERROR",
     }
     done = subprocess.run(
-        [sys.executable, "-c", _SERVE, json.dumps(event)],
+        [
+            *(sys.executable, "-c", INVOKE_IN_ANOTHER_PROCESS, str(PROJECT_ROOT)),
+            *("0", "traced-1", json.dumps(event)),
+        ],
         env=environment,
-        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
+    printed = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    return json.loads(printed["RESULT"]), set(json.loads(printed["LOADED"]))
 
 
 def _subsegments(daemon: socket.socket) -> list[dict[str, Any]]:
@@ -96,9 +85,7 @@ def _subsegments(daemon: socket.socket) -> list[dict[str, Any]]:
 
 def _invoice_event(env: LocalEnvironment, contractor: str, number: str) -> dict[str, Any]:
     message = samples.invoice_sent(contractor, number, "Traced Client", [("Work", "1", "42.00")])
-    queue_arn = env.stack.attributes["InvoiceSentQueue"]["Arn"]
-    fifo = {"MessageGroupId": contractor, "MessageDeduplicationId": message["event_id"]}
-    return {"Records": [samples.sqs_record(json.dumps(message), queue_arn, env.stack.region, fifo)]}
+    return samples.invoice_event(env.stack, message)
 
 
 def test_every_call_out_is_one_subsegment(
@@ -106,10 +93,10 @@ def test_every_call_out_is_one_subsegment(
 ) -> None:
     before = qbo.count_requests()
 
-    served = _traced_first_event(env, daemon, _invoice_event(env, contractor, "TR-1"))
+    answer, loaded = _traced_first_event(env, daemon, _invoice_event(env, contractor, "TR-1"))
 
-    assert served["answer"] == {"batchItemFailures": []}
-    assert served["loaded"] == []  # Powertools' default patches import requests and sqlite3
+    assert answer == {"batchItemFailures": []}
+    assert sorted({"requests", "sqlite3"} & loaded) == []  # Powertools' default patches did
     subsegments = _subsegments(daemon)
     aws = [s for s in subsegments if s.get("namespace") == "aws"]
     http = [s for s in subsegments if s.get("namespace") == "remote"]
@@ -134,9 +121,9 @@ def test_a_token_refresh_is_a_subsegment_of_its_own(
     qbo.expire_access_tokens(realm)  # Intuit ends the token early: a 401, a refresh, again
     tokens_before = qbo.count_requests(kind="oauth", path_suffix="/tokens/bearer")
 
-    served = _traced_first_event(env, daemon, _invoice_event(env, contractor, "TR-2"))
+    answer, _ = _traced_first_event(env, daemon, _invoice_event(env, contractor, "TR-2"))
 
-    assert served["answer"] == {"batchItemFailures": []}
+    assert answer == {"batchItemFailures": []}
     remote = [s for s in _subsegments(daemon) if s.get("namespace") == "remote"]
     oauth = [s["http"] for s in remote if s["name"] == "Intuit OAuth"]
     tokens = qbo.count_requests(kind="oauth", path_suffix="/tokens/bearer") - tokens_before
