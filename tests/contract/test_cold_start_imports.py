@@ -112,6 +112,17 @@ def test_with_tracing_on_the_tracer_loads_nothing_the_layer_does_not_call(functi
     assert sorted({"requests", "sqlite3"} & loaded) == []
 
 
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "traced"])
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_builds_powertools_parser_models(function: str, traced: bool) -> None:
+    """Powertools' batch package builds every AWS event model of its parser (about 15 ms) when
+    pydantic was imported before it (its `batch/types.py` looks in sys.modules); the handlers
+    import it first, which isort's order keeps only while nothing earlier imports pydantic."""
+    loaded = set(_after_import(f"functions.{function}.app", "sorted(sys.modules)", traced))
+    assert f"functions.{function}.app" in loaded
+    assert "aws_lambda_powertools.utilities.parser.models" not in loaded
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_function_freezes_what_it_imported_and_collects_again(function: str) -> None:
     enabled, frozen = _after_import(
