@@ -11,6 +11,8 @@
 - The imports run on python3.12 (Lambda's runtime) when this machine has one, otherwise on this
   interpreter, and say which.
 - The layer holds no boto3, botocore or s3transfer: the runtime's are used.
+- The layer's clients, made from the build, load their endpoints and models from the layer's
+  cut-down botocore data (qbo_sync/core/aws_data), not from botocore's own.
 - Every module of the layer has python3.12's bytecode beside it (when this machine has a
   python3.12 to have compiled it): Lambda's /opt is read-only, so a cold start would compile
   each module it imports (docs/performance.md).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -71,6 +74,7 @@ def main(build_dir: Path) -> int:
         for props in functions.values():
             code = build_dir / props["CodeUri"]
             problems += check_imports(python, code, props["Handler"], layer, overlays)
+        problems += check_clients(python, layer, overlays)
     codes = {logical_id: build_dir / props["CodeUri"] for logical_id, props in functions.items()}
     problems += report_sizes(layer.parent, codes)
     for problem in problems:
@@ -233,6 +237,38 @@ def check_imports(
         return [f"{code.name} ({handler}) does not import from the build: {last}"]
     print(f"  {code.name}: {handler} and the {len(wanted)} modules it and qbo_sync import: ok")
     return []
+
+
+def check_clients(python: str, layer: Path, overlays: tuple[Path, Path]) -> list[str]:
+    path = [str(overlays[0]), str(layer), str(overlays[1])]
+    probe = (
+        "import json, sys\n"
+        f"sys.path[:0] = {path!r}\n"
+        "opened = []\n"
+        "sys.addaudithook(lambda event, args: event == 'open' and opened.append(str(args[0])))\n"
+        "from qbo_sync.core import aws\n"
+        "for service in aws.SERVICES:\n"
+        "    getattr(aws, service)()\n"
+        "print(json.dumps([p for p in opened if p.endswith(('.json', '.json.gz'))]))\n"
+    )
+    # Credentials only so that creating a client does not ask the instance metadata service.
+    env = {**PROBE_ENV, "AWS_ACCESS_KEY_ID": "probe", "AWS_SECRET_ACCESS_KEY": "probe"}
+    command = [python, "-I", "-S", "-B", "-c", probe]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["?"])[-1]
+        return [f"the layer's AWS clients cannot be made from the build: {last}"]
+    data = str((layer / "qbo_sync" / "core" / "aws_data").resolve())
+    models = [p for p in json.loads(result.stdout) if p.endswith(_CUT_DOWN)]
+    elsewhere = [p for p in models if not str(Path(p).resolve()).startswith(data)]
+    if elsewhere or not models:
+        return [f"the layer's AWS clients load botocore's own data: {elsewhere or 'none of ours'}"]
+    print(f"  the layer's AWS clients: {len(models)} endpoints and model files from aws_data: ok")
+    return []
+
+
+# The files the layer's data replaces (local/botocore_data.py).
+_CUT_DOWN = ("endpoints.json", "service-2.json", "service-2.json.gz")
 
 
 def imported_modules(roots: list[Path]) -> set[str]:
