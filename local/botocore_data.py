@@ -28,8 +28,8 @@ def generate(target: Path) -> list[Path]:
     from botocore.loaders import Loader
     from qbo_sync.core.aws import SERVICES
 
-    botocore_only = Loader(extra_search_paths=[], include_default_search_paths=False)
-    botocore_only.search_paths.append(Loader.BUILTIN_DATA_PATH)
+    # botocore's own data only: not ~/.aws/models, nor an AWS_DATA_PATH.
+    botocore_only = Loader([Loader.BUILTIN_DATA_PATH], include_default_search_paths=False)
     if target.exists():
         shutil.rmtree(target)
     written = [_write(target / "endpoints.json", _endpoints(botocore_only, SERVICES))]
@@ -42,12 +42,12 @@ def generate(target: Path) -> list[Path]:
 
 
 def _endpoints(loader: Any, services: tuple[str, ...]) -> dict[str, Any]:
-    endpoints = loader.load_data("endpoints")
+    endpoints: dict[str, Any] = loader.load_data("endpoints")  # this loader's own copy
     for partition in endpoints["partitions"]:
         partition["services"] = {
             name: value for name, value in partition["services"].items() if name in services
         }
-    return dict(endpoints)
+    return endpoints
 
 
 def _without_documentation(value: Any) -> Any:
